@@ -1,0 +1,109 @@
+//! `hatang stats`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::{InventoryArgs, Output};
+use crate::output::print_diagnostics;
+use hatang_core::stats::{self, Stats};
+
+pub fn run(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
+    let checked = super::check(args)?;
+    if checked.errors() > 0 {
+        match output {
+            Output::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "valid": false,
+                    "diagnostics": checked.diagnostics,
+                }))?
+            ),
+            Output::Text => {
+                print_diagnostics(&checked, args.max_problems);
+                println!("{} errors: fix the inventory before asking for figures", checked.errors());
+            }
+        }
+        return Ok(ExitCode::from(1));
+    }
+    let s = stats::compute(&checked.loaded.inventory, super::today(args));
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+        Output::Text => print_text(&s),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn counts<K: std::fmt::Display>(title: &str, map: &std::collections::BTreeMap<K, usize>) {
+    if map.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    println!("{title:<26} {}", parts.join(", "));
+}
+
+fn print_text(s: &Stats) {
+    println!("Objects");
+    let nonzero: std::collections::BTreeMap<_, _> = s.objects.iter().filter(|(_, v)| **v > 0).collect();
+    for (k, v) in nonzero {
+        println!("  {k:<20} {v:>7}");
+    }
+    println!();
+    counts("Regions by level", &s.regions_by_level);
+    counts("Sites by role", &s.sites_by_role);
+    counts("Devices by role", &s.devices_by_role);
+    counts("Circuits by medium", &s.circuits_by_medium);
+    counts("Systems by security level", &s.systems_by_security_level);
+    println!();
+
+    let c = &s.coverage;
+    println!("Commune coverage");
+    println!("  commune-level regions        {:>6}", c.commune_regions);
+    println!("  commune offices              {:>6}", c.commune_offices);
+    println!("  with primary + backup        {:>6}  ({:.1}% of those not excluded)", c.dual_homed, c.percent);
+    println!("  missing a circuit            {:>6}", c.incomplete);
+    println!("  excluded                     {:>6}", c.excluded.len());
+    for e in &c.excluded {
+        println!("    {} ({}): {}", e.display_name, e.name, e.reason);
+    }
+    println!();
+
+    println!("Data centers");
+    println!("  {:<28} {:<7} {:<24} {:>5} {:>13} {:>17}", "name", "tier", "peer", "racks", "units used", "power used kW");
+    for d in &s.data_centers {
+        println!(
+            "  {:<28} {:<7} {:<24} {:>5} {:>6}/{:<6} {:>8.1}/{:<8.1}",
+            d.name,
+            format!("{:?}", d.tier).to_lowercase(),
+            d.peer,
+            d.racks,
+            d.units_used,
+            d.units_total,
+            d.power_used_kw,
+            d.power_budget_kw
+        );
+        println!("    {}", d.display_name);
+    }
+    println!();
+
+    println!("Co-location leases by tenant");
+    for t in &s.tenants {
+        println!("  {} ({})", t.display_name, t.tenant);
+        for l in &t.leases {
+            let end = match (l.end, l.days_left) {
+                (Some(e), Some(d)) if d < 0 => format!("ended {e}"),
+                (Some(e), Some(d)) => format!("ends {e} ({d} days left)"),
+                _ => "open-ended".to_owned(),
+            };
+            println!(
+                "    {:<36} {:<20} {:>5.1} kW  {}{}  [{}]",
+                l.name,
+                l.data_center,
+                l.power_kw,
+                end,
+                if l.temporary { ", temporary" } else { "" },
+                l.space.join(", ")
+            );
+        }
+    }
+}

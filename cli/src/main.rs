@@ -1,0 +1,21 @@
+//! `hatang`: the command line for city infrastructure inventories. Thin: parse arguments, call
+//! `hatang-core`, print. Exit codes: 0 ok, 1 invalid inventory, 2 usage (bad arguments or paths).
+
+mod args;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("hatang: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! DataCenter: facility detail of a datacenter site.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Role of a data center in the city's DR pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataCenterTier {
+    /// The main data center (trung tâm dữ liệu chính).
+    Main,
+    /// The backup data center (trung tâm dữ liệu dự phòng).
+    Backup,
+}
+
+/// A power feed (A or B side) and what it can carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PowerFeed {
+    /// Feed name as racks refer to it, e.g. `A`.
+    pub name: String,
+    /// Capacity in kW. With 2N feeds each feed must carry every rack it serves alone.
+    pub capacity_kw: f64,
+}
+
+/// A rack: height and power budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Rack {
+    /// Rack name, unique within the data center, e.g. `A01`.
+    pub name: String,
+    /// Usable height in rack units.
+    #[schemars(range(min = 1, max = 60))]
+    pub height_u: u32,
+    /// Power budget of the rack in kW.
+    pub power_kw: f64,
+    /// Power feeds serving the rack (names from `powerFeeds`).
+    #[serde(default)]
+    pub feeds: Vec<String>,
+}
+
+/// A room (data hall) of racks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Room {
+    /// Room name, e.g. `P201`.
+    pub name: String,
+    /// Racks in the room.
+    #[serde(default)]
+    pub racks: Vec<Rack>,
+}
+
+/// Facility detail of a datacenter Site: tier, DR peer, rooms, racks and power.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DataCenterSpec {
+    /// Human name with diacritics, e.g. `Trung tâm dữ liệu chính — 185 Giảng Võ`.
+    pub display_name: String,
+    /// Name of the Site (role `datacenter`) this facility is.
+    pub site: String,
+    /// `main` or `backup`.
+    pub tier: DataCenterTier,
+    /// Name of the DataCenter that is this one's DR partner.
+    pub peer: String,
+    /// Power feeds of the facility.
+    #[serde(default)]
+    pub power_feeds: Vec<PowerFeed>,
+    /// Rooms and their racks.
+    #[serde(default)]
+    pub rooms: Vec<Room>,
+}
+
+impl DataCenterSpec {
+    /// Every rack with the room it stands in.
+    pub fn racks(&self) -> impl Iterator<Item = (&Room, &Rack)> {
+        self.rooms
+            .iter()
+            .flat_map(|room| room.racks.iter().map(move |rack| (room, rack)))
+    }
+
+    /// Looks a rack up by name.
+    pub fn rack(&self, name: &str) -> Option<&Rack> {
+        self.racks().map(|(_, r)| r).find(|r| r.name == name)
+    }
+}

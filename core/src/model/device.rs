@@ -1,0 +1,137 @@
+//! Device: a router, switch, firewall or CPE.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::net::{IpAddress, IpPrefix};
+
+/// Software platform; decides templates and driver adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// FRRouting on Linux (the platform proven on real routers).
+    Frr,
+    /// Cisco IOS-XE.
+    Iosxe,
+    /// Juniper Junos.
+    Junos,
+}
+
+/// What the device does in the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceRole {
+    /// Data-center core router.
+    Core,
+    /// WAN edge router terminating commune circuits.
+    WanEdge,
+    /// Customer-premises router at a commune office or agency.
+    Cpe,
+    /// Firewall.
+    Firewall,
+    /// Top-of-rack switch.
+    Tor,
+    /// District aggregation router.
+    Hub,
+}
+
+impl DeviceRole {
+    /// kebab-case name as written in inventories.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceRole::Core => "core",
+            DeviceRole::WanEdge => "wan-edge",
+            DeviceRole::Cpe => "cpe",
+            DeviceRole::Firewall => "firewall",
+            DeviceRole::Tor => "tor",
+            DeviceRole::Hub => "hub",
+        }
+    }
+}
+
+/// Where a device is mounted in a data-center rack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RackPlacement {
+    /// Name of the DataCenter.
+    pub data_center: String,
+    /// Rack name within that data center.
+    pub rack: String,
+    /// Lowest rack unit the device occupies (1 = bottom).
+    #[schemars(range(min = 1))]
+    pub position: u32,
+    /// Height of the device in rack units.
+    #[serde(default = "one")]
+    #[schemars(range(min = 1))]
+    pub height_u: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How hatang reaches the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Management {
+    /// Management address (out-of-band or loopback).
+    pub address: IpAddress,
+    /// SSH port.
+    #[serde(default = "ssh_port")]
+    pub port: u16,
+    /// Pinned SSH host public key in OpenSSH form (`ssh-ed25519 AAAA…`). Never a private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_host_key: Option<String>,
+}
+
+fn ssh_port() -> u16 {
+    22
+}
+
+/// A network interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Interface {
+    /// Interface name as the platform spells it (`eth0`, `GigabitEthernet0/0/1`).
+    pub name: String,
+    /// Free-text description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Statically pinned addresses (the allocator honours them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<IpPrefix>,
+}
+
+/// A router, switch, firewall or CPE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeviceSpec {
+    /// Name of the Site the device is at.
+    pub site: String,
+    /// Software platform.
+    pub platform: Platform,
+    /// What the device does.
+    pub role: DeviceRole,
+    /// Hardware model, for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Rack placement (data-center devices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<RackPlacement>,
+    /// Typical power draw in watts, counted against rack and feed budgets.
+    #[serde(default)]
+    pub power_w: u32,
+    /// How hatang reaches the device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management: Option<Management>,
+    /// Network interfaces.
+    #[serde(default)]
+    pub interfaces: Vec<Interface>,
+}
+
+impl DeviceSpec {
+    /// Looks an interface up by name.
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+}

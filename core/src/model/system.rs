@@ -1,0 +1,40 @@
+//! InformationSystem: an information system hosted in a data center.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::net::IpPrefix;
+
+/// Disaster-recovery policy of a system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DrPolicy {
+    /// Name of the DataCenter holding the replica.
+    pub replica_data_center: String,
+    /// Recovery point objective in minutes (how much data may be lost).
+    pub rpo_minutes: u32,
+    /// Recovery time objective in minutes (how long the service may be down).
+    pub rto_minutes: u32,
+}
+
+/// An information system hosted in a data center, with its security level and DR policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InformationSystemSpec {
+    /// Name with diacritics, e.g. `Cổng dịch vụ công thành phố`.
+    pub display_name: String,
+    /// Name of the owning Tenant.
+    pub owner: String,
+    /// Name of the DataCenter hosting the primary instance.
+    pub data_center: String,
+    /// Approved security level (cấp độ an toàn hệ thống thông tin), 1 to 5. Level 3 and above
+    /// must have a DR replica in the other data center.
+    #[schemars(range(min = 1, max = 5))]
+    pub security_level: u8,
+    /// Disaster-recovery policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dr: Option<DrPolicy>,
+    /// Service prefixes the system is reached on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_prefixes: Vec<IpPrefix>,
+}

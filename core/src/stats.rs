@@ -1,0 +1,285 @@
+//! Figures auditors and engineers ask for: counts, commune coverage, rack and power use, leases.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::model::{DataCenterTier, Inventory, Kind, RegionLevel, SiteRole};
+use crate::validate::{Index, circuits_by_site, rack_loads};
+
+/// Everything `hatang stats` prints.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Objects per kind.
+    pub objects: BTreeMap<&'static str, usize>,
+    /// Regions per level.
+    pub regions_by_level: BTreeMap<String, usize>,
+    /// Sites per role.
+    pub sites_by_role: BTreeMap<&'static str, usize>,
+    /// Devices per role.
+    pub devices_by_role: BTreeMap<&'static str, usize>,
+    /// Circuits per medium.
+    pub circuits_by_medium: BTreeMap<&'static str, usize>,
+    /// Commune-office coverage.
+    pub coverage: Coverage,
+    /// Rack and power use per data center.
+    pub data_centers: Vec<DataCenterUse>,
+    /// Leases per tenant.
+    pub tenants: Vec<TenantLeases>,
+    /// Information systems per security level.
+    pub systems_by_security_level: BTreeMap<u8, usize>,
+}
+
+/// How many commune offices have both circuits.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Coverage {
+    /// Commune-level regions in the inventory.
+    pub commune_regions: usize,
+    /// Commune-office sites.
+    pub commune_offices: usize,
+    /// Offices (not excluded) with a primary and a backup circuit.
+    pub dual_homed: usize,
+    /// Offices (not excluded) missing a primary or a backup circuit.
+    pub incomplete: usize,
+    /// Share of non-excluded offices that are dual-homed, in percent.
+    pub percent: f64,
+    /// Excluded offices or regions, with reasons.
+    pub excluded: Vec<Excluded>,
+}
+
+/// An excluded unit and why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Excluded {
+    /// Object name.
+    pub name: String,
+    /// Human name.
+    pub display_name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Rack and power use of one data center.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataCenterUse {
+    /// Object name.
+    pub name: String,
+    /// Human name.
+    pub display_name: String,
+    /// main or backup.
+    pub tier: DataCenterTier,
+    /// DR peer.
+    pub peer: String,
+    /// Number of racks.
+    pub racks: usize,
+    /// Rack units in total.
+    pub units_total: u32,
+    /// Rack units taken by devices and current or future leases.
+    pub units_used: u32,
+    /// Sum of rack power budgets, kW.
+    pub power_budget_kw: f64,
+    /// Power drawn or reserved, kW.
+    pub power_used_kw: f64,
+}
+
+/// One tenant's leases.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantLeases {
+    /// Tenant object name.
+    pub tenant: String,
+    /// Human name.
+    pub display_name: String,
+    /// Its leases.
+    pub leases: Vec<LeaseLine>,
+}
+
+/// One lease in a report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseLine {
+    /// Lease object name.
+    pub name: String,
+    /// Data center.
+    pub data_center: String,
+    /// Racks and units, e.g. `A03 U1–U20`.
+    pub space: Vec<String>,
+    /// Reserved power, kW.
+    pub power_kw: f64,
+    /// First day.
+    pub start: NaiveDate,
+    /// Last day.
+    pub end: Option<NaiveDate>,
+    /// Temporary lease.
+    pub temporary: bool,
+    /// Days left on `today` (negative when ended).
+    pub days_left: Option<i64>,
+}
+
+/// Computes the statistics of `inv` as of `today`.
+pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
+    let ix = Index::new(inv);
+    let mut objects = BTreeMap::new();
+    for &k in Kind::ALL {
+        objects.insert(k.as_str(), inv.count(k));
+    }
+    let mut regions_by_level = BTreeMap::new();
+    for r in &inv.regions {
+        *regions_by_level.entry(format!("{:?}", r.spec.level).to_lowercase()).or_insert(0) += 1;
+    }
+    let mut sites_by_role = BTreeMap::new();
+    for s in &inv.sites {
+        *sites_by_role.entry(s.spec.role.as_str()).or_insert(0) += 1;
+    }
+    let mut devices_by_role = BTreeMap::new();
+    for d in &inv.devices {
+        *devices_by_role.entry(d.spec.role.as_str()).or_insert(0) += 1;
+    }
+    let mut circuits_by_medium = BTreeMap::new();
+    for c in &inv.circuits {
+        *circuits_by_medium.entry(c.spec.medium.as_str()).or_insert(0) += 1;
+    }
+    let mut systems_by_security_level = BTreeMap::new();
+    for s in &inv.information_systems {
+        *systems_by_security_level.entry(s.spec.security_level).or_insert(0) += 1;
+    }
+    Stats {
+        objects,
+        regions_by_level,
+        sites_by_role,
+        devices_by_role,
+        circuits_by_medium,
+        coverage: coverage(inv, &ix),
+        data_centers: data_centers(inv, &ix, today),
+        tenants: tenants(inv, today),
+        systems_by_security_level,
+    }
+}
+
+fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
+    let links = circuits_by_site(inv, ix);
+    let mut c = Coverage {
+        commune_regions: inv.regions.iter().filter(|r| r.spec.level == RegionLevel::Commune).count(),
+        commune_offices: 0,
+        dual_homed: 0,
+        incomplete: 0,
+        percent: 0.0,
+        excluded: Vec::new(),
+    };
+    for s in inv.sites.iter().filter(|s| s.spec.role == SiteRole::CommuneOffice) {
+        c.commune_offices += 1;
+        if let Some(reason) = ix.site_excluded(&s.spec) {
+            c.excluded.push(Excluded {
+                name: s.name().to_owned(),
+                display_name: s.spec.display_name.clone(),
+                reason,
+            });
+            continue;
+        }
+        match links.get(s.name()) {
+            Some(l) if !l.primary.is_empty() && !l.backup.is_empty() => c.dual_homed += 1,
+            _ => c.incomplete += 1,
+        }
+    }
+    let counted = c.dual_homed + c.incomplete;
+    c.percent = if counted == 0 { 0.0 } else { 100.0 * c.dual_homed as f64 / counted as f64 };
+    c
+}
+
+fn data_centers(inv: &Inventory, ix: &Index<'_>, today: NaiveDate) -> Vec<DataCenterUse> {
+    let loads = rack_loads(inv, ix, today);
+    let mut per_dc = Vec::new();
+    for dc in &inv.data_centers {
+        // Occupied units per rack as a bit set (racks are at most 60U).
+        let mut used: HashMap<String, u64> = HashMap::new();
+        let mut mark = |rack: &crate::model::Rack, from: u32, to: u32| {
+            let mut bits = 0u64;
+            for u in from.max(1)..=to.min(rack.height_u).min(63) {
+                bits |= 1 << u;
+            }
+            *used.entry(rack.name.clone()).or_default() |= bits;
+        };
+        for d in &inv.devices {
+            if let Some(p) = d.spec.rack.as_ref().filter(|p| p.data_center == dc.name())
+                && let Some(r) = dc.spec.rack(&p.rack)
+            {
+                mark(r, p.position, p.position + p.height_u.max(1) - 1);
+            }
+        }
+        for l in inv.colo_leases.iter().filter(|l| l.spec.data_center == dc.name()) {
+            if l.spec.end.is_some_and(|e| e < today) {
+                continue;
+            }
+            for s in &l.spec.space {
+                if let Some(r) = dc.spec.rack(&s.rack) {
+                    mark(r, s.from_u.unwrap_or(1), s.to_u.unwrap_or(r.height_u));
+                }
+            }
+        }
+        let racks: Vec<_> = dc.spec.racks().map(|(_, r)| r).collect();
+        per_dc.push(DataCenterUse {
+            name: dc.name().to_owned(),
+            display_name: dc.spec.display_name.clone(),
+            tier: dc.spec.tier,
+            peer: dc.spec.peer.clone(),
+            racks: racks.len(),
+            units_total: racks.iter().map(|r| r.height_u).sum(),
+            units_used: racks
+                .iter()
+                .map(|r| used.get(r.name.as_str()).map_or(0, |b| b.count_ones()))
+                .sum(),
+            power_budget_kw: racks.iter().map(|r| r.power_kw).sum(),
+            power_used_kw: racks
+                .iter()
+                .map(|r| loads.get(&(dc.name(), r.name.as_str())).copied().unwrap_or(0.0))
+                .sum(),
+        });
+    }
+    per_dc
+}
+
+fn tenants(inv: &Inventory, today: NaiveDate) -> Vec<TenantLeases> {
+    let mut out: Vec<TenantLeases> = inv
+        .tenants
+        .iter()
+        .map(|t| TenantLeases {
+            tenant: t.name().to_owned(),
+            display_name: t.spec.display_name.clone(),
+            leases: Vec::new(),
+        })
+        .collect();
+    for l in &inv.colo_leases {
+        let line = LeaseLine {
+            name: l.name().to_owned(),
+            data_center: l.spec.data_center.clone(),
+            space: l
+                .spec
+                .space
+                .iter()
+                .map(|s| match (s.from_u, s.to_u) {
+                    (Some(f), Some(t)) => format!("{} U{f}–U{t}", s.rack),
+                    _ => format!("{} (whole rack)", s.rack),
+                })
+                .collect(),
+            power_kw: l.spec.power_kw,
+            start: l.spec.start,
+            end: l.spec.end,
+            temporary: l.spec.temporary,
+            days_left: l.spec.end.map(|e| (e - today).num_days()),
+        };
+        match out.iter_mut().find(|t| t.tenant == l.spec.tenant) {
+            Some(t) => t.leases.push(line),
+            None => out.push(TenantLeases {
+                tenant: l.spec.tenant.clone(),
+                display_name: String::new(),
+                leases: vec![line],
+            }),
+        }
+    }
+    out.retain(|t| !t.leases.is_empty());
+    out
+}

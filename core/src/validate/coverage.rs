@@ -1,0 +1,113 @@
+//! Coverage: every commune office that is not excluded has a primary and a backup circuit.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Index, Report, at, obj};
+use crate::diag::Diagnostic;
+use crate::model::{CircuitRole, Inventory, Medium, RegionLevel, SiteRole};
+
+/// Circuits touching one site, by role.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SiteCircuits<'a> {
+    pub primary: Vec<(Medium, Option<&'a str>)>,
+    pub backup: Vec<(Medium, Option<&'a str>)>,
+}
+
+/// For each site with a device at either end of a circuit, that circuit's role, medium and provider.
+pub(crate) fn circuits_by_site<'a>(inv: &'a Inventory, ix: &Index<'a>) -> HashMap<&'a str, SiteCircuits<'a>> {
+    let mut out: HashMap<&str, SiteCircuits<'_>> = HashMap::new();
+    for c in &inv.circuits {
+        let mut sites = HashSet::new();
+        for end in [&c.spec.a, &c.spec.z] {
+            if let Some(dev) = ix.devices.get(end.device.as_str()) {
+                sites.insert(dev.spec.site.as_str());
+            }
+        }
+        for site in sites {
+            let entry = out.entry(site).or_default();
+            let item = (c.spec.medium, c.spec.provider.as_deref());
+            match c.spec.role {
+                CircuitRole::Primary => entry.primary.push(item),
+                CircuitRole::Backup => entry.backup.push(item),
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
+    let links = circuits_by_site(inv, ix);
+    let empty = SiteCircuits::default();
+    let mut offices_by_region: HashSet<&str> = HashSet::new();
+    for s in &inv.sites {
+        if s.spec.role != SiteRole::CommuneOffice {
+            continue;
+        }
+        offices_by_region.insert(s.spec.region.as_str());
+        if ix.site_excluded(&s.spec).is_some() {
+            continue;
+        }
+        let l = links.get(s.name()).unwrap_or(&empty);
+        let code = ix
+            .regions
+            .get(s.spec.region.as_str())
+            .map(|r| format!("GSO {}", r.spec.code))
+            .unwrap_or_else(|| "unknown code".to_owned());
+        let mut missing = Vec::new();
+        if l.primary.is_empty() {
+            missing.push("primary");
+        }
+        if l.backup.is_empty() {
+            missing.push("backup");
+        }
+        if !missing.is_empty() {
+            report.push(
+                s.origin,
+                at!["metadata", "name"],
+                obj("Site", s),
+                Diagnostic::error(
+                    "coverage",
+                    format!(
+                        "commune office `{}` ({}, {code}) has no {} circuit",
+                        s.spec.display_name,
+                        s.spec.region,
+                        missing.join(" and no ")
+                    ),
+                )
+                .hint("add the missing Circuit, or set spec.excluded with a reason on the site or its region"),
+            );
+            continue;
+        }
+        let shared = l.primary.iter().any(|p| l.backup.contains(p));
+        if shared {
+            report.push(
+                s.origin,
+                at!["metadata", "name"],
+                obj("Site", s),
+                Diagnostic::warning(
+                    "no-path-diversity",
+                    format!("primary and backup circuits of `{}` use the same medium and provider", s.spec.display_name),
+                )
+                .hint("a backup over the same provider and medium fails with the primary"),
+            );
+        }
+    }
+    for r in &inv.regions {
+        if r.spec.level == RegionLevel::Commune
+            && r.spec.excluded.is_none()
+            && !offices_by_region.contains(r.name())
+            && !inv.sites.is_empty()
+        {
+            report.push(
+                r.origin,
+                at!["metadata", "name"],
+                obj("Region", r),
+                Diagnostic::warning(
+                    "coverage-gap",
+                    format!("{} `{}` (GSO {}) has no commune-office site", r.spec.region_type.as_str(), r.spec.display_name, r.spec.code),
+                )
+                .hint("add its UBND office Site, or set spec.excluded with a reason"),
+            );
+        }
+    }
+}

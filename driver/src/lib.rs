@@ -1,0 +1,10 @@
+//! `hatang-driver` owns everything that talks to devices: SSH sessions, host-key trust, and one
+//! adapter per platform that knows which commands fetch, check, commit and roll back a config.
+//!
+//! It must not decide *what* a device should run (that is `hatang-core`'s compiled model) and
+//! must never trust a host key silently: an unknown or changed key refuses the device unless the
+//! caller explicitly accepts new keys. This release holds the trust policy and the FRR command
+//! set; the russh transport arrives with the apply/audit work.
+
+pub mod hostkey;
+pub mod platform;

@@ -1,0 +1,71 @@
+//! Project chores, run as `cargo run -p xtask -- <task>`:
+//!
+//! - `examples --data DIR`: regenerate the generated parts of `inventories/*` from the GSO lists.
+//! - `nationwide --data DIR --out DIR`: write the nationwide benchmark inventory.
+//! - `docs`: regenerate `docs/inventory.md` and `docs/inventory.schema.json`.
+
+mod cities;
+mod generate;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| -> Option<PathBuf> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    let root = workspace_root();
+    let data = flag("--data").unwrap_or_else(|| root.join("../shared/data"));
+    match args.first().map(String::as_str) {
+        Some("examples") => {
+            for city in cities::all() {
+                let dir = root.join("inventories").join(city.dir);
+                let files = generate::city(&city, &data)?;
+                write_generated(&dir, &files)?;
+                println!("{}: {} generated files", dir.display(), files.len());
+            }
+            Ok(())
+        }
+        Some("nationwide") => {
+            let out = flag("--out").unwrap_or_else(|| root.join("target/nationwide"));
+            let files = generate::nationwide(&data)?;
+            write_generated(&out, &files)?;
+            println!("{}: {} files", out.display(), files.len());
+            Ok(())
+        }
+        Some("docs") => {
+            let docs = root.join("docs");
+            std::fs::write(docs.join("inventory.md"), hatang_core::schema::inventory_reference())?;
+            let schema = serde_json::to_string_pretty(&hatang_core::schema::inventory_schema())?;
+            std::fs::write(docs.join("inventory.schema.json"), schema + "\n")?;
+            println!("wrote docs/inventory.md and docs/inventory.schema.json");
+            Ok(())
+        }
+        _ => bail!("usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] | docs"),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_owned()
+}
+
+/// Replaces the generated subtrees (`generated/`) of an inventory, leaving hand-written files alone.
+fn write_generated(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
+    let generated = dir.join("generated");
+    if generated.exists() {
+        std::fs::remove_dir_all(&generated).with_context(|| format!("cleaning {}", generated.display()))?;
+    }
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
