@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// DataCenter, Device, Circuit, AddressPlan, Tenant, ColoLease, InformationSystem), checks them,
 /// and reports on them.
 #[derive(Debug, Parser)]
-#[command(name = "hatang", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "hatang",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Output format.
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Text)]

@@ -2,8 +2,8 @@
 
 use std::io::IsTerminal;
 
-use hatang_core::diag::{Diagnostic, Location, Severity};
 use hatang_core::Checked;
+use hatang_core::diag::{Diagnostic, Location, Severity};
 
 struct Style {
     on: bool,
@@ -50,7 +50,12 @@ fn print_one(checked: &Checked, d: &Diagnostic, style: &Style) {
         snippet(checked, loc, style);
     }
     for r in &d.related {
-        println!("  {} {}: {}", style.paint("1;34", "-->"), r.location, r.message);
+        println!(
+            "  {} {}: {}",
+            style.paint("1;34", "-->"),
+            r.location,
+            r.message
+        );
     }
     if let Some(h) = &d.hint {
         println!("  {} {h}", style.paint("1;36", "hint:"));

@@ -29,11 +29,21 @@ fn stats_hanoi_shows_communes_data_centers_and_leases() {
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.contains("commune offices                 126"), "{out}");
-    assert!(out.contains("dc-giang-vo") && out.contains("dc-hoa-lac"), "{out}");
+    assert!(
+        out.contains("dc-giang-vo") && out.contains("dc-hoa-lac"),
+        "{out}"
+    );
     assert!(out.contains("Sở Kế hoạch và Đầu tư"), "{out}");
     assert!(out.contains("ends 2027-06-30"), "{out}");
 
-    let o = hatang(&["stats", "inventories/hanoi", "--today", "2026-11-23", "--output", "json"]);
+    let o = hatang(&[
+        "stats",
+        "inventories/hanoi",
+        "--today",
+        "2026-11-23",
+        "--output",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["coverage"]["dualHomed"], 126);
     assert_eq!(v["dataCenters"].as_array().unwrap().len(), 2);
@@ -57,14 +67,22 @@ fn invalid_inventory_exits_one_with_file_line_and_snippet() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains(&format!("{}:8:11", file.display())), "{out}");
-    assert!(out.contains("dangling-reference") && out.contains("Site/ubnd-x"), "{out}");
+    assert!(
+        out.contains("dangling-reference") && out.contains("Site/ubnd-x"),
+        "{out}"
+    );
     assert!(out.contains("8 |   region: nowhere"), "{out}");
 
     let o = hatang(&["validate", file.to_str().unwrap(), "-o", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["valid"], false);
-    let d = v["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "dangling-reference").unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "dangling-reference")
+        .unwrap();
     assert_eq!(d["location"]["line"], 8);
     assert_eq!(d["object"], "Site/ubnd-x");
 }
@@ -80,7 +98,14 @@ fn usage_errors_exit_two() {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [&["--help"][..], &["validate", "--help"], &["stats", "--help"], &["schema", "--help"], &["import", "regions", "--help"], &["completions", "--help"]] {
+    for cmd in [
+        &["--help"][..],
+        &["validate", "--help"],
+        &["stats", "--help"],
+        &["schema", "--help"],
+        &["import", "regions", "--help"],
+        &["completions", "--help"],
+    ] {
         let o = hatang(cmd);
         assert_eq!(o.status.code(), Some(0), "{cmd:?}");
         assert!(stdout(&o).contains("Usage:"), "{cmd:?}");
@@ -91,8 +116,22 @@ fn every_command_has_help() {
 fn import_regions_round_trips_through_validate() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("regions.yaml");
-    let o = hatang(&["import", "regions", "--csv", "cli/tests/fixtures/gso-2024-sample.csv", "--province", "1", "--out", out.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = hatang(&[
+        "import",
+        "regions",
+        "--csv",
+        "cli/tests/fixtures/gso-2024-sample.csv",
+        "--province",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("displayName: Thị trấn Sóc Sơn"));
     assert!(text.contains("code: \"08980\""));
@@ -102,7 +141,14 @@ fn import_regions_round_trips_through_validate() {
     assert!(stdout(&o).contains("6 objects"), "{}", stdout(&o));
 
     // Island districts with no commune level import as a district.
-    let o = hatang(&["import", "regions", "--csv", "cli/tests/fixtures/gso-2024-sample.csv", "--province", "31"]);
+    let o = hatang(&[
+        "import",
+        "regions",
+        "--csv",
+        "cli/tests/fixtures/gso-2024-sample.csv",
+        "--province",
+        "31",
+    ]);
     assert!(stdout(&o).contains("name: huyen-bach-long-vi-318"));
 }
 

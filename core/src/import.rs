@@ -15,7 +15,9 @@ use crate::names::slug;
 #[derive(Debug, Error)]
 pub enum ImportError {
     /// The header is neither of the known layouts.
-    #[error("unrecognised CSV header `{0}`; expected the GSO layout with province_code,…,commune_type")]
+    #[error(
+        "unrecognised CSV header `{0}`; expected the GSO layout with province_code,…,commune_type"
+    )]
     Header(String),
     /// A row could not be read.
     #[error("line {line}: {message}")]
@@ -51,7 +53,9 @@ pub fn read_gso_csv(text: &str, province: Option<u32>) -> Result<Vec<GsoUnit>, I
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers()?.iter().map(str::to_owned).collect();
     let with_districts = match header.join(",").as_str() {
-        "province_code,province_name,district_code,district_name,district_type,commune_code,commune_name,commune_type" => true,
+        "province_code,province_name,district_code,district_name,district_type,commune_code,commune_name,commune_type" => {
+            true
+        }
         "province_code,province_name,commune_code,commune_name,commune_type" => false,
         other => return Err(ImportError::Header(other.to_owned())),
     };
@@ -196,7 +200,9 @@ pub fn regions_from_units(units: &[GsoUnit]) -> Result<Vec<Manifest<RegionSpec>>
 }
 
 /// Renders manifests as a multi-document YAML stream.
-pub fn to_yaml_stream<T: serde::Serialize>(docs: &[T]) -> Result<String, serde_saphyr::ser_error::Error> {
+pub fn to_yaml_stream<T: serde::Serialize>(
+    docs: &[T],
+) -> Result<String, serde_saphyr::ser_error::Error> {
     let mut out = String::new();
     for doc in docs {
         out.push_str("---\n");
@@ -235,11 +241,17 @@ mod tests {
     fn province_filter() {
         let units = read_gso_csv(Y2024, Some(31)).unwrap();
         assert_eq!(units.len(), 1);
-        assert!(matches!(read_gso_csv(Y2024, Some(99)), Err(ImportError::NoSuchProvince(99))));
+        assert!(matches!(
+            read_gso_csv(Y2024, Some(99)),
+            Err(ImportError::NoSuchProvince(99))
+        ));
     }
 
     #[test]
     fn rejects_other_headers() {
-        assert!(matches!(read_gso_csv("a,b\n1,2\n", None), Err(ImportError::Header(_))));
+        assert!(matches!(
+            read_gso_csv("a,b\n1,2\n", None),
+            Err(ImportError::Header(_))
+        ));
     }
 }

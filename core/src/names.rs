@@ -62,7 +62,10 @@ mod tests {
     fn slugs_drop_diacritics() {
         assert_eq!(slug("Phường Ba Đình"), "phuong-ba-dinh");
         assert_eq!(slug("Đặc khu Bạch Long Vĩ"), "dac-khu-bach-long-vi");
-        assert_eq!(slug("Sở Thông tin và Truyền thông"), "so-thong-tin-va-truyen-thong");
+        assert_eq!(
+            slug("Sở Thông tin và Truyền thông"),
+            "so-thong-tin-va-truyen-thong"
+        );
     }
 
     #[test]

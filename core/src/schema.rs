@@ -53,7 +53,11 @@ Vietnamese names with diacritics go in `spec.displayName`. `hatang schema` print
     ));
     out.push_str("## Kinds\n\n| kind | scope | what it is |\n|---|---|---|\n");
     for &kind in Kind::ALL {
-        let scope = if kind.namespaced() { "namespaced" } else { "cluster" };
+        let scope = if kind.namespaced() {
+            "namespaced"
+        } else {
+            "cluster"
+        };
         out.push_str(&format!(
             "| [{k}](#{a}) | {scope} | {d} |\n",
             k = kind.as_str(),
@@ -64,11 +68,18 @@ Vietnamese names with diacritics go in `spec.displayName`. `hatang schema` print
     out.push('\n');
     let mut written = std::collections::BTreeSet::new();
     out.push_str("## metadata\n\n");
-    object_table(&mut out, defs.get("ObjectMeta").unwrap_or(&Value::Null), defs);
+    object_table(
+        &mut out,
+        defs.get("ObjectMeta").unwrap_or(&Value::Null),
+        defs,
+    );
     written.insert("ObjectMeta".to_owned());
     for variant in schema["oneOf"].as_array().into_iter().flatten() {
         let kind = variant["title"].as_str().unwrap_or_default();
-        out.push_str(&format!("## {kind}\n\n{}\n\n", variant["description"].as_str().unwrap_or_default()));
+        out.push_str(&format!(
+            "## {kind}\n\n{}\n\n",
+            variant["description"].as_str().unwrap_or_default()
+        ));
         let spec = &variant["properties"]["spec"];
         let target = ref_name(spec).and_then(|n| {
             written.insert(n.to_owned());
@@ -107,12 +118,21 @@ fn ref_name(v: &Value) -> Option<&str> {
 
 fn enum_values(def: &Value) -> Option<Vec<(String, String)>> {
     if let Some(values) = def.get("enum").and_then(Value::as_array) {
-        return Some(values.iter().map(|v| (v.as_str().unwrap_or_default().to_owned(), String::new())).collect());
+        return Some(
+            values
+                .iter()
+                .map(|v| (v.as_str().unwrap_or_default().to_owned(), String::new()))
+                .collect(),
+        );
     }
     let alts = def.get("oneOf").and_then(Value::as_array)?;
     let mut out = Vec::new();
     for alt in alts {
-        let desc = alt.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let desc = alt
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if let Some(c) = alt.get("const").and_then(Value::as_str) {
             out.push((c.to_owned(), desc));
         } else if let Some(vs) = alt.get("enum").and_then(Value::as_array) {
@@ -174,14 +194,22 @@ fn object_table(out: &mut String, def: &Value, defs: &Map<String, Value>) {
     out.push_str("| field | type | required | description |\n|---|---|---|---|\n");
     if let Some(props) = def.get("properties").and_then(Value::as_object) {
         for (name, p) in props {
-            let mut desc = p.get("description").and_then(Value::as_str).unwrap_or_default().replace('\n', " ");
+            let mut desc = p
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .replace('\n', " ");
             if let Some(d) = p.get("default").filter(|d| !d.is_null()) {
                 desc.push_str(&format!(" Default: `{d}`."));
             }
             out.push_str(&format!(
                 "| `{name}` | {} | {} | {} |\n",
                 type_of(p, defs),
-                if required.contains(&name.as_str()) { "yes" } else { "no" },
+                if required.contains(&name.as_str()) {
+                    "yes"
+                } else {
+                    "no"
+                },
                 desc.trim()
             ));
         }

@@ -129,7 +129,9 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
     }
     let mut regions_by_level = BTreeMap::new();
     for r in &inv.regions {
-        *regions_by_level.entry(format!("{:?}", r.spec.level).to_lowercase()).or_insert(0) += 1;
+        *regions_by_level
+            .entry(format!("{:?}", r.spec.level).to_lowercase())
+            .or_insert(0) += 1;
     }
     let mut sites_by_role = BTreeMap::new();
     for s in &inv.sites {
@@ -141,11 +143,15 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
     }
     let mut circuits_by_medium = BTreeMap::new();
     for c in &inv.circuits {
-        *circuits_by_medium.entry(c.spec.medium.as_str()).or_insert(0) += 1;
+        *circuits_by_medium
+            .entry(c.spec.medium.as_str())
+            .or_insert(0) += 1;
     }
     let mut systems_by_security_level = BTreeMap::new();
     for s in &inv.information_systems {
-        *systems_by_security_level.entry(s.spec.security_level).or_insert(0) += 1;
+        *systems_by_security_level
+            .entry(s.spec.security_level)
+            .or_insert(0) += 1;
     }
     Stats {
         objects,
@@ -163,14 +169,22 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
 fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
     let links = circuits_by_site(inv, ix);
     let mut c = Coverage {
-        commune_regions: inv.regions.iter().filter(|r| r.spec.level == RegionLevel::Commune).count(),
+        commune_regions: inv
+            .regions
+            .iter()
+            .filter(|r| r.spec.level == RegionLevel::Commune)
+            .count(),
         commune_offices: 0,
         dual_homed: 0,
         incomplete: 0,
         percent: 0.0,
         excluded: Vec::new(),
     };
-    for s in inv.sites.iter().filter(|s| s.spec.role == SiteRole::CommuneOffice) {
+    for s in inv
+        .sites
+        .iter()
+        .filter(|s| s.spec.role == SiteRole::CommuneOffice)
+    {
         c.commune_offices += 1;
         if let Some(reason) = ix.site_excluded(&s.spec) {
             c.excluded.push(Excluded {
@@ -186,7 +200,11 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
         }
     }
     let counted = c.dual_homed + c.incomplete;
-    c.percent = if counted == 0 { 0.0 } else { 100.0 * c.dual_homed as f64 / counted as f64 };
+    c.percent = if counted == 0 {
+        0.0
+    } else {
+        100.0 * c.dual_homed as f64 / counted as f64
+    };
     c
 }
 
@@ -210,7 +228,11 @@ fn data_centers(inv: &Inventory, ix: &Index<'_>, today: NaiveDate) -> Vec<DataCe
                 mark(r, p.position, p.position + p.height_u.max(1) - 1);
             }
         }
-        for l in inv.colo_leases.iter().filter(|l| l.spec.data_center == dc.name()) {
+        for l in inv
+            .colo_leases
+            .iter()
+            .filter(|l| l.spec.data_center == dc.name())
+        {
             if l.spec.end.is_some_and(|e| e < today) {
                 continue;
             }
@@ -235,7 +257,12 @@ fn data_centers(inv: &Inventory, ix: &Index<'_>, today: NaiveDate) -> Vec<DataCe
             power_budget_kw: racks.iter().map(|r| r.power_kw).sum(),
             power_used_kw: racks
                 .iter()
-                .map(|r| loads.get(&(dc.name(), r.name.as_str())).copied().unwrap_or(0.0))
+                .map(|r| {
+                    loads
+                        .get(&(dc.name(), r.name.as_str()))
+                        .copied()
+                        .unwrap_or(0.0)
+                })
                 .sum(),
         });
     }

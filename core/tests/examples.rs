@@ -11,8 +11,11 @@ fn day() -> NaiveDate {
 }
 
 fn check(name: &str) -> Checked {
-    let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories").join(name);
-    let checked = hatang_core::check(&[dir], &LoadOptions::default(), &ValidateOptions::on(day())).unwrap();
+    let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../inventories")
+        .join(name);
+    let checked =
+        hatang_core::check(&[dir], &LoadOptions::default(), &ValidateOptions::on(day())).unwrap();
     let problems: Vec<String> = checked.diagnostics.iter().map(|d| d.to_string()).collect();
     assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
     checked
@@ -26,13 +29,26 @@ fn hanoi_after_the_reform() {
     assert_eq!(s.coverage.commune_offices, 126);
     assert_eq!(s.coverage.dual_homed, 126);
     assert_eq!(s.data_centers.len(), 2);
-    let main = s.data_centers.iter().find(|d| d.name == "dc-giang-vo").unwrap();
+    let main = s
+        .data_centers
+        .iter()
+        .find(|d| d.name == "dc-giang-vo")
+        .unwrap();
     assert!(main.display_name.contains("185 Giảng Võ"));
     let tenants: Vec<&str> = s.tenants.iter().map(|t| t.display_name.as_str()).collect();
-    for t in ["Sở Thông tin và Truyền thông", "Sở Tài chính", "Sở Kế hoạch và Đầu tư"] {
+    for t in [
+        "Sở Thông tin và Truyền thông",
+        "Sở Tài chính",
+        "Sở Kế hoạch và Đầu tư",
+    ] {
         assert!(tenants.contains(&t), "{t} missing from {tenants:?}");
     }
-    assert!(s.tenants.iter().flat_map(|t| &t.leases).all(|l| l.temporary && l.end.is_some()));
+    assert!(
+        s.tenants
+            .iter()
+            .flat_map(|t| &t.leases)
+            .all(|l| l.temporary && l.end.is_some())
+    );
     assert!(s.systems_by_security_level.keys().any(|l| *l >= 3));
 }
 

@@ -17,7 +17,8 @@ fn inventory_reference_is_current() {
 
 #[test]
 fn json_schema_is_current() {
-    let schema = serde_json::to_string_pretty(&hatang_core::schema::inventory_schema()).unwrap() + "\n";
+    let schema =
+        serde_json::to_string_pretty(&hatang_core::schema::inventory_schema()).unwrap() + "\n";
     assert!(
         repo("docs/inventory.schema.json") == schema,
         "docs/inventory.schema.json is stale: run `cargo run -p xtask -- docs` and commit the result"

@@ -95,7 +95,8 @@ fn duplicate_names_within_a_kind_across_files_name_both_places() {
     let loaded = load_paths(&[dir.path().to_owned()]);
     let d = only_error(&loaded.diagnostics, "duplicate-name");
     assert!(
-        d.message.contains("Region `phuong-ba-dinh` is defined more than once"),
+        d.message
+            .contains("Region `phuong-ba-dinh` is defined more than once"),
         "{}",
         d.message
     );
@@ -117,11 +118,18 @@ fn duplicate_names_within_a_kind_across_files_name_both_places() {
 fn same_name_in_other_kinds_or_namespaces_is_not_a_duplicate() {
     let text = Docs::base()
         // A Site named like a Region is fine: names are unique per kind.
-        .edit("Site/dc-hoa-lac", "name: dc-hoa-lac", "name: phuong-ba-dinh")
+        .edit(
+            "Site/dc-hoa-lac",
+            "name: dc-hoa-lac",
+            "name: phuong-ba-dinh",
+        )
         .text();
     let loaded = load(&text);
     assert!(
-        loaded.diagnostics.iter().all(|d| d.code != "duplicate-name"),
+        loaded
+            .diagnostics
+            .iter()
+            .all(|d| d.code != "duplicate-name"),
         "{}",
         render(&loaded.diagnostics)
     );
@@ -131,7 +139,11 @@ fn same_name_in_other_kinds_or_namespaces_is_not_a_duplicate() {
         .replace("namespace: so-tai-chinh\n", "namespace: so-xay-dung\n");
     let text = Docs::base().push(&lease).text();
     let loaded = load(&text);
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
     assert_eq!(loaded.inventory.colo_leases.len(), 2);
 }
 
@@ -164,7 +176,10 @@ fn alias_bomb_fails_at_the_first_alias_over_the_budget() {
         size = 1 + 10 * size;
     }
     let (level, alias) = expected.expect("the bomb exceeds the budget");
-    assert!(level < 5, "the budget should stop the bomb early, at l{level}");
+    assert!(
+        level < 5,
+        "the budget should stop the bomb early, at l{level}"
+    );
     let line_needle = format!("l{level}: &l{level}");
     let (line, _) = pos_of(&text, &line_needle, &line_needle);
     let line_text = text.lines().nth(line as usize - 1).unwrap();
@@ -176,7 +191,10 @@ fn alias_bomb_fails_at_the_first_alias_over_the_budget() {
 
     let loaded = load(&text);
     let d = only_error(&loaded.diagnostics, "alias-budget");
-    assert!(d.message.contains("alias expansion exceeds the budget"), "{d}");
+    assert!(
+        d.message.contains("alias expansion exceeds the budget"),
+        "{d}"
+    );
     assert!(hint(d).contains("alias bomb"), "{d}");
     assert_at(d, FILE, (line, byte as u32 + 1));
     assert!(loaded.inventory.is_empty());
@@ -200,6 +218,7 @@ fn aliases_within_the_budget_are_expanded() {
     // Anchors are per document: the alias in another document is unknown.
     let d = only_error(&loaded.diagnostics, "yaml-syntax");
     assert!(d.message.contains("unknown anchor"), "{d}");
+    assert!(hint(d).contains("same document"), "{d}");
     assert_at(d, FILE, pos_of(&text, "interfaces: *ifaces", "*ifaces"));
 
     let text = Docs::base()
@@ -210,9 +229,21 @@ fn aliases_within_the_budget_are_expanded() {
         )
         .text();
     let loaded = load(&text);
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
-    let cpe = &loaded.inventory.devices.iter().find(|d| d.name() == "cpe-ba-dinh").unwrap();
-    assert_eq!(cpe.spec.interfaces[0].description.as_deref(), Some("Draytek"));
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
+    let cpe = &loaded
+        .inventory
+        .devices
+        .iter()
+        .find(|d| d.name() == "cpe-ba-dinh")
+        .unwrap();
+    assert_eq!(
+        cpe.spec.interfaces[0].description.as_deref(),
+        Some("Draytek")
+    );
 }
 
 #[test]
@@ -244,7 +275,11 @@ fn file_over_the_size_limit_is_refused_before_parsing() {
         ..Default::default()
     };
     let loaded = load::load_paths(&[path], &exact).unwrap();
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
     assert_eq!(loaded.inventory.regions.len(), 1);
 }
 
@@ -281,8 +316,15 @@ fn a_byte_order_mark_is_accepted() {
     bytes.extend_from_slice(region("phuong-ba-dinh", "Phường Ba Đình", "00004").as_bytes());
     fs::write(&path, &bytes).unwrap();
     let loaded = load_paths(&[path]);
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
-    assert_eq!(loaded.inventory.regions[0].spec.display_name, "Phường Ba Đình");
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
+    assert_eq!(
+        loaded.inventory.regions[0].spec.display_name,
+        "Phường Ba Đình"
+    );
 }
 
 #[test]
@@ -295,7 +337,13 @@ fn unknown_kind_suggests_the_closest_kind() {
     assert!(d.message.contains("unknown kind `Devise`"), "{}", d.message);
     assert_at(d, FILE, pos_of(&text, "kind: Devise", "Devise"));
     assert!(hint(d).contains("`Device`"), "{d}");
-    assert!(loaded.inventory.devices.iter().all(|d| d.name() != "cpe-ba-dinh"));
+    assert!(
+        loaded
+            .inventory
+            .devices
+            .iter()
+            .all(|d| d.name() != "cpe-ba-dinh")
+    );
     // The other documents of the file still load.
     assert_eq!(loaded.inventory.devices.len(), 4);
 
@@ -319,7 +367,8 @@ fn unknown_api_version_names_the_supported_one() {
     let loaded = load(&text);
     let d = only_error(&loaded.diagnostics, "unknown-api-version");
     assert!(
-        d.message.contains("unsupported apiVersion `hatang.io/v1beta1`"),
+        d.message
+            .contains("unsupported apiVersion `hatang.io/v1beta1`"),
         "{}",
         d.message
     );
@@ -329,6 +378,14 @@ fn unknown_api_version_names_the_supported_one() {
         pos_of(&text, "apiVersion: hatang.io/v1beta1", "hatang.io/v1beta1"),
     );
     assert!(hint(d).contains("hatang.io/v1alpha1"), "{d}");
+    // The object is not guessed at: it stays out of the inventory.
+    assert!(
+        loaded
+            .inventory
+            .tenants
+            .iter()
+            .all(|t| t.name() != "so-tai-chinh")
+    );
 }
 
 #[test]
@@ -351,7 +408,13 @@ fn unknown_field_points_at_the_key_and_suggests_the_close_name() {
     assert_object(d, "DataCenter/dc-backup");
     assert_at(d, FILE, pos_of(&text, "heigthU: 42", "heigthU"));
     assert_eq!(hint(d), "did you mean `heightU`?");
-    assert!(loaded.inventory.data_centers.iter().all(|d| d.name() != "dc-backup"));
+    assert!(
+        loaded
+            .inventory
+            .data_centers
+            .iter()
+            .all(|d| d.name() != "dc-backup")
+    );
 }
 
 #[test]
@@ -369,15 +432,17 @@ fn unknown_fields_at_the_top_and_in_metadata_point_at_their_keys() {
     hatang_core::diag::sort(&mut diags);
     assert_eq!(
         diags.iter().map(|d| d.code).collect::<Vec<_>>(),
-        ["unknown-field", "unknown-field", "missing-spec"],
+        ["unknown-field", "missing-spec", "unknown-field"],
         "{}",
         render(&diags)
     );
     assert_at(&diags[0], FILE, pos_of(&text, "lables:", "lables"));
     assert_eq!(hint(&diags[0]), "did you mean `labels`?");
-    assert_at(&diags[1], FILE, pos_of(&text, "specs:", "specs"));
-    assert_eq!(hint(&diags[1]), "did you mean `spec`?");
-    assert_object(&diags[2], "Tenant/so-tai-chinh");
+    // A document-level problem points at the document's first line.
+    assert_object(&diags[1], "Tenant/so-tai-chinh");
+    assert_at(&diags[1], FILE, (line_of(&text, "kind: Tenant") - 1, 1));
+    assert_at(&diags[2], FILE, pos_of(&text, "specs:", "specs"));
+    assert_eq!(hint(&diags[2]), "did you mean `spec`?");
 }
 
 #[test]
@@ -388,7 +453,8 @@ fn unquoted_gso_code_asks_for_quotes() {
     let loaded = load(&text);
     let d = only_error(&loaded.diagnostics, "invalid-field");
     assert!(
-        d.message.starts_with("spec.code: invalid type: integer `4`"),
+        d.message
+            .starts_with("spec.code: invalid type: integer `4`"),
         "{}",
         d.message
     );
@@ -420,11 +486,19 @@ spec: {displayName: \"Phường Ba Đình\", code: 4, level: commune, type: phư
 #[test]
 fn invalid_name_with_diacritics_suggests_the_ascii_slug() {
     let text = Docs::base()
-        .edit("Region/phuong-hoan-kiem", "name: phuong-hoan-kiem", "name: phường-hoàn-kiếm")
+        .edit(
+            "Region/phuong-hoan-kiem",
+            "name: phuong-hoan-kiem",
+            "name: phường-hoàn-kiếm",
+        )
         .text();
     let loaded = load(&text);
     let d = only_error(&loaded.diagnostics, "invalid-name");
-    assert!(d.message.contains("`phường-hoàn-kiếm` is not a valid object name"), "{d}");
+    assert!(
+        d.message
+            .contains("`phường-hoàn-kiếm` is not a valid object name"),
+        "{d}"
+    );
     assert_object(d, "Region/phường-hoàn-kiếm");
     assert_at(d, FILE, pos_of(&text, "name: phường-hoàn-kiếm", "phường"));
     assert!(hint(d).contains("`phuong-hoan-kiem`"), "{d}");
@@ -432,7 +506,11 @@ fn invalid_name_with_diacritics_suggests_the_ascii_slug() {
     assert_eq!(loaded.inventory.regions.len(), 2);
 
     let text = Docs::base()
-        .edit("Site/ubnd-phuong-ba-dinh", "name: ubnd-phuong-ba-dinh", "name: UBND Phường Ba Đình")
+        .edit(
+            "Site/ubnd-phuong-ba-dinh",
+            "name: ubnd-phuong-ba-dinh",
+            "name: UBND Phường Ba Đình",
+        )
         .text();
     let diags = load(&text).diagnostics;
     let d = only_error(&diags, "invalid-name");
@@ -450,23 +528,19 @@ fn yaml_syntax_error_has_its_line() {
         .text();
     let loaded = load(&text);
     let d = only_error(&loaded.diagnostics, "yaml-syntax");
-    assert!(d.message.starts_with("YAML syntax error: "), "{}", d.message);
-    assert!(d.message.contains("mapping values"), "{}", d.message);
-    assert_at(
-        d,
-        FILE,
-        pos_of(&text, "UBND: Phường Hoàn Kiếm", ": Phường"),
+    assert!(
+        d.message.starts_with("YAML syntax error: "),
+        "{}",
+        d.message
     );
+    assert!(d.message.contains("mapping values"), "{}", d.message);
+    assert_at(d, FILE, pos_of(&text, "UBND: Phường Hoàn Kiếm", ": Phường"));
     assert!(hint(d).contains("indentation"), "{d}");
     // A file that does not parse yields no object at all (nothing half-read).
     assert!(loaded.inventory.is_empty());
 
     let text = Docs::base()
-        .edit(
-            "Site/dc-hoa-lac",
-            "  uplink: none\n",
-            "   uplink: none\n",
-        )
+        .edit("Site/dc-hoa-lac", "  uplink: none\n", "   uplink: none\n")
         .text();
     let diags = load(&text).diagnostics;
     let d = only_error(&diags, "yaml-syntax");
@@ -535,17 +609,22 @@ fn directories_are_loaded_recursively_skipping_ledgers_and_hidden_files() {
     write("regions.yaml.orig", garbage);
 
     let found = load::discover(&[root.to_owned()]).unwrap();
-    assert_eq!(found, vec![regions.clone(), devices.clone(), sites.clone()]);
+    // Sorted by path components: `sites/dc.yml` comes before `sites/devices/…`.
+    assert_eq!(found, vec![regions.clone(), sites.clone(), devices.clone()]);
 
     let loaded = load_paths(&[root.to_owned()]);
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
     assert_eq!(loaded.inventory.files, found);
     assert_eq!(loaded.inventory.regions.len(), 2);
     assert_eq!(loaded.inventory.sites.len(), 1);
     assert_eq!(loaded.inventory.devices.len(), 1);
     // Origins point into the right files.
-    assert_eq!(loaded.inventory.devices[0].origin.file, 1);
-    assert_eq!(loaded.inventory.sites[0].origin.file, 2);
+    assert_eq!(loaded.inventory.sites[0].origin.file, 1);
+    assert_eq!(loaded.inventory.devices[0].origin.file, 2);
 
     // A ledger named explicitly is read like any file given by the user.
     let lock = root.join("allocations.lock.yaml");
@@ -575,7 +654,8 @@ fn multi_document_files_keep_going_past_a_bad_document() {
     let text = format!(
         "# Hà Nội regions\n---\n{}---\n---\n{}---\n{}",
         region("phuong-ba-dinh", "Phường Ba Đình", "00004"),
-        region("phuong-hoan-kiem", "Phường Hoàn Kiếm", "00070").replace("level: commune", "level: comune"),
+        region("phuong-hoan-kiem", "Phường Hoàn Kiếm", "00070")
+            .replace("level: commune", "level: comune"),
         region("phuong-cua-nam", "Phường Cửa Nam", "00082"),
     );
     let loaded = load(&text);
@@ -614,7 +694,11 @@ fn vietnamese_display_names_round_trip_unchanged() {
         )
         .text();
     let loaded = load(&text);
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
     let inv = &loaded.inventory;
     let region = |name: &str| inv.regions.iter().find(|r| r.name() == name).unwrap();
     let hn = region("thanh-pho-ha-noi-01");
@@ -622,7 +706,10 @@ fn vietnamese_display_names_round_trip_unchanged() {
     assert_eq!(hn.spec.region_type, RegionType::ThanhPho);
     assert_eq!(hn.spec.level, RegionLevel::Province);
     assert_eq!(region("phuong-ba-dinh").spec.display_name, "Phường Ba Đình");
-    assert_eq!(region("phuong-ba-dinh").spec.region_type, RegionType::Phuong);
+    assert_eq!(
+        region("phuong-ba-dinh").spec.region_type,
+        RegionType::Phuong
+    );
     // No normalisation: the bytes written are the bytes read.
     assert_eq!(region("phuong-hoan-kiem").spec.display_name, decomposed);
     assert_eq!(
@@ -647,7 +734,11 @@ fn vietnamese_display_names_round_trip_unchanged() {
 #[test]
 fn base_inventory_loads_every_document() {
     let loaded = load(&Docs::base().text());
-    assert!(loaded.diagnostics.is_empty(), "{}", render(&loaded.diagnostics));
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
     let inv = &loaded.inventory;
     assert_eq!(inv.regions.len(), 3);
     assert_eq!(inv.sites.len(), 4);

@@ -27,7 +27,9 @@ impl std::str::FromStr for PublicKey {
         match (parts.next(), parts.next()) {
             (Some(alg), Some(body))
                 if (alg.starts_with("ssh-") || alg.starts_with("ecdsa-"))
-                    && body.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) =>
+                    && body
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) =>
             {
                 Ok(PublicKey {
                     algorithm: alg.to_owned(),
@@ -66,7 +68,11 @@ impl KnownHosts {
         let mut entries = Vec::new();
         for line in text.lines() {
             let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('@') || line.starts_with('|') {
+            if line.is_empty()
+                || line.starts_with('#')
+                || line.starts_with('@')
+                || line.starts_with('|')
+            {
                 continue;
             }
             let Some((hosts, key)) = line.split_once(char::is_whitespace) else {
@@ -128,24 +134,48 @@ mod tests {
     fn pinned_key_is_trusted_and_a_changed_one_is_not() {
         let mut known = KnownHosts::default();
         known.pin("2001:db8::1", A.parse().unwrap());
-        assert_eq!(known.check("2001:db8::1", &A.parse().unwrap()), Trust::Trusted);
-        assert!(matches!(known.check("2001:db8::1", &B.parse().unwrap()), Trust::Changed { .. }));
-        assert_eq!(known.check("2001:db8::2", &A.parse().unwrap()), Trust::Unknown);
+        assert_eq!(
+            known.check("2001:db8::1", &A.parse().unwrap()),
+            Trust::Trusted
+        );
+        assert!(matches!(
+            known.check("2001:db8::1", &B.parse().unwrap()),
+            Trust::Changed { .. }
+        ));
+        assert_eq!(
+            known.check("2001:db8::2", &A.parse().unwrap()),
+            Trust::Unknown
+        );
     }
 
     #[test]
     fn known_hosts_file_with_ports_and_comments() {
-        let text = format!("# comment\n[2001:db8::1]:22,edge-1 {A}\n[2001:db8::9]:2222 {B}\n|1|hashed= {B}\n");
+        let text = format!(
+            "# comment\n[2001:db8::1]:22,edge-1 {A}\n[2001:db8::9]:2222 {B}\n|1|hashed= {B}\n"
+        );
         let known = KnownHosts::parse(&text);
         assert_eq!(known.check("edge-1", &A.parse().unwrap()), Trust::Trusted);
-        assert_eq!(known.check("2001:db8::1", &A.parse().unwrap()), Trust::Trusted);
-        assert_eq!(known.check("[2001:db8::9]:2222", &B.parse().unwrap()), Trust::Trusted);
-        assert_eq!(known.check("2001:db8::9", &B.parse().unwrap()), Trust::Unknown);
+        assert_eq!(
+            known.check("2001:db8::1", &A.parse().unwrap()),
+            Trust::Trusted
+        );
+        assert_eq!(
+            known.check("[2001:db8::9]:2222", &B.parse().unwrap()),
+            Trust::Trusted
+        );
+        assert_eq!(
+            known.check("2001:db8::9", &B.parse().unwrap()),
+            Trust::Unknown
+        );
     }
 
     #[test]
     fn malformed_keys_are_rejected() {
         assert!("ssh-ed25519".parse::<PublicKey>().is_err());
-        assert!("-----BEGIN OPENSSH PRIVATE KEY-----".parse::<PublicKey>().is_err());
+        assert!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----"
+                .parse::<PublicKey>()
+                .is_err()
+        );
     }
 }

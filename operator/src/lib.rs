@@ -52,7 +52,11 @@ pub fn resource_names(kind: Kind) -> ResourceNames {
         plural: format!("{}s", kind.as_str().to_lowercase()),
         short_names: short.to_vec(),
         categories: vec!["hatang"],
-        scope: if kind.namespaced() { Scope::Namespaced } else { Scope::Cluster },
+        scope: if kind.namespaced() {
+            Scope::Namespaced
+        } else {
+            Scope::Cluster
+        },
     }
 }
 

@@ -40,7 +40,12 @@ struct Router {
 
 impl Router {
     fn new(name: impl Into<String>, lab: bool) -> Self {
-        Router { name: name.into(), interfaces: Vec::new(), lab, counters: BTreeMap::new() }
+        Router {
+            name: name.into(),
+            interfaces: Vec::new(),
+            lab,
+            counters: BTreeMap::new(),
+        }
     }
 
     /// The next free interface name of the family `prefix` (`eth1.`, `ipsec`).
@@ -106,23 +111,36 @@ fn circuit(name: String, l: Link<'_>) -> Manifest<CircuitSpec> {
     )
 }
 
+/// A district (code, name), if the list has districts, and its communes.
+type DistrictCommunes<'a> = (Option<(u32, String)>, Vec<&'a GsoUnit>);
+
 /// The generated files of one example city.
 pub fn city(city: &City, data: &Path) -> Result<Files> {
     let csv_path = data.join(city.csv);
-    let text = std::fs::read_to_string(&csv_path).with_context(|| format!("reading {}", csv_path.display()))?;
+    let text = std::fs::read_to_string(&csv_path)
+        .with_context(|| format!("reading {}", csv_path.display()))?;
     let mut units = import::read_gso_csv(&text, Some(city.province))?;
     if !city.communes.is_empty() {
-        units.retain(|u| u.commune.as_ref().is_some_and(|c| city.communes.contains(&c.0)));
+        units.retain(|u| {
+            u.commune
+                .as_ref()
+                .is_some_and(|c| city.communes.contains(&c.0))
+        });
     }
     let head = header(city.csv);
     let mut files = Files::new();
 
     let mut regions_yaml = head.clone();
     for mut r in import::regions_from_units(&units)? {
-        if let Some((_, reason)) = city.exclusions.iter().find(|(c, _)| format!("{c:05}") == r.spec.code) {
-            if r.spec.level == RegionLevel::Commune {
-                r.spec.excluded = Some(Exclusion { reason: (*reason).to_owned() });
-            }
+        if let Some((_, reason)) = city
+            .exclusions
+            .iter()
+            .find(|(c, _)| format!("{c:05}") == r.spec.code)
+            && r.spec.level == RegionLevel::Commune
+        {
+            r.spec.excluded = Some(Exclusion {
+                reason: (*reason).to_owned(),
+            });
         }
         push(&mut regions_yaml, &r)?;
     }
@@ -132,10 +150,12 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
     let mut backup = Router::new(city.backup_edge.device, city.lab_names);
 
     // Group communes under their district (or the province after 2025).
-    let mut districts: BTreeMap<Option<u32>, (Option<(u32, String)>, Vec<&GsoUnit>)> = BTreeMap::new();
+    let mut districts: BTreeMap<Option<u32>, DistrictCommunes<'_>> = BTreeMap::new();
     for u in &units {
         let key = u.district.as_ref().map(|d| d.0);
-        let entry = districts.entry(key).or_insert_with(|| (u.district.as_ref().map(|d| (d.0, d.1.clone())), Vec::new()));
+        let entry = districts
+            .entry(key)
+            .or_insert_with(|| (u.district.as_ref().map(|d| (d.0, d.1.clone())), Vec::new()));
         if u.commune.is_some() {
             entry.1.push(u);
         }
@@ -150,42 +170,92 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
             let mut router = Router::new(format!("hub-{dcode:03}"), city.lab_names);
             let mut text = head.clone();
             let site = format!("hub-{region}");
-            push(&mut text, &Manifest::new("Site", site.clone(), SiteSpec {
-                display_name: format!("Điểm tập trung {dname}"),
-                role: SiteRole::DistrictHub,
-                region: region.clone(),
-                address: Some(format!("Trụ sở UBND {dname}")),
-                uplink: UplinkPolicy::DualHomed,
-                excluded: None,
-            }))?;
-            let up_main = router.add(if city.lab_names { "eth1".into() } else { "eth0".into() }, "uplink to main DC".into());
-            let up_backup = router.add(if city.lab_names { "eth2".into() } else { "eth3".into() }, "uplink to backup DC".into());
+            push(
+                &mut text,
+                &Manifest::new(
+                    "Site",
+                    site.clone(),
+                    SiteSpec {
+                        display_name: format!("Điểm tập trung {dname}"),
+                        role: SiteRole::DistrictHub,
+                        region: region.clone(),
+                        address: Some(format!("Trụ sở UBND {dname}")),
+                        uplink: UplinkPolicy::DualHomed,
+                        excluded: None,
+                    },
+                ),
+            )?;
+            let up_main = router.add(
+                if city.lab_names {
+                    "eth1".into()
+                } else {
+                    "eth0".into()
+                },
+                "uplink to main DC".into(),
+            );
+            let up_backup = router.add(
+                if city.lab_names {
+                    "eth2".into()
+                } else {
+                    "eth3".into()
+                },
+                "uplink to backup DC".into(),
+            );
             let z_main = main.add_next("eth1.", format!("hub {dname}"));
             let z_backup = backup.add_next("eth2.", format!("hub {dname}"));
             let mut circuits = String::new();
-            push(&mut circuits, &circuit(format!("hub-{dcode:03}-primary"), Link {
-                a: up_main, z: z_main, medium: Medium::Fiber, provider: "VNPT",
-                id: format!("FO-{}-{dcode:03}", city.tag), mbps: 1000, role: CircuitRole::Primary,
-            }))?;
-            push(&mut circuits, &circuit(format!("hub-{dcode:03}-backup"), Link {
-                a: up_backup, z: z_backup, medium: Medium::Mpls, provider: "Viettel",
-                id: format!("MPLS-{}-{dcode:03}", city.tag), mbps: 1000, role: CircuitRole::Backup,
-            }))?;
+            push(
+                &mut circuits,
+                &circuit(
+                    format!("hub-{dcode:03}-primary"),
+                    Link {
+                        a: up_main,
+                        z: z_main,
+                        medium: Medium::Fiber,
+                        provider: "VNPT",
+                        id: format!("FO-{}-{dcode:03}", city.tag),
+                        mbps: 1000,
+                        role: CircuitRole::Primary,
+                    },
+                ),
+            )?;
+            push(
+                &mut circuits,
+                &circuit(
+                    format!("hub-{dcode:03}-backup"),
+                    Link {
+                        a: up_backup,
+                        z: z_backup,
+                        medium: Medium::Mpls,
+                        provider: "Viettel",
+                        id: format!("MPLS-{}-{dcode:03}", city.tag),
+                        mbps: 1000,
+                        role: CircuitRole::Backup,
+                    },
+                ),
+            )?;
             let mut communes_text = String::new();
             for u in communes {
                 let end = router.add_next("eth1.", String::new());
                 communes_text.push_str(&commune(city, u, Some(end), &mut backup, &mut main)?);
             }
-            push(&mut text, &Manifest::new("Device", router.name.clone(), DeviceSpec {
-                site,
-                platform: Platform::Frr,
-                role: DeviceRole::Hub,
-                model: None,
-                rack: None,
-                power_w: 0,
-                management: Some(mgmt(city.mgmt, 2, *dcode)),
-                interfaces: router.interfaces,
-            }))?;
+            push(
+                &mut text,
+                &Manifest::new(
+                    "Device",
+                    router.name.clone(),
+                    DeviceSpec {
+                        site,
+                        platform: Platform::Frr,
+                        role: DeviceRole::Hub,
+                        model: None,
+                        rack: None,
+                        power_w: 0,
+                        management: Some(mgmt(city.mgmt, 2, *dcode)),
+                        interfaces: router.interfaces,
+                    },
+                ),
+            )?;
             text.push_str(&circuits);
             files.push((format!("generated/hubs/{region}.yaml").into(), text));
             hub = Some(communes_text);
@@ -195,7 +265,9 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
                 // Commune files under the hub's district.
                 let mut text = head.clone();
                 text.push_str(&communes_text);
-                let name = district.as_ref().map_or("province".to_owned(), |(c, n)| region_name(n, &format!("{c:03}")));
+                let name = district.as_ref().map_or("province".to_owned(), |(c, n)| {
+                    region_name(n, &format!("{c:03}"))
+                });
                 files.push((format!("generated/communes/{name}.yaml").into(), text));
             }
             None => {
@@ -203,7 +275,14 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
                     let mut text = head.clone();
                     text.push_str(&commune(city, u, None, &mut backup, &mut main)?);
                     let (code, name, _) = u.commune.as_ref().expect("communes only");
-                    files.push((format!("generated/communes/{}.yaml", region_name(name, &format!("{code:05}"))).into(), text));
+                    files.push((
+                        format!(
+                            "generated/communes/{}.yaml",
+                            region_name(name, &format!("{code:05}"))
+                        )
+                        .into(),
+                        text,
+                    ));
                 }
             }
         }
@@ -214,26 +293,29 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
         push(&mut edges, &edge_device(edge, router, city.mgmt, group))?;
     }
     files.push(("generated/dc-edges.yaml".into(), edges));
-    // Fix the hub text: fill the hub's interfaces after the communes were generated (done above).
     Ok(files)
 }
 
 fn edge_device(edge: &Edge, router: Router, mgmt_base: &str, group: u32) -> Manifest<DeviceSpec> {
-    Manifest::new("Device", router.name, DeviceSpec {
-        site: edge.site.to_owned(),
-        platform: Platform::Frr,
-        role: DeviceRole::WanEdge,
-        model: Some("x86 server, FRR 8.4".to_owned()),
-        rack: Some(RackPlacement {
-            data_center: edge.data_center.to_owned(),
-            rack: edge.rack.to_owned(),
-            position: edge.position,
-            height_u: 2,
-        }),
-        power_w: 650,
-        management: Some(mgmt(mgmt_base, 3, group)),
-        interfaces: router.interfaces,
-    })
+    Manifest::new(
+        "Device",
+        router.name,
+        DeviceSpec {
+            site: edge.site.to_owned(),
+            platform: Platform::Frr,
+            role: DeviceRole::WanEdge,
+            model: Some("x86 server, FRR 8.4".to_owned()),
+            rack: Some(RackPlacement {
+                data_center: edge.data_center.to_owned(),
+                rack: edge.rack.to_owned(),
+                position: edge.position,
+                height_u: 2,
+            }),
+            power_w: 650,
+            management: Some(mgmt(mgmt_base, 3, group)),
+            interfaces: router.interfaces,
+        },
+    )
 }
 
 /// Site, CPE and circuits of one commune office.
@@ -250,52 +332,122 @@ fn commune(
     let device = format!("cpe-{code:05}");
     let excluded = city.exclusions.iter().any(|(c, _)| c == code);
     let mut out = String::new();
-    push(&mut out, &Manifest::new("Site", site.clone(), SiteSpec {
-        display_name: format!("UBND {name}"),
-        role: SiteRole::CommuneOffice,
-        region,
-        address: Some(format!("Trụ sở UBND {name}, {}", u.province_name)),
-        uplink: if excluded { UplinkPolicy::SingleHomed } else { UplinkPolicy::DualHomed },
-        excluded: None,
-    }))?;
-    let (up0, up1) = if city.lab_names { ("eth1", "eth2") } else { ("eth0", "eth1") };
-    let mut interfaces = vec![Interface { name: up0.into(), description: Some("primary uplink".into()), addresses: vec![] }];
+    push(
+        &mut out,
+        &Manifest::new(
+            "Site",
+            site.clone(),
+            SiteSpec {
+                display_name: format!("UBND {name}"),
+                role: SiteRole::CommuneOffice,
+                region,
+                address: Some(format!("Trụ sở UBND {name}, {}", u.province_name)),
+                uplink: if excluded {
+                    UplinkPolicy::SingleHomed
+                } else {
+                    UplinkPolicy::DualHomed
+                },
+                excluded: None,
+            },
+        ),
+    )?;
+    let (up0, up1) = if city.lab_names {
+        ("eth1", "eth2")
+    } else {
+        ("eth0", "eth1")
+    };
+    let mut interfaces = vec![Interface {
+        name: up0.into(),
+        description: Some("primary uplink".into()),
+        addresses: vec![],
+    }];
     if !excluded {
-        interfaces.push(Interface { name: up1.into(), description: Some("backup uplink".into()), addresses: vec![] });
+        interfaces.push(Interface {
+            name: up1.into(),
+            description: Some("backup uplink".into()),
+            addresses: vec![],
+        });
     }
-    interfaces.push(Interface { name: "lan0".into(), description: Some("office LAN".into()), addresses: vec![] });
-    push(&mut out, &Manifest::new("Device", device.clone(), DeviceSpec {
-        site,
-        platform: Platform::Frr,
-        role: DeviceRole::Cpe,
-        model: None,
-        rack: None,
-        power_w: 0,
-        management: Some(mgmt(city.mgmt, 1, *code)),
-        interfaces,
-    }))?;
-    let a = |iface: &str| CircuitEnd { device: device.clone(), interface: iface.to_owned() };
+    interfaces.push(Interface {
+        name: "lan0".into(),
+        description: Some("office LAN".into()),
+        addresses: vec![],
+    });
+    push(
+        &mut out,
+        &Manifest::new(
+            "Device",
+            device.clone(),
+            DeviceSpec {
+                site,
+                platform: Platform::Frr,
+                role: DeviceRole::Cpe,
+                model: None,
+                rack: None,
+                power_w: 0,
+                management: Some(mgmt(city.mgmt, 1, *code)),
+                interfaces,
+            },
+        ),
+    )?;
+    let a = |iface: &str| CircuitEnd {
+        device: device.clone(),
+        interface: iface.to_owned(),
+    };
     if excluded {
         let z = main.add_next("eth1.", format!("VSAT {name}"));
-        push(&mut out, &circuit(format!("{device}-satellite"), Link {
-            a: a(up0), z, medium: Medium::Satellite, provider: "VNPT VINASAT",
-            id: format!("VSAT-{}-{code:05}", city.tag), mbps: 20, role: CircuitRole::Primary,
-        }))?;
+        push(
+            &mut out,
+            &circuit(
+                format!("{device}-satellite"),
+                Link {
+                    a: a(up0),
+                    z,
+                    medium: Medium::Satellite,
+                    provider: "VNPT VINASAT",
+                    id: format!("VSAT-{}-{code:05}", city.tag),
+                    mbps: 20,
+                    role: CircuitRole::Primary,
+                },
+            ),
+        )?;
         return Ok(out);
     }
     let z = match hub_end {
         Some(end) => end,
         None => main.add_next("eth1.", name.clone()),
     };
-    push(&mut out, &circuit(format!("{device}-primary"), Link {
-        a: a(up0), z, medium: Medium::GovernmentDataNetwork, provider: "VNPT",
-        id: format!("TSLCD-{}-{code:05}", city.tag), mbps: 100, role: CircuitRole::Primary,
-    }))?;
+    push(
+        &mut out,
+        &circuit(
+            format!("{device}-primary"),
+            Link {
+                a: a(up0),
+                z,
+                medium: Medium::GovernmentDataNetwork,
+                provider: "VNPT",
+                id: format!("TSLCD-{}-{code:05}", city.tag),
+                mbps: 100,
+                role: CircuitRole::Primary,
+            },
+        ),
+    )?;
     let z = backup.add_next("ipsec", name.clone());
-    push(&mut out, &circuit(format!("{device}-backup"), Link {
-        a: a(up1), z, medium: Medium::InternetVpn, provider: "Viettel",
-        id: format!("VPN-{}-{code:05}", city.tag), mbps: 50, role: CircuitRole::Backup,
-    }))?;
+    push(
+        &mut out,
+        &circuit(
+            format!("{device}-backup"),
+            Link {
+                a: a(up1),
+                z,
+                medium: Medium::InternetVpn,
+                provider: "Viettel",
+                id: format!("VPN-{}-{code:05}", city.tag),
+                mbps: 50,
+                role: CircuitRole::Backup,
+            },
+        ),
+    )?;
     Ok(out)
 }
 
@@ -303,16 +455,24 @@ fn commune(
 /// a hub per district, two data centers.
 pub fn nationwide(data: &Path) -> Result<Files> {
     let csv = data.join("vn-admin-units-2024.csv");
-    let text = std::fs::read_to_string(&csv).with_context(|| format!("reading {}", csv.display()))?;
+    let text =
+        std::fs::read_to_string(&csv).with_context(|| format!("reading {}", csv.display()))?;
     let all = import::read_gso_csv(&text, None)?;
     let mut provinces: Vec<u32> = all.iter().map(|u| u.province_code).collect();
     provinces.dedup();
-    let template = crate::cities::all().into_iter().find(|c| c.dir == "hanoi-2024").expect("hanoi-2024");
+    let template = crate::cities::all()
+        .into_iter()
+        .find(|c| c.dir == "hanoi-2024")
+        .expect("hanoi-2024");
     let mut files = Files::new();
     let mut main = Router::new(template.main_edge.device, false);
     let mut backup = Router::new(template.backup_edge.device, false);
     for p in provinces {
-        let units: Vec<GsoUnit> = all.iter().filter(|u| u.province_code == p).cloned().collect();
+        let units: Vec<GsoUnit> = all
+            .iter()
+            .filter(|u| u.province_code == p)
+            .cloned()
+            .collect();
         let mut out = String::new();
         for r in import::regions_from_units(&units)? {
             push(&mut out, &r)?;
@@ -320,7 +480,9 @@ pub fn nationwide(data: &Path) -> Result<Files> {
         let mut by_district: BTreeMap<u32, (String, Vec<&GsoUnit>)> = BTreeMap::new();
         for u in &units {
             let (dc, dn, _) = u.district.as_ref().expect("2024 layout has districts");
-            let e = by_district.entry(*dc).or_insert_with(|| (dn.clone(), Vec::new()));
+            let e = by_district
+                .entry(*dc)
+                .or_insert_with(|| (dn.clone(), Vec::new()));
             if u.commune.is_some() {
                 e.1.push(u);
             }
@@ -328,49 +490,91 @@ pub fn nationwide(data: &Path) -> Result<Files> {
         for (dcode, (dname, communes)) in by_district {
             let region = region_name(&dname, &format!("{dcode:03}"));
             let site = format!("hub-{region}");
-            push(&mut out, &Manifest::new("Site", site.clone(), SiteSpec {
-                display_name: format!("Điểm tập trung {dname}"),
-                role: SiteRole::DistrictHub,
-                region,
-                address: None,
-                uplink: UplinkPolicy::DualHomed,
-                excluded: None,
-            }))?;
+            push(
+                &mut out,
+                &Manifest::new(
+                    "Site",
+                    site.clone(),
+                    SiteSpec {
+                        display_name: format!("Điểm tập trung {dname}"),
+                        role: SiteRole::DistrictHub,
+                        region,
+                        address: None,
+                        uplink: UplinkPolicy::DualHomed,
+                        excluded: None,
+                    },
+                ),
+            )?;
             let mut router = Router::new(format!("hub-{dcode:03}"), false);
             let up_main = router.add("eth0".into(), "uplink to main DC".into());
             let up_backup = router.add("eth3".into(), "uplink to backup DC".into());
             let z_main = main.add_next("eth1.", dname.clone());
             let z_backup = backup.add_next("eth2.", dname.clone());
-            push(&mut out, &circuit(format!("hub-{dcode:03}-primary"), Link {
-                a: up_main, z: z_main, medium: Medium::Fiber, provider: "VNPT",
-                id: format!("FO-VN-{dcode:03}"), mbps: 1000, role: CircuitRole::Primary,
-            }))?;
-            push(&mut out, &circuit(format!("hub-{dcode:03}-backup"), Link {
-                a: up_backup, z: z_backup, medium: Medium::Mpls, provider: "Viettel",
-                id: format!("MPLS-VN-{dcode:03}"), mbps: 1000, role: CircuitRole::Backup,
-            }))?;
+            push(
+                &mut out,
+                &circuit(
+                    format!("hub-{dcode:03}-primary"),
+                    Link {
+                        a: up_main,
+                        z: z_main,
+                        medium: Medium::Fiber,
+                        provider: "VNPT",
+                        id: format!("FO-VN-{dcode:03}"),
+                        mbps: 1000,
+                        role: CircuitRole::Primary,
+                    },
+                ),
+            )?;
+            push(
+                &mut out,
+                &circuit(
+                    format!("hub-{dcode:03}-backup"),
+                    Link {
+                        a: up_backup,
+                        z: z_backup,
+                        medium: Medium::Mpls,
+                        provider: "Viettel",
+                        id: format!("MPLS-VN-{dcode:03}"),
+                        mbps: 1000,
+                        role: CircuitRole::Backup,
+                    },
+                ),
+            )?;
             for u in communes {
                 let end = router.add_next("eth1.", String::new());
                 out.push_str(&commune(&template, u, Some(end), &mut backup, &mut main)?);
             }
-            push(&mut out, &Manifest::new("Device", router.name.clone(), DeviceSpec {
-                site,
-                platform: Platform::Frr,
-                role: DeviceRole::Hub,
-                model: None,
-                rack: None,
-                power_w: 0,
-                management: Some(mgmt("2001:db8:fe", 2, dcode)),
-                interfaces: router.interfaces,
-            }))?;
+            push(
+                &mut out,
+                &Manifest::new(
+                    "Device",
+                    router.name.clone(),
+                    DeviceSpec {
+                        site,
+                        platform: Platform::Frr,
+                        role: DeviceRole::Hub,
+                        model: None,
+                        rack: None,
+                        power_w: 0,
+                        management: Some(mgmt("2001:db8:fe", 2, dcode)),
+                        interfaces: router.interfaces,
+                    },
+                ),
+            )?;
         }
         let mut name = String::new();
         let _ = write!(name, "generated/provinces/{p:02}.yaml");
         files.push((name.into(), out));
     }
     let mut edges = String::new();
-    push(&mut edges, &edge_device(&template.main_edge, main, "2001:db8:fe", 1))?;
-    push(&mut edges, &edge_device(&template.backup_edge, backup, "2001:db8:fe", 2))?;
+    push(
+        &mut edges,
+        &edge_device(&template.main_edge, main, "2001:db8:fe", 1),
+    )?;
+    push(
+        &mut edges,
+        &edge_device(&template.backup_edge, backup, "2001:db8:fe", 2),
+    )?;
     files.push(("generated/dc-edges.yaml".into(), edges));
     files.push(("datacenters.yaml".into(), NATIONWIDE_DCS.to_owned()));
     Ok(files)

@@ -40,25 +40,34 @@ fn main() -> Result<()> {
         }
         Some("docs") => {
             let docs = root.join("docs");
-            std::fs::write(docs.join("inventory.md"), hatang_core::schema::inventory_reference())?;
+            std::fs::write(
+                docs.join("inventory.md"),
+                hatang_core::schema::inventory_reference(),
+            )?;
             let schema = serde_json::to_string_pretty(&hatang_core::schema::inventory_schema())?;
             std::fs::write(docs.join("inventory.schema.json"), schema + "\n")?;
             println!("wrote docs/inventory.md and docs/inventory.schema.json");
             Ok(())
         }
-        _ => bail!("usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] | docs"),
+        _ => {
+            bail!("usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] | docs")
+        }
     }
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_owned()
 }
 
 /// Replaces the generated subtrees (`generated/`) of an inventory, leaving hand-written files alone.
 fn write_generated(dir: &Path, files: &[(PathBuf, String)]) -> Result<()> {
     let generated = dir.join("generated");
     if generated.exists() {
-        std::fs::remove_dir_all(&generated).with_context(|| format!("cleaning {}", generated.display()))?;
+        std::fs::remove_dir_all(&generated)
+            .with_context(|| format!("cleaning {}", generated.display()))?;
     }
     for (rel, text) in files {
         let path = dir.join(rel);

@@ -18,7 +18,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(&args, cli.output),
         Command::Stats(args) => stats::run(&args, cli.output),
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&hatang_core::schema::inventory_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&hatang_core::schema::inventory_schema())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Import(import) => import::run(import),
@@ -31,14 +34,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Loads and validates the inventory named by `args`.
 fn check(args: &InventoryArgs) -> Result<Checked> {
-    let today = args.today.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = args
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let load = LoadOptions {
         max_file_bytes: args.max_file_size,
         ..LoadOptions::default()
     };
-    Ok(hatang_core::check(&args.paths, &load, &ValidateOptions::on(today))?)
+    Ok(hatang_core::check(
+        &args.paths,
+        &load,
+        &ValidateOptions::on(today),
+    )?)
 }
 
 fn today(args: &InventoryArgs) -> chrono::NaiveDate {
-    args.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+    args.today
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
 }

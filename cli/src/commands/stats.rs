@@ -21,7 +21,10 @@ pub fn run(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
             ),
             Output::Text => {
                 print_diagnostics(&checked, args.max_problems);
-                println!("{} errors: fix the inventory before asking for figures", checked.errors());
+                println!(
+                    "{} errors: fix the inventory before asking for figures",
+                    checked.errors()
+                );
             }
         }
         return Ok(ExitCode::from(1));
@@ -44,7 +47,8 @@ fn counts<K: std::fmt::Display>(title: &str, map: &std::collections::BTreeMap<K,
 
 fn print_text(s: &Stats) {
     println!("Objects");
-    let nonzero: std::collections::BTreeMap<_, _> = s.objects.iter().filter(|(_, v)| **v > 0).collect();
+    let nonzero: std::collections::BTreeMap<_, _> =
+        s.objects.iter().filter(|(_, v)| **v > 0).collect();
     for (k, v) in nonzero {
         println!("  {k:<20} {v:>7}");
     }
@@ -60,7 +64,10 @@ fn print_text(s: &Stats) {
     println!("Commune coverage");
     println!("  commune-level regions        {:>6}", c.commune_regions);
     println!("  commune offices              {:>6}", c.commune_offices);
-    println!("  with primary + backup        {:>6}  ({:.1}% of those not excluded)", c.dual_homed, c.percent);
+    println!(
+        "  with primary + backup        {:>6}  ({:.1}% of those not excluded)",
+        c.dual_homed, c.percent
+    );
     println!("  missing a circuit            {:>6}", c.incomplete);
     println!("  excluded                     {:>6}", c.excluded.len());
     for e in &c.excluded {
@@ -69,7 +76,10 @@ fn print_text(s: &Stats) {
     println!();
 
     println!("Data centers");
-    println!("  {:<28} {:<7} {:<24} {:>5} {:>13} {:>17}", "name", "tier", "peer", "racks", "units used", "power used kW");
+    println!(
+        "  {:<28} {:<7} {:<24} {:>5} {:>13} {:>17}",
+        "name", "tier", "peer", "racks", "units used", "power used kW"
+    );
     for d in &s.data_centers {
         println!(
             "  {:<28} {:<7} {:<24} {:>5} {:>6}/{:<6} {:>8.1}/{:<8.1}",

@@ -35,5 +35,9 @@ pub fn run(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -37,7 +37,7 @@ pub(super) fn decode_file(file: u32, path: &Path, text: &str, limits: YamlLimits
             let mut d = Diagnostic::error(
                 if e.message.starts_with("duplicate mapping key") {
                     "duplicate-key"
-                } else if e.message.contains("alias") {
+                } else if e.message.starts_with("alias expansion") {
                     "alias-budget"
                 } else {
                     "yaml-syntax"
@@ -151,7 +151,11 @@ fn decode_document(
                     Some(c) => format!("did you mean `{c}`?"),
                     None => format!(
                         "known kinds: {}",
-                        Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                        Kind::ALL
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 };
                 report(
@@ -171,22 +175,28 @@ fn decode_document(
         }
     };
 
-    match api_version.as_ref().map(|n| &n.value) {
-        Some(Value::Str(v)) if v == API_VERSION => {}
-        Some(Value::Str(v)) => report(
-            vec!["apiVersion".into()],
-            Diagnostic::error(
-                "unknown-api-version",
-                format!("unsupported apiVersion `{v}`"),
-            )
-            .hint(format!("this release reads `{API_VERSION}`")),
-        ),
-        _ => report(
-            vec!["apiVersion".into()],
-            Diagnostic::error("missing-api-version", "document has no `apiVersion` string")
-                .hint(format!("add `apiVersion: {API_VERSION}`")),
-        ),
-    }
+    let api_ok = match api_version.as_ref().map(|n| &n.value) {
+        Some(Value::Str(v)) if v == API_VERSION => true,
+        Some(Value::Str(v)) => {
+            report(
+                vec!["apiVersion".into()],
+                Diagnostic::error(
+                    "unknown-api-version",
+                    format!("unsupported apiVersion `{v}`"),
+                )
+                .hint(format!("this release reads `{API_VERSION}`")),
+            );
+            false
+        }
+        _ => {
+            report(
+                vec!["apiVersion".into()],
+                Diagnostic::error("missing-api-version", "document has no `apiVersion` string")
+                    .hint(format!("add `apiVersion: {API_VERSION}`")),
+            );
+            false
+        }
+    };
 
     let metadata = match metadata {
         None => {
@@ -209,7 +219,8 @@ fn decode_document(
     let kind = kind?;
     let metadata = metadata?;
     let object_ref = format!("{kind}/{}", metadata.name);
-    let mut ok = true;
+    // An object of another API version is not guessed at: it is reported and left out.
+    let mut ok = api_ok;
     if !is_dns1123_subdomain(&metadata.name) {
         let suggestion = slug(&metadata.name);
         report(
@@ -294,8 +305,7 @@ fn serde_problem(
         }
     } else if message.starts_with("missing field") {
         diag.code = "missing-field";
-    } else if message.contains("invalid type: integer") && message.contains("expected a string")
-    {
+    } else if message.contains("invalid type: integer") && message.contains("expected a string") {
         diag = diag.hint("quote the value (`\"00004\"`) so YAML keeps it as text");
     }
     (path, diag)

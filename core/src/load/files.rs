@@ -101,12 +101,22 @@ pub(super) fn read_text(path: &Path, max_bytes: u64) -> (Option<String>, Vec<Dia
     };
     let file = match fs::File::open(path) {
         Ok(f) => f,
-        Err(e) => return fail("unreadable-file", format!("cannot open file: {e}"), "check the path and permissions"),
+        Err(e) => {
+            return fail(
+                "unreadable-file",
+                format!("cannot open file: {e}"),
+                "check the path and permissions",
+            );
+        }
     };
     // Read at most one byte past the limit, so a huge file costs no more than the limit.
     let mut bytes = Vec::new();
     if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {
-        return fail("unreadable-file", format!("cannot read file: {e}"), "check the path and permissions");
+        return fail(
+            "unreadable-file",
+            format!("cannot read file: {e}"),
+            "check the path and permissions",
+        );
     }
     if bytes.len() as u64 > max_bytes {
         return fail(

@@ -161,7 +161,8 @@ enum Frame {
     },
     Map {
         entries: Vec<(Node, Node)>,
-        seen: HashSet<String>,
+        /// Keys seen so far; built only for large mappings (small ones are scanned).
+        seen: Option<HashSet<String>>,
         key: Option<Node>,
         pos: Pos,
         anchor: usize,
@@ -206,6 +207,7 @@ pub fn parse_documents(text: &str, limits: YamlLimits) -> Result<Vec<Document>, 
             Event::Alias(id) => {
                 let target = anchors.get(&id).ok_or_else(|| {
                     YamlError::new("alias refers to an unknown anchor", pos)
+                        .hint("anchors belong to one document; define `&name` before `*name` in the same document")
                 })?;
                 let size = target.size();
                 if size > alias_budget {
@@ -246,7 +248,7 @@ pub fn parse_documents(text: &str, limits: YamlLimits) -> Result<Vec<Document>, 
                 }
                 stack.push(Frame::Map {
                     entries: Vec::new(),
-                    seen: HashSet::new(),
+                    seen: None,
                     key: None,
                     pos,
                     anchor,
@@ -297,7 +299,21 @@ pub fn parse_documents(text: &str, limits: YamlLimits) -> Result<Vec<Document>, 
                     let Value::Str(name) = &key_node.value else {
                         unreachable!("as_key returns strings")
                     };
-                    if !seen.insert(name.clone()) {
+                    let duplicate = if entries.len() < 16 {
+                        entries.iter().any(|(k, _)| k.value == key_node.value)
+                    } else {
+                        let set = seen.get_or_insert_with(|| {
+                            entries
+                                .iter()
+                                .filter_map(|(k, _)| match &k.value {
+                                    Value::Str(s) => Some(s.clone()),
+                                    _ => None,
+                                })
+                                .collect()
+                        });
+                        !set.insert(name.clone())
+                    };
+                    if duplicate {
                         let first = entries
                             .iter()
                             .find(|(k, _)| k.value == key_node.value)
@@ -476,7 +492,10 @@ mod tests {
         assert_eq!(resolve_plain("true"), Value::Bool(true));
         assert_eq!(resolve_plain("~"), Value::Null);
         assert_eq!(resolve_plain("yes"), Value::Str("yes".into()));
-        assert_eq!(resolve_plain("2001:db8::/32"), Value::Str("2001:db8::/32".into()));
+        assert_eq!(
+            resolve_plain("2001:db8::/32"),
+            Value::Str("2001:db8::/32".into())
+        );
         assert_eq!(resolve_plain("1.2.3"), Value::Str("1.2.3".into()));
     }
 
@@ -485,7 +504,9 @@ mod tests {
         let docs = parse("a: 1\nb:\n  - x\n").unwrap();
         let (k, v) = docs[0].get("b").unwrap();
         assert_eq!(k.pos, Pos { line: 2, column: 1 });
-        let Value::Seq(items) = &v.value else { panic!() };
+        let Value::Seq(items) = &v.value else {
+            panic!()
+        };
         assert_eq!(items[0].pos, Pos { line: 3, column: 5 });
     }
 
@@ -519,7 +540,10 @@ mod tests {
     #[test]
     fn small_aliases_are_fine() {
         let docs = parse("base: &b {x: 1}\nuse: *b\n").unwrap();
-        assert_eq!(docs[0].get("use").unwrap().1.get("x").unwrap().1.value, Value::Int(1));
+        assert_eq!(
+            docs[0].get("use").unwrap().1.get("x").unwrap().1.value,
+            Value::Int(1)
+        );
     }
 
     #[test]
@@ -530,7 +554,15 @@ mod tests {
 
     #[test]
     fn custom_tags_are_rejected() {
-        assert!(parse("a: !secret x\n").unwrap_err().message.contains("unsupported YAML tag"));
-        assert_eq!(parse("a: !!str 12\n").unwrap()[0].get("a").unwrap().1.value, Value::Str("12".into()));
+        assert!(
+            parse("a: !secret x\n")
+                .unwrap_err()
+                .message
+                .contains("unsupported YAML tag")
+        );
+        assert_eq!(
+            parse("a: !!str 12\n").unwrap()[0].get("a").unwrap().1.value,
+            Value::Str("12".into())
+        );
     }
 }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::net::{IpAddress, IpPrefix};
 
 /// Software platform; decides templates and driver adapter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Platform {
     /// FRRouting on Linux (the platform proven on real routers).
@@ -18,7 +20,9 @@ pub enum Platform {
 }
 
 /// What the device does in the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceRole {
     /// Data-center core router.

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::meta::Exclusion;
 
 /// Level of an administrative unit. Districts were abolished on 2025-07-01.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RegionLevel {
     /// Province or centrally governed city (tỉnh, thành phố trực thuộc trung ương).
@@ -29,7 +31,9 @@ impl RegionLevel {
 }
 
 /// Official type of an administrative unit, in Vietnamese as the GSO lists publish it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum RegionType {
     /// Province (tỉnh).
     #[serde(rename = "tỉnh")]

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::meta::Exclusion;
 
 /// What a site is for; decides which rules apply to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SiteRole {
     /// A data center building (main or backup); details in a DataCenter object.

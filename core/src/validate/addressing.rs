@@ -10,6 +10,20 @@ use crate::model::{AddressPlanSpec, Inventory, Object};
 const PRIVATE_ASN: (u32, u32) = (4_200_000_000, 4_294_967_294);
 
 pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
+    if inv.address_plans.is_empty()
+        && let Some(first) = inv.devices.first()
+    {
+        report.push(
+            first.origin,
+            at!["metadata", "name"],
+            obj("Device", first),
+            Diagnostic::warning(
+                "no-address-plan",
+                "the inventory has devices but no AddressPlan; nothing can be addressed",
+            )
+            .hint("add an AddressPlan with at least one IPv6 root"),
+        );
+    }
     for extra in inv.address_plans.iter().skip(1) {
         report.push(
             extra.origin,
@@ -17,7 +31,10 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
             obj("AddressPlan", extra),
             Diagnostic::error(
                 "second-address-plan",
-                format!("a second AddressPlan (the first is `{}`)", inv.address_plans[0].name()),
+                format!(
+                    "a second AddressPlan (the first is `{}`)",
+                    inv.address_plans[0].name()
+                ),
             )
             .hint("an inventory has one address plan; add roots to it instead"),
         );
@@ -34,13 +51,21 @@ fn check_plan(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
         report.push(plan.origin, path, o(), Diagnostic::error(code, msg));
     };
     if spec.ipv6_roots.is_empty() {
-        err(at!["spec", "ipv6Roots"], "no-ipv6-root", "the plan needs at least one IPv6 root".into());
+        err(
+            at!["spec", "ipv6Roots"],
+            "no-ipv6-root",
+            "the plan needs at least one IPv6 root".into(),
+        );
     }
     let roots: Vec<Ipv6Net> = spec.ipv6_roots.iter().map(|p| p.0).collect();
     for (i, a) in roots.iter().enumerate() {
         for b in &roots[..i] {
             if a.contains(b) || b.contains(a) {
-                err(at!["spec", "ipv6Roots", i], "overlapping-prefix", format!("root {a} overlaps root {b}"));
+                err(
+                    at!["spec", "ipv6Roots", i],
+                    "overlapping-prefix",
+                    format!("root {a} overlaps root {b}"),
+                );
             }
         }
     }
@@ -48,7 +73,11 @@ fn check_plan(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
     for (i, a) in v4.iter().enumerate() {
         for b in &v4[..i] {
             if a.contains(b) || b.contains(a) {
-                err(at!["spec", "ipv4Roots", i], "overlapping-prefix", format!("root {a} overlaps root {b}"));
+                err(
+                    at!["spec", "ipv4Roots", i],
+                    "overlapping-prefix",
+                    format!("root {a} overlaps root {b}"),
+                );
             }
         }
     }
@@ -58,28 +87,52 @@ fn check_plan(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
         err(
             at!["spec", "prefixLengths", "site"],
             "bad-prefix-length",
-            format!("site length /{} must be longer than the roots (/{shortest_root}) and not longer than the segment length /{}", lens.site, lens.segment),
+            format!(
+                "site length /{} must be longer than the roots (/{shortest_root}) and not longer than the segment length /{}",
+                lens.site, lens.segment
+            ),
         );
     }
     if lens.segment > 64 {
-        err(at!["spec", "prefixLengths", "segment"], "bad-prefix-length", format!("segment length /{} is longer than /64 (SLAAC needs /64)", lens.segment));
+        err(
+            at!["spec", "prefixLengths", "segment"],
+            "bad-prefix-length",
+            format!(
+                "segment length /{} is longer than /64 (SLAAC needs /64)",
+                lens.segment
+            ),
+        );
     }
 
     // Blocks carved out of the roots must lie inside one and must not overlap each other.
     let mut blocks: Vec<(Vec<Seg>, Ipv6Net)> = vec![
-        (at!["spec", "infrastructure", "loopbacks"], spec.infrastructure.loopbacks.0),
-        (at!["spec", "infrastructure", "pointToPoint"], spec.infrastructure.point_to_point.0),
+        (
+            at!["spec", "infrastructure", "loopbacks"],
+            spec.infrastructure.loopbacks.0,
+        ),
+        (
+            at!["spec", "infrastructure", "pointToPoint"],
+            spec.infrastructure.point_to_point.0,
+        ),
     ];
     for (name, p) in &spec.services {
         blocks.push((at!["spec", "services", name.as_str()], p.0));
     }
     for (i, (path, net)) in blocks.iter().enumerate() {
         if !roots.iter().any(|r| r.contains(net)) {
-            err(path.clone(), "outside-root", format!("{net} is not inside any IPv6 root"));
+            err(
+                path.clone(),
+                "outside-root",
+                format!("{net} is not inside any IPv6 root"),
+            );
         }
         for (_, other) in &blocks[..i] {
             if net.contains(other) || other.contains(net) {
-                err(path.clone(), "overlapping-prefix", format!("{net} overlaps {other}"));
+                err(
+                    path.clone(),
+                    "overlapping-prefix",
+                    format!("{net} overlaps {other}"),
+                );
             }
         }
     }
@@ -89,12 +142,22 @@ fn check_plan(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
         err(
             at!["spec", "asnPool"],
             "bad-asn-pool",
-            format!("ASN pool {}–{} must be a non-empty range within the private 4-byte range {}–{}", asn.first, asn.last, PRIVATE_ASN.0, PRIVATE_ASN.1),
+            format!(
+                "ASN pool {}–{} must be a non-empty range within the private 4-byte range {}–{}",
+                asn.first, asn.last, PRIVATE_ASN.0, PRIVATE_ASN.1
+            ),
         );
     }
     if let Some(v) = spec.vlan_pool
         && (v.first > v.last || v.first < 1 || v.last > 4094)
     {
-        err(at!["spec", "vlanPool"], "bad-vlan-pool", format!("VLAN pool {}–{} must be a non-empty range within 1–4094", v.first, v.last));
+        err(
+            at!["spec", "vlanPool"],
+            "bad-vlan-pool",
+            format!(
+                "VLAN pool {}–{} must be a non-empty range within 1–4094",
+                v.first, v.last
+            ),
+        );
     }
 }

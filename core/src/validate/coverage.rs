@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Index, Report, at, obj};
 use crate::diag::Diagnostic;
-use crate::model::{CircuitRole, Inventory, Medium, RegionLevel, SiteRole};
+use crate::model::{CircuitRole, DataCenterTier, Inventory, Medium, RegionLevel, SiteRole};
 
 /// Circuits touching one site, by role.
 #[derive(Debug, Default, Clone)]
@@ -14,7 +14,10 @@ pub(crate) struct SiteCircuits<'a> {
 }
 
 /// For each site with a device at either end of a circuit, that circuit's role, medium and provider.
-pub(crate) fn circuits_by_site<'a>(inv: &'a Inventory, ix: &Index<'a>) -> HashMap<&'a str, SiteCircuits<'a>> {
+pub(crate) fn circuits_by_site<'a>(
+    inv: &'a Inventory,
+    ix: &Index<'a>,
+) -> HashMap<&'a str, SiteCircuits<'a>> {
     let mut out: HashMap<&str, SiteCircuits<'_>> = HashMap::new();
     for c in &inv.circuits {
         let mut sites = HashSet::new();
@@ -35,7 +38,49 @@ pub(crate) fn circuits_by_site<'a>(inv: &'a Inventory, ix: &Index<'a>) -> HashMa
     out
 }
 
+/// Primary circuits lead towards the main data center, backup circuits towards the backup one;
+/// a circuit between the two data centers (DCI) is exempt.
+fn direction(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
+    let tiers: HashMap<&str, DataCenterTier> = inv
+        .data_centers
+        .iter()
+        .map(|d| (d.spec.site.as_str(), d.spec.tier))
+        .collect();
+    let tier_of = |device: &str| {
+        ix.devices
+            .get(device)
+            .and_then(|d| tiers.get(d.spec.site.as_str()).copied())
+    };
+    for c in &inv.circuits {
+        let (ta, tz) = (tier_of(&c.spec.a.device), tier_of(&c.spec.z.device));
+        let (end, tier) = match (ta, tz) {
+            (Some(_), Some(_)) | (None, None) => continue,
+            (Some(t), None) => ("a", t),
+            (None, Some(t)) => ("z", t),
+        };
+        let wrong = match (c.spec.role, tier) {
+            (CircuitRole::Primary, DataCenterTier::Backup) => Some(("primary", "backup", "main")),
+            (CircuitRole::Backup, DataCenterTier::Main) => Some(("backup", "main", "backup")),
+            _ => None,
+        };
+        if let Some((role, lands, should)) = wrong {
+            report.push(
+                c.origin,
+                at!["spec", "role"],
+                obj("Circuit", c),
+                Diagnostic::error(
+                    "circuit-direction",
+                    format!("{role} circuit lands in the {lands} data center"),
+                )
+                .hint(format!("{role} circuits lead towards the {should} data center; swap the roles or the ends")),
+            );
+            report.also("the data-center end", c.origin, at!["spec", end, "device"]);
+        }
+    }
+}
+
 pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
+    direction(inv, ix, report);
     let links = circuits_by_site(inv, ix);
     let empty = SiteCircuits::default();
     let mut offices_by_region: HashSet<&str> = HashSet::new();
@@ -86,7 +131,10 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 obj("Site", s),
                 Diagnostic::warning(
                     "no-path-diversity",
-                    format!("primary and backup circuits of `{}` use the same medium and provider", s.spec.display_name),
+                    format!(
+                        "primary and backup circuits of `{}` use the same medium and provider",
+                        s.spec.display_name
+                    ),
                 )
                 .hint("a backup over the same provider and medium fails with the primary"),
             );
@@ -104,7 +152,12 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 obj("Region", r),
                 Diagnostic::warning(
                     "coverage-gap",
-                    format!("{} `{}` (GSO {}) has no commune-office site", r.spec.region_type.as_str(), r.spec.display_name, r.spec.code),
+                    format!(
+                        "{} `{}` (GSO {}) has no commune-office site",
+                        r.spec.region_type.as_str(),
+                        r.spec.display_name,
+                        r.spec.code
+                    ),
                 )
                 .hint("add its UBND office Site, or set spec.excluded with a reason"),
             );

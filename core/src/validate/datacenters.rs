@@ -44,7 +44,10 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
             obj("DataCenter", extra),
             Diagnostic::error(
                 "datacenter-pair",
-                format!("a second main data center (the first is `{}`)", mains[0].name()),
+                format!(
+                    "a second main data center (the first is `{}`)",
+                    mains[0].name()
+                ),
             )
             .hint("there is exactly one main data center; make this one tier backup"),
         );
@@ -57,11 +60,18 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
             obj("DataCenter", main),
             Diagnostic::error(
                 "datacenter-pair",
-                format!("main data center's peer `{}` is not a backup data center", main.spec.peer),
+                format!(
+                    "main data center's peer `{}` is not a backup data center",
+                    main.spec.peer
+                ),
             )
             .hint(format!(
                 "set peer to one of: {}",
-                backups.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
+                backups
+                    .iter()
+                    .map(|b| b.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         );
     }
@@ -73,7 +83,11 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
                 obj("DataCenter", b),
                 Diagnostic::error(
                     "datacenter-pair",
-                    format!("backup data center's peer is `{}`, not the main data center `{}`", b.spec.peer, main.name()),
+                    format!(
+                        "backup data center's peer is `{}`, not the main data center `{}`",
+                        b.spec.peer,
+                        main.name()
+                    ),
                 ),
             );
         }

@@ -49,14 +49,19 @@ fn regions(inv: &Inventory, report: &mut Report<'_>) {
                 ),
             );
         }
-        if let Some((first, first_name)) = codes.insert((spec.level, &spec.code), (r.origin, r.name())) {
+        if let Some((first, first_name)) =
+            codes.insert((spec.level, &spec.code), (r.origin, r.name()))
+        {
             report.push(
                 r.origin,
                 at!["spec", "code"],
                 obj("Region", r),
                 Diagnostic::error(
                     "duplicate-gso-code",
-                    format!("GSO code `{}` is also used by Region `{first_name}`", spec.code),
+                    format!(
+                        "GSO code `{}` is also used by Region `{first_name}`",
+                        spec.code
+                    ),
                 ),
             );
             report.also("first used here", first, at!["spec", "code"]);
@@ -78,7 +83,11 @@ fn interfaces(inv: &Inventory, report: &mut Report<'_>) {
                         format!("interface `{}` is listed twice", iface.name),
                     ),
                 );
-                report.also("first listed here", d.origin, at!["spec", "interfaces", first, "name"]);
+                report.also(
+                    "first listed here",
+                    d.origin,
+                    at!["spec", "interfaces", first, "name"],
+                );
             }
         }
     }
@@ -102,7 +111,9 @@ fn circuits(inv: &Inventory, report: &mut Report<'_>) {
                             end.interface, end.device
                         ),
                     )
-                    .hint("one interface terminates one circuit; use a sub-interface or another port"),
+                    .hint(
+                        "one interface terminates one circuit; use a sub-interface or another port",
+                    ),
                 );
                 report.also("the other circuit", first, at!["metadata", "name"]);
             }
@@ -128,7 +139,9 @@ fn circuits(inv: &Inventory, report: &mut Report<'_>) {
 fn management(inv: &Inventory, report: &mut Report<'_>) {
     let mut seen: HashMap<std::net::IpAddr, (Origin, &str)> = HashMap::new();
     for d in &inv.devices {
-        let Some(m) = &d.spec.management else { continue };
+        let Some(m) = &d.spec.management else {
+            continue;
+        };
         if let Some((first, other)) = seen.insert(m.address.0, (d.origin, d.name())) {
             report.push(
                 d.origin,
@@ -136,10 +149,17 @@ fn management(inv: &Inventory, report: &mut Report<'_>) {
                 obj("Device", d),
                 Diagnostic::error(
                     "duplicate-management-address",
-                    format!("management address {} is also used by Device `{other}`", m.address),
+                    format!(
+                        "management address {} is also used by Device `{other}`",
+                        m.address
+                    ),
                 ),
             );
-            report.also("first used here", first, at!["spec", "management", "address"]);
+            report.also(
+                "first used here",
+                first,
+                at!["spec", "management", "address"],
+            );
         }
         if let Some(key) = &m.ssh_host_key {
             let ok = key.split_whitespace().count() >= 2
@@ -153,7 +173,9 @@ fn management(inv: &Inventory, report: &mut Report<'_>) {
                         "bad-host-key",
                         "sshHostKey is not an OpenSSH public key (`ssh-ed25519 AAAA…`)",
                     )
-                    .hint("pin the device's public host key; never put private keys in an inventory"),
+                    .hint(
+                        "pin the device's public host key; never put private keys in an inventory",
+                    ),
                 );
             }
         }

@@ -4,33 +4,52 @@ use super::{Index, Report, ValidateOptions, at, obj};
 use crate::diag::Diagnostic;
 use crate::model::Inventory;
 
-pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, opts: &ValidateOptions, report: &mut Report<'_>) {
+pub(super) fn check(
+    inv: &Inventory,
+    _ix: &Index<'_>,
+    opts: &ValidateOptions,
+    report: &mut Report<'_>,
+) {
     for l in &inv.colo_leases {
         let o = obj("ColoLease", l);
         if l.spec.power_kw < 0.0 || !l.spec.power_kw.is_finite() {
-            report.push(l.origin, at!["spec", "powerKw"], o.clone(), Diagnostic::error("bad-power", "powerKw must be a non-negative number"));
+            report.push(
+                l.origin,
+                at!["spec", "powerKw"],
+                o.clone(),
+                Diagnostic::error("bad-power", "powerKw must be a non-negative number"),
+            );
         }
         match l.spec.end {
             None if l.spec.temporary => report.push(
                 l.origin,
                 at!["spec", "temporary"],
                 o,
-                Diagnostic::error("temporary-without-end", "a temporary lease needs an end date")
-                    .hint("set spec.end to the day the tenant moves to its own room"),
+                Diagnostic::error(
+                    "temporary-without-end",
+                    "a temporary lease needs an end date",
+                )
+                .hint("set spec.end to the day the tenant moves to its own room"),
             ),
             None => {}
             Some(end) if end < l.spec.start => report.push(
                 l.origin,
                 at!["spec", "end"],
                 o,
-                Diagnostic::error("end-before-start", format!("lease ends on {end}, before it starts on {}", l.spec.start)),
+                Diagnostic::error(
+                    "end-before-start",
+                    format!("lease ends on {end}, before it starts on {}", l.spec.start),
+                ),
             ),
             Some(end) if end < opts.today => report.push(
                 l.origin,
                 at!["spec", "end"],
                 o,
-                Diagnostic::warning("lease-expired", format!("lease of `{}` ended on {end}", l.spec.tenant))
-                    .hint("renew it (move spec.end) or remove it so its space and power are released"),
+                Diagnostic::warning(
+                    "lease-expired",
+                    format!("lease of `{}` ended on {end}", l.spec.tenant),
+                )
+                .hint("renew it (move spec.end) or remove it so its space and power are released"),
             ),
             Some(end) => {
                 let days = (end - opts.today).num_days();

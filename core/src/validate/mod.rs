@@ -78,6 +78,8 @@ pub(crate) struct Index<'a> {
     pub data_centers: HashMap<&'a str, &'a Object<DataCenterSpec>>,
     pub devices: HashMap<&'a str, &'a Object<DeviceSpec>>,
     pub tenants: HashMap<&'a str, &'a Object<TenantSpec>>,
+    /// (device, interface) pairs that exist; edge routers carry thousands of interfaces.
+    pub interfaces: std::collections::HashSet<(&'a str, &'a str)>,
 }
 
 fn by_name<S>(objects: &[Object<S>]) -> HashMap<&str, &Object<S>> {
@@ -97,6 +99,16 @@ impl<'a> Index<'a> {
             data_centers: by_name(&inv.data_centers),
             devices: by_name(&inv.devices),
             tenants: by_name(&inv.tenants),
+            interfaces: inv
+                .devices
+                .iter()
+                .flat_map(|d| {
+                    d.spec
+                        .interfaces
+                        .iter()
+                        .map(move |i| (d.name(), i.name.as_str()))
+                })
+                .collect(),
         }
     }
 

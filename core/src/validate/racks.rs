@@ -18,14 +18,23 @@ struct Occupant<'a> {
     lease: Option<&'a ColoLeaseSpec>,
 }
 
-pub(super) fn check(inv: &Inventory, ix: &Index<'_>, opts: &ValidateOptions, report: &mut Report<'_>) {
+pub(super) fn check(
+    inv: &Inventory,
+    ix: &Index<'_>,
+    opts: &ValidateOptions,
+    report: &mut Report<'_>,
+) {
     unique_rooms_and_racks(inv, report);
 
     let mut racks: BTreeMap<(&str, &str), Vec<Occupant<'_>>> = BTreeMap::new();
     for d in &inv.devices {
         let Some(p) = &d.spec.rack else { continue };
-        let Some(dc) = ix.data_centers.get(p.data_center.as_str()) else { continue };
-        let Some(rack) = dc.spec.rack(&p.rack) else { continue };
+        let Some(dc) = ix.data_centers.get(p.data_center.as_str()) else {
+            continue;
+        };
+        let Some(rack) = dc.spec.rack(&p.rack) else {
+            continue;
+        };
         let to = p.position + p.height_u.max(1) - 1;
         if p.position == 0 || to > rack.height_u {
             report.push(
@@ -42,15 +51,18 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, opts: &ValidateOptions, rep
             );
             continue;
         }
-        racks.entry((p.data_center.as_str(), p.rack.as_str())).or_default().push(Occupant {
-            from: p.position,
-            to,
-            label: format!("Device `{}`", d.name()),
-            object: obj("Device", d),
-            origin: d.origin,
-            path: at!["spec", "rack", "position"],
-            lease: None,
-        });
+        racks
+            .entry((p.data_center.as_str(), p.rack.as_str()))
+            .or_default()
+            .push(Occupant {
+                from: p.position,
+                to,
+                label: format!("Device `{}`", d.name()),
+                object: obj("Device", d),
+                origin: d.origin,
+                path: at!["spec", "rack", "position"],
+                lease: None,
+            });
     }
     for l in &inv.colo_leases {
         lease_space(l, ix, opts, report, &mut racks);
@@ -97,19 +109,30 @@ fn lease_space<'a>(
     report: &mut Report<'_>,
     racks: &mut BTreeMap<(&'a str, &'a str), Vec<Occupant<'a>>>,
 ) {
-    let Some(dc) = ix.data_centers.get(l.spec.data_center.as_str()) else { return };
+    let Some(dc) = ix.data_centers.get(l.spec.data_center.as_str()) else {
+        return;
+    };
     let expired = l.spec.end.is_some_and(|e| e < opts.today);
     for (i, space) in l.spec.space.iter().enumerate() {
         let Some(rack) = dc.spec.rack(&space.rack) else {
             let known: Vec<&str> = dc.spec.racks().map(|(_, r)| r.name.as_str()).collect();
             let mut d = Diagnostic::error(
                 "dangling-reference",
-                format!("refers to rack `{}`, which does not exist in DataCenter `{}`", space.rack, dc.name()),
+                format!(
+                    "refers to rack `{}`, which does not exist in DataCenter `{}`",
+                    space.rack,
+                    dc.name()
+                ),
             );
             if let Some(c) = crate::names::closest(&space.rack, known.iter().copied()) {
                 d = d.hint(format!("did you mean `{c}`?"));
             }
-            report.push(l.origin, at!["spec", "space", i, "rack"], obj("ColoLease", l), d);
+            report.push(
+                l.origin,
+                at!["spec", "space", i, "rack"],
+                obj("ColoLease", l),
+                d,
+            );
             continue;
         };
         let (from, to) = match (space.from_u, space.to_u) {
@@ -122,7 +145,10 @@ fn lease_space<'a>(
                     obj("ColoLease", l),
                     Diagnostic::error(
                         "rack-overflow",
-                        format!("units U{f}–U{t} do not fit rack `{}` (units 1–{})", rack.name, rack.height_u),
+                        format!(
+                            "units U{f}–U{t} do not fit rack `{}` (units 1–{})",
+                            rack.name, rack.height_u
+                        ),
                     ),
                 );
                 continue;
@@ -132,7 +158,10 @@ fn lease_space<'a>(
                     l.origin,
                     at!["spec", "space", i],
                     obj("ColoLease", l),
-                    Diagnostic::error("half-range", "give both fromU and toU, or neither for the whole rack"),
+                    Diagnostic::error(
+                        "half-range",
+                        "give both fromU and toU, or neither for the whole rack",
+                    ),
                 );
                 continue;
             }
@@ -140,15 +169,18 @@ fn lease_space<'a>(
         if expired {
             continue;
         }
-        racks.entry((l.spec.data_center.as_str(), space.rack.as_str())).or_default().push(Occupant {
-            from,
-            to,
-            label: format!("ColoLease `{}`", l.name()),
-            object: obj("ColoLease", l),
-            origin: l.origin,
-            path: at!["spec", "space", i, "rack"],
-            lease: Some(&l.spec),
-        });
+        racks
+            .entry((l.spec.data_center.as_str(), space.rack.as_str()))
+            .or_default()
+            .push(Occupant {
+                from,
+                to,
+                label: format!("ColoLease `{}`", l.name()),
+                object: obj("ColoLease", l),
+                origin: l.origin,
+                path: at!["spec", "space", i, "rack"],
+                lease: Some(&l.spec),
+            });
     }
 }
 
@@ -162,7 +194,10 @@ fn unique_rooms_and_racks(inv: &Inventory, report: &mut Report<'_>) {
                     dc.origin,
                     at!["spec", "rooms", ri, "name"],
                     obj("DataCenter", dc),
-                    Diagnostic::error("duplicate-room", format!("room `{}` is listed twice", room.name)),
+                    Diagnostic::error(
+                        "duplicate-room",
+                        format!("room `{}` is listed twice", room.name),
+                    ),
                 );
             }
             for (ki, rack) in room.racks.iter().enumerate() {
@@ -177,14 +212,24 @@ fn unique_rooms_and_racks(inv: &Inventory, report: &mut Report<'_>) {
                         )
                         .hint("rack names are unique per data center, across rooms"),
                     );
-                    report.also("first listed here", dc.origin, at!["spec", "rooms", fr, "racks", fk, "name"]);
+                    report.also(
+                        "first listed here",
+                        dc.origin,
+                        at!["spec", "rooms", fr, "racks", fk, "name"],
+                    );
                 }
                 if rack.height_u == 0 || rack.height_u > 60 {
                     report.push(
                         dc.origin,
                         at!["spec", "rooms", ri, "racks", ki, "heightU"],
                         obj("DataCenter", dc),
-                        Diagnostic::error("bad-rack-height", format!("rack `{}` height {}U is outside 1–60", rack.name, rack.height_u)),
+                        Diagnostic::error(
+                            "bad-rack-height",
+                            format!(
+                                "rack `{}` height {}U is outside 1–60",
+                                rack.name, rack.height_u
+                            ),
+                        ),
                     );
                 }
             }

@@ -13,7 +13,10 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 s.origin,
                 at!["spec", "securityLevel"],
                 o,
-                Diagnostic::error("bad-security-level", format!("security level {level} is outside 1–5")),
+                Diagnostic::error(
+                    "bad-security-level",
+                    format!("security level {level} is outside 1–5"),
+                ),
             );
             continue;
         }
@@ -27,7 +30,10 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 o,
                 Diagnostic::error(
                     "dr-required",
-                    format!("`{}` has security level {level} but no DR policy", s.spec.display_name),
+                    format!(
+                        "`{}` has security level {level} but no DR policy",
+                        s.spec.display_name
+                    ),
                 )
                 .hint("level 3 and above need spec.dr with a replica in the other data center"),
             ),
@@ -37,14 +43,19 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 o,
                 Diagnostic::error(
                     "dr-same-datacenter",
-                    format!("the DR replica of `{}` is in the same data center as the system", s.spec.display_name),
+                    format!(
+                        "the DR replica of `{}` is in the same data center as the system",
+                        s.spec.display_name
+                    ),
                 )
                 .hint("put the replica in the hosting data center's peer"),
             ),
             Some(dr) => {
                 if let Some(host) = ix.data_centers.get(s.spec.data_center.as_str())
                     && host.spec.peer != dr.replica_data_center
-                    && ix.data_centers.contains_key(dr.replica_data_center.as_str())
+                    && ix
+                        .data_centers
+                        .contains_key(dr.replica_data_center.as_str())
                 {
                     report.push(
                         s.origin,
@@ -52,7 +63,12 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                         o,
                         Diagnostic::warning(
                             "dr-not-peer",
-                            format!("replica is in `{}`, not in `{}`'s DR peer `{}`", dr.replica_data_center, host.name(), host.spec.peer),
+                            format!(
+                                "replica is in `{}`, not in `{}`'s DR peer `{}`",
+                                dr.replica_data_center,
+                                host.name(),
+                                host.spec.peer
+                            ),
                         ),
                     );
                 }

@@ -420,7 +420,10 @@ impl Docs {
         let i = self.index(id);
         let doc = &mut self.docs[i].1;
         let n = doc.matches(from).count();
-        assert_eq!(n, 1, "`{from}` occurs {n} times in {id}, expected once:\n{doc}");
+        assert_eq!(
+            n, 1,
+            "`{from}` occurs {n} times in {id}, expected once:\n{doc}"
+        );
         *doc = doc.replacen(from, to, 1);
         self
     }
@@ -597,7 +600,11 @@ pub fn assert_at(diag: &Diagnostic, file: &str, (line, column): (u32, u32)) {
 /// Asserts that `diag` concerns `object` (`Kind/name`).
 #[track_caller]
 pub fn assert_object(diag: &Diagnostic, object: &str) {
-    assert_eq!(diag.object.as_deref(), Some(object), "wrong object:\n{diag}");
+    assert_eq!(
+        diag.object.as_deref(),
+        Some(object),
+        "wrong object:\n{diag}"
+    );
 }
 
 /// The hint of `diag`, which must have one.
