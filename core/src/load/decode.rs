@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::locate::{Seg, walk, walk_to_key};
-use super::yaml::{Node, Value, YamlLimits, parse_documents};
+use super::yaml::{Node, Value, YamlLimits, for_each_document, parse_documents_prefix};
 use crate::diag::{Diagnostic, Location};
 use crate::model::{API_VERSION, AnyObject, Kind, ObjectMeta, Origin};
 use crate::names::{closest, is_dns1123_subdomain, slug};
@@ -26,41 +26,10 @@ const TOP_LEVEL: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
 pub(super) fn decode_file(file: u32, path: &Path, text: &str, limits: YamlLimits) -> FileResult {
     let display = path.display().to_string();
-    let docs = match parse_documents(text, limits) {
-        Ok(docs) => docs,
-        Err(e) => {
-            let at = |pos: super::yaml::Pos| Location {
-                file: display.clone(),
-                line: pos.line,
-                column: pos.column,
-            };
-            let mut d = Diagnostic::error(
-                if e.message.starts_with("duplicate mapping key") {
-                    "duplicate-key"
-                } else if e.message.starts_with("alias expansion") {
-                    "alias-budget"
-                } else {
-                    "yaml-syntax"
-                },
-                e.message,
-            )
-            .at(at(e.pos));
-            if let Some(h) = e.hint {
-                d = d.hint(h);
-            }
-            if let Some((msg, pos)) = e.other {
-                d = d.related(msg, at(pos));
-            }
-            return FileResult {
-                objects: Vec::new(),
-                diagnostics: vec![d],
-            };
-        }
-    };
-
     let mut result = FileResult::default();
     let mut pending = Vec::new();
-    for (index, doc) in docs.into_iter().enumerate() {
+    let mut index = 0usize;
+    let parsed = for_each_document(text, limits, |doc| {
         let origin = Origin {
             file,
             doc: index as u32,
@@ -70,10 +39,38 @@ pub(super) fn decode_file(file: u32, path: &Path, text: &str, limits: YamlLimits
         if let Some(object) = decode_document(index, doc, origin, &mut pending) {
             result.objects.push(object);
         }
+        index += 1;
+    });
+    if let Err(e) = parsed {
+        // A file that does not parse contributes no object: nothing half-read.
+        result.objects.clear();
+        let at = |pos: super::yaml::Pos| Location {
+            file: display.clone(),
+            line: pos.line,
+            column: pos.column,
+        };
+        let mut d = Diagnostic::error(
+            if e.message.starts_with("duplicate mapping key") {
+                "duplicate-key"
+            } else if e.message.starts_with("alias expansion") {
+                "alias-budget"
+            } else {
+                "yaml-syntax"
+            },
+            e.message,
+        )
+        .at(at(e.pos));
+        if let Some(h) = e.hint {
+            d = d.hint(h);
+        }
+        if let Some((msg, pos)) = e.other {
+            d = d.related(msg, at(pos));
+        }
+        result.diagnostics.push(d);
     }
     if !pending.is_empty() {
         // Positions were consumed with the nodes; parse again (this file only, errors only).
-        let docs = parse_documents(text, limits).unwrap_or_default();
+        let docs = parse_documents_prefix(text, limits);
         for p in pending {
             // An unknown field is a problem with its key, not its value: point at the key.
             let step = if p.diag.code == "unknown-field" {

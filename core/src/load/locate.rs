@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::SourceFile;
-use super::yaml::{Document, Node, Pos, Value, YamlLimits, parse_documents};
+use super::yaml::{Document, Node, Pos, Value, YamlLimits, parse_documents_prefix};
 use crate::diag::Location;
 use crate::model::Origin;
 
@@ -116,7 +116,7 @@ impl<'a> Locator<'a> {
         let docs = parsed.entry(origin.file).or_insert_with(|| {
             self.sources
                 .get(origin.file as usize)
-                .and_then(|s| parse_documents(&s.text, self.limits).ok())
+                .map(|s| parse_documents_prefix(&s.text, self.limits))
                 .unwrap_or_default()
         });
         let pos = docs

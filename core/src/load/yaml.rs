@@ -172,6 +172,24 @@ enum Frame {
 /// Parses every document in `text`. Empty documents (`---` with nothing after it) are skipped.
 pub fn parse_documents(text: &str, limits: YamlLimits) -> Result<Vec<Document>, YamlError> {
     let mut docs = Vec::new();
+    for_each_document(text, limits, |d| docs.push(d))?;
+    Ok(docs)
+}
+
+/// The documents that parse before the first error (all of them if there is none).
+pub fn parse_documents_prefix(text: &str, limits: YamlLimits) -> Vec<Document> {
+    let mut docs = Vec::new();
+    let _ = for_each_document(text, limits, |d| docs.push(d));
+    docs
+}
+
+/// Hands each document to `sink` as soon as it is complete, so a large file never holds more
+/// than one document tree at a time. Stops at the first error.
+pub fn for_each_document(
+    text: &str,
+    limits: YamlLimits,
+    mut sink: impl FnMut(Document),
+) -> Result<(), YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut alias_budget = limits.max_alias_nodes;
@@ -200,7 +218,7 @@ pub fn parse_documents(text: &str, limits: YamlLimits) -> Result<Vec<Document>, 
                 if let Some(doc) = root.take()
                     && doc.value != Value::Null
                 {
-                    docs.push(doc);
+                    sink(doc);
                 }
                 None
             }
@@ -336,9 +354,9 @@ pub fn parse_documents(text: &str, limits: YamlLimits) -> Result<Vec<Document>, 
     if let Some(doc) = root.take()
         && doc.value != Value::Null
     {
-        docs.push(doc);
+        sink(doc);
     }
-    Ok(docs)
+    Ok(())
 }
 
 fn too_deep(limits: YamlLimits, pos: Pos) -> YamlError {
