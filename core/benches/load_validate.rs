@@ -9,6 +9,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hatang_core::validate::{ValidateOptions, validate};
 use hatang_core::{LoadOptions, load_paths};
 
+// The same allocator as the `hatang` binary, so figures match whole-process runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn nationwide() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nationwide");
     assert!(
