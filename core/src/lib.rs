@@ -8,6 +8,7 @@
 
 pub mod diag;
 pub mod import;
+pub mod ipam;
 pub mod load;
 pub mod model;
 pub mod names;

@@ -182,6 +182,8 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
                         address: Some(format!("Trụ sở UBND {dname}")),
                         uplink: UplinkPolicy::DualHomed,
                         excluded: None,
+                        ipv6_prefix: None,
+                        ipv4_prefix: None,
                     },
                 ),
             )?;
@@ -252,6 +254,8 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
                         rack: None,
                         power_w: 0,
                         management: Some(mgmt(city.mgmt, 2, *dcode)),
+                        asn: None,
+                        loopback: None,
                         interfaces: router.interfaces,
                     },
                 ),
@@ -313,6 +317,8 @@ fn edge_device(edge: &Edge, router: Router, mgmt_base: &str, group: u32) -> Mani
             }),
             power_w: 650,
             management: Some(mgmt(mgmt_base, 3, group)),
+            asn: None,
+            loopback: None,
             interfaces: router.interfaces,
         },
     )
@@ -348,6 +354,8 @@ fn commune(
                     UplinkPolicy::DualHomed
                 },
                 excluded: None,
+                ipv6_prefix: None,
+                ipv4_prefix: None,
             },
         ),
     )?;
@@ -386,6 +394,8 @@ fn commune(
                 rack: None,
                 power_w: 0,
                 management: Some(mgmt(city.mgmt, 1, *code)),
+                asn: None,
+                loopback: None,
                 interfaces,
             },
         ),
@@ -502,6 +512,8 @@ pub fn nationwide(data: &Path) -> Result<Files> {
                         address: None,
                         uplink: UplinkPolicy::DualHomed,
                         excluded: None,
+                        ipv6_prefix: None,
+                        ipv4_prefix: None,
                     },
                 ),
             )?;
@@ -557,6 +569,8 @@ pub fn nationwide(data: &Path) -> Result<Files> {
                         rack: None,
                         power_w: 0,
                         management: Some(mgmt("2001:db8:fe", 2, dcode)),
+                        asn: None,
+                        loopback: None,
                         interfaces: router.interfaces,
                     },
                 ),

@@ -6,7 +6,7 @@
 
 mod decode;
 mod files;
-mod locate;
+pub mod locate;
 pub mod yaml;
 
 use std::collections::HashMap;

@@ -82,7 +82,16 @@ pub struct AddressPlanSpec {
     pub services: BTreeMap<String, Ipv6Prefix>,
     /// Private 4-byte ASN pool (within 4200000000–4294967294).
     pub asn_pool: NumberRange,
-    /// VLAN id pool (within 1–4094).
+    /// VLAN id pool (within 1–4094), one VLAN per co-location lease.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vlan_pool: Option<NumberRange>,
+    /// Days a value stays reserved after its object is removed, before it may be reused (so a
+    /// prefix still in routing tables is not handed to someone else). `hatang ipam release`
+    /// frees it earlier.
+    #[serde(default = "default_hold_days")]
+    pub hold_days: u32,
+}
+
+fn default_hold_days() -> u32 {
+    90
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::net::{IpAddress, IpPrefix};
+use super::net::{InterfaceAddress, IpAddress};
 
 /// Software platform; decides templates and driver adapter.
 #[derive(
@@ -101,9 +101,10 @@ pub struct Interface {
     /// Free-text description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Statically pinned addresses (the allocator honours them).
+    /// Statically pinned addresses with their prefix length (`2001:db8:1:1::1/64`); the allocator
+    /// takes the network of an IPv6 one as this interface's segment or point-to-point link.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<IpPrefix>,
+    pub addresses: Vec<InterfaceAddress>,
 }
 
 /// A router, switch, firewall or CPE.
@@ -128,6 +129,12 @@ pub struct DeviceSpec {
     /// How hatang reaches the device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management: Option<Management>,
+    /// Statically pinned BGP AS number (otherwise allocated from the plan's pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    /// Statically pinned loopback address (otherwise a /128 from the plan's loopback block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loopback: Option<IpAddress>,
     /// Network interfaces.
     #[serde(default)]
     pub interfaces: Vec<Interface>,

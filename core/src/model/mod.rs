@@ -21,7 +21,7 @@ pub use datacenter::{DataCenterSpec, DataCenterTier, PowerFeed, Rack, Room};
 pub use device::{DeviceRole, DeviceSpec, Interface, Management, Platform, RackPlacement};
 pub use lease::{ColoLeaseSpec, CrossConnect, Entitlement, RackSpace};
 pub use meta::{API_VERSION, Exclusion, Manifest, ObjectMeta};
-pub use net::{IpAddress, IpPrefix, Ipv4Prefix, Ipv6Prefix};
+pub use net::{InterfaceAddress, IpAddress, IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use region::{RegionLevel, RegionSpec, RegionType};
 pub use site::{SiteRole, SiteSpec, UplinkPolicy};
 pub use system::{DrPolicy, InformationSystemSpec};

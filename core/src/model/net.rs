@@ -132,6 +132,46 @@ impl JsonSchema for IpPrefix {
     }
 }
 
+/// An address on an interface with its prefix length (`2001:db8:1:1::1/64`); host bits allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InterfaceAddress(pub IpNet);
+
+impl fmt::Display for InterfaceAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for InterfaceAddress {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for InterfaceAddress {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(InterfaceAddress).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "`{s}` is not an interface address with a prefix length (`2001:db8:1::1/64`)"
+            ))
+        })
+    }
+}
+
+impl JsonSchema for InterfaceAddress {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("InterfaceAddress")
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "interface address with prefix length",
+            "examples": ["2001:db8:1:1::1/64", "10.20.0.1/24"]
+        })
+    }
+}
+
 /// A single IPv6 or IPv4 address (a management address, a collector).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IpAddress(pub std::net::IpAddr);

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::meta::Exclusion;
+use super::net::{Ipv4Prefix, Ipv6Prefix};
 
 /// What a site is for; decides which rules apply to it.
 #[derive(
@@ -68,4 +69,10 @@ pub struct SiteSpec {
     /// Set when the site is deliberately outside coverage targets, with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded: Option<Exclusion>,
+    /// Statically pinned IPv6 site prefix; the allocator honours it instead of choosing one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<Ipv6Prefix>,
+    /// Statically pinned IPv4 site prefix (dual-stack plans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<Ipv4Prefix>,
 }

@@ -1,0 +1,491 @@
+//! IPv6-first address management: a pure, deterministic allocator over a ledger.
+//!
+//! `allocate(inventory, ledger, today)` gives the next ledger and what changed. The same inventory
+//! and ledger give the same result on any machine: requests are keyed by stable identity and
+//! handled in key order, pools hand out slots in a fixed order, and nothing depends on file
+//! names, document order or hash iteration. Values in the ledger never move; values whose object
+//! disappeared are held for the plan's hold time before they can be reused.
+
+mod demand;
+pub mod ledger;
+mod pool;
+pub mod renumber;
+pub mod report;
+mod value;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Days, NaiveDate};
+use ipnet::IpNet;
+
+pub use demand::{PoolRef, Request, site_key};
+pub use ledger::{Entry, Hold, LEDGER_FILE, Ledger};
+pub use pool::{Exhausted, NumberPool, Placement, PrefixPool};
+pub use value::{AllocValue, Bits};
+
+use crate::diag::Diagnostic;
+use crate::load::{Locator, Seg};
+use crate::model::{AddressPlanSpec, Inventory, Object};
+
+/// What happened to one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// A new value was allocated (or pinned) for a new object.
+    Added,
+    /// A pin in the inventory replaced the ledger value.
+    Repinned,
+    /// The object moved to another pool (a device moved site) and got a new value there.
+    Moved,
+    /// The object is gone; its value is held until the hold time ends.
+    Held,
+    /// A held value reached the end of its hold time and was freed.
+    Released,
+    /// A held value's object came back and took it again.
+    Reactivated,
+}
+
+/// One change to the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// What happened.
+    pub kind: ChangeKind,
+    /// Ledger key.
+    pub key: String,
+    /// Owner.
+    pub owner: String,
+    /// New (or held/released) value.
+    pub value: String,
+    /// Previous value, when it changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+}
+
+/// The result of planning allocations.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    /// The ledger after this plan.
+    pub ledger: Ledger,
+    /// Changes against the ledger given, sorted by key.
+    pub changes: Vec<Change>,
+    /// Entries kept as they were.
+    pub kept: usize,
+    /// Pools with their use, for reports.
+    pub pools: Vec<PoolUse>,
+}
+
+/// Use of one pool after planning.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolUse {
+    /// Ledger name.
+    pub name: String,
+    /// Parent prefixes or number range.
+    pub from: Vec<String>,
+    /// Child prefix length (none for numbers).
+    pub child_len: Option<u8>,
+    /// Slots in total.
+    pub total: u128,
+    /// Slots taken by allocated, held or pinned values.
+    pub used: u128,
+    /// Slots unusable because reserved blocks overlap them.
+    pub reserved: u128,
+}
+
+/// Allocates everything `inventory` needs on top of `ledger`, as of `today`.
+pub fn allocate(
+    inventory: &Inventory,
+    ledger: &Ledger,
+    locator: &Locator<'_>,
+    today: NaiveDate,
+) -> Result<Allocation, Vec<Diagnostic>> {
+    let Some(plan) = inventory.address_plans.first() else {
+        return Err(vec![Diagnostic::error(
+            "no-address-plan",
+            "the inventory has no AddressPlan, so nothing can be allocated",
+        )
+        .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool")]);
+    };
+    let requests = demand::requests(inventory, !plan.spec.ipv4_roots.is_empty(), plan.spec.vlan_pool.is_some());
+    let mut pools = Pools::new(plan);
+    let mut problems = Vec::new();
+
+    check_pins(&requests, &pools, plan, locator, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let by_key: HashMap<&str, &Request> = requests.iter().map(|r| (r.key.as_str(), r)).collect();
+    let mut next = Ledger::default();
+    let mut changes = Vec::new();
+    let mut kept = 0;
+    let hold_until = today.checked_add_days(Days::new(u64::from(plan.spec.hold_days))).unwrap_or(today);
+
+    // 1. Existing entries: keep, repin, hold, release.
+    for (key, entry) in &ledger.entries {
+        match by_key.get(key.as_str()) {
+            Some(req) => {
+                let pool_name = req.pool.name();
+                let mut e = entry.clone();
+                e.owner = req.owner.clone();
+                if let Some(pin) = req.pin {
+                    if pin != entry.value {
+                        changes.push(change(ChangeKind::Repinned, key, &req.owner, pin, Some(entry.value)));
+                        e.value = pin;
+                    } else if e.held.is_some() {
+                        changes.push(change(ChangeKind::Reactivated, key, &req.owner, pin, None));
+                    } else {
+                        kept += 1;
+                    }
+                    e.pinned = true;
+                    e.pool = pool_name;
+                    e.held = None;
+                } else if entry.pool != pool_name {
+                    // Allocated again below, in the right pool.
+                    continue;
+                } else {
+                    if e.held.is_some() {
+                        changes.push(change(ChangeKind::Reactivated, key, &req.owner, e.value, None));
+                    } else {
+                        kept += 1;
+                    }
+                    e.pinned = false;
+                    e.held = None;
+                }
+                next.entries.insert(key.clone(), e);
+            }
+            None => match entry.held {
+                Some(h) if h.release_after < today => {
+                    changes.push(change(ChangeKind::Released, key, &entry.owner, entry.value, None));
+                }
+                Some(_) => {
+                    kept += 1;
+                    next.entries.insert(key.clone(), entry.clone());
+                }
+                None => {
+                    changes.push(change(ChangeKind::Held, key, &entry.owner, entry.value, None));
+                    let mut e = entry.clone();
+                    e.held = Some(Hold {
+                        since: today,
+                        release_after: hold_until,
+                    });
+                    next.entries.insert(key.clone(), e);
+                }
+            },
+        }
+    }
+
+    // 2. Everything in the ledger (held values too) is taken.
+    for e in next.entries.values() {
+        pools.take(&e.pool, &e.value);
+    }
+    // Pins of new requests are taken before anything is allocated around them.
+    for req in &requests {
+        if let (Some(pin), false) = (req.pin, next.entries.contains_key(&req.key)) {
+            pools.take(&req.pool.name(), &pin);
+        }
+    }
+    conflicts_with_ledger(&requests, &next, locator, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    // 3. New requests, sites first (segments are carved from site prefixes), each in key order.
+    let (sites, rest): (Vec<&Request>, Vec<&Request>) = requests
+        .iter()
+        .filter(|r| !next.entries.contains_key(&r.key))
+        .partition(|r| matches!(r.pool, PoolRef::SiteV6 | PoolRef::SiteV4));
+    for req in sites.into_iter().chain(rest) {
+        let pool_name = req.pool.name();
+        let value = match req.pin {
+            Some(pin) => pin,
+            None => {
+                if let PoolRef::Segment(site) = &req.pool
+                    && !pools.prefix.contains_key(&pool_name)
+                {
+                    match next.entries.get(site).and_then(|e| e.value.prefix()) {
+                        Some(parent) => pools.add_segment_pool(&pool_name, parent, &next, plan.spec.prefix_lengths.segment),
+                        None => continue,
+                    }
+                }
+                match pools.allocate(&pool_name) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        problems.push(exhausted(&e, req, locator));
+                        continue;
+                    }
+                }
+            }
+        };
+        let moved = ledger.entries.get(&req.key).filter(|old| old.pool != pool_name);
+        let kind = if moved.is_some() { ChangeKind::Moved } else { ChangeKind::Added };
+        changes.push(change(kind, &req.key, &req.owner, value, moved.map(|m| m.value)));
+        next.entries.insert(
+            req.key.clone(),
+            Entry {
+                pool: pool_name,
+                value,
+                owner: req.owner.clone(),
+                pinned: req.pin.is_some(),
+                held: None,
+            },
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    changes.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(Allocation {
+        pools: pools.usage(),
+        ledger: next,
+        changes,
+        kept,
+    })
+}
+
+fn change(kind: ChangeKind, key: &str, owner: &str, value: AllocValue, old: Option<AllocValue>) -> Change {
+    Change {
+        kind,
+        key: key.to_owned(),
+        owner: owner.to_owned(),
+        value: value.to_string(),
+        old: old.map(|v| v.to_string()),
+    }
+}
+
+fn exhausted(e: &Exhausted, req: &Request, locator: &Locator<'_>) -> Diagnostic {
+    Diagnostic::error(
+        "pool-exhausted",
+        format!("pool `{}` is exhausted ({} slots all taken) while allocating `{}`", e.pool, e.slots, req.key),
+    )
+    .at(locator.locate(req.origin, &[Seg::from("metadata"), Seg::from("name")]))
+    .object(req.owner.clone())
+    .hint("add a root or a larger block to the AddressPlan, or release held values with `hatang ipam release`")
+}
+
+/// Pins must lie in their pool and must not collide with one another.
+fn check_pins(
+    requests: &[Request],
+    pools: &Pools,
+    plan: &Object<AddressPlanSpec>,
+    locator: &Locator<'_>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let mut pinned: Vec<(&Request, AllocValue)> = requests.iter().filter_map(|r| r.pin.map(|p| (r, p))).collect();
+    for (req, pin) in &pinned {
+        let inside = match (&req.pool, pin) {
+            (PoolRef::Segment(_), AllocValue::Prefix(_)) => true,
+            (pool, AllocValue::Prefix(p)) => pools.prefix.get(&pool.name()).is_some_and(|pp| pp.covers(&Bits::of(p))),
+            (pool, AllocValue::Number(n)) => pools.number.get(&pool.name()).is_some_and(|np| np.covers(*n)),
+        };
+        if !inside {
+            problems.push(
+                Diagnostic::error(
+                    "pin-outside-pool",
+                    format!("pinned value {pin} for `{}` is outside the `{}` pool of the address plan", req.key, req.pool.name()),
+                )
+                .at(locator.locate(req.origin, &req.pin_path))
+                .object(req.owner.clone())
+                .related("the address plan", locator.locate(plan.origin, &[Seg::from("spec")])),
+            );
+        }
+    }
+    // Overlapping pins of different keys, found by sorting prefixes by start address.
+    pinned.sort_by_key(|(_, v)| match v {
+        AllocValue::Prefix(p) => {
+            let b = Bits::of(p);
+            (0u8, b.width, b.addr, b.len)
+        }
+        AllocValue::Number(n) => (1, 0, u128::from(*n), 0),
+    });
+    let mut open: Vec<(&Request, AllocValue)> = Vec::new();
+    for (req, pin) in pinned {
+        let collides = |other: &AllocValue| match (other, &pin) {
+            (AllocValue::Prefix(a), AllocValue::Prefix(b)) => Bits::of(a).overlaps(&Bits::of(b)),
+            (AllocValue::Number(a), AllocValue::Number(b)) => a == b && true,
+            _ => false,
+        };
+        open.retain(|(_, v)| collides(v));
+        for (other, value) in &open {
+            let same_pool_numbers = matches!((value, &pin), (AllocValue::Number(_), AllocValue::Number(_)))
+                && other.pool != req.pool;
+            if other.key != req.key && !same_pool_numbers {
+                problems.push(
+                    Diagnostic::error(
+                        "pin-conflict",
+                        format!("pinned {pin} for `{}` collides with pinned {value} for `{}`", req.key, other.key),
+                    )
+                    .at(locator.locate(req.origin, &req.pin_path))
+                    .object(req.owner.clone())
+                    .related(format!("{} pins {value} here", other.owner), locator.locate(other.origin, &other.pin_path))
+                    .hint("every pinned value must be unique; change one of the pins"),
+                );
+            }
+        }
+        open.push((req, pin));
+    }
+}
+
+/// A new pin must not overlap a value the ledger already holds for someone else.
+fn conflicts_with_ledger(requests: &[Request], next: &Ledger, locator: &Locator<'_>, problems: &mut Vec<Diagnostic>) {
+    let pins: Vec<&Request> = requests.iter().filter(|r| r.pin.is_some()).collect();
+    if pins.is_empty() {
+        return;
+    }
+    for req in pins {
+        let pin = req.pin.expect("filtered");
+        for (key, e) in &next.entries {
+            if key == &req.key {
+                continue;
+            }
+            let hit = match (&e.value, &pin) {
+                (AllocValue::Prefix(a), AllocValue::Prefix(b)) => Bits::of(a).overlaps(&Bits::of(b)),
+                (AllocValue::Number(a), AllocValue::Number(b)) => a == b && e.pool == req.pool.name(),
+                _ => false,
+            };
+            if hit {
+                problems.push(
+                    Diagnostic::error(
+                        "pin-conflict",
+                        format!("pinned {pin} for `{}` overlaps {} already allocated to `{key}` ({})", req.key, e.value, e.owner),
+                    )
+                    .at(locator.locate(req.origin, &req.pin_path))
+                    .object(req.owner.clone())
+                    .hint("allocations never move; choose a free value for the pin, or release the other one first"),
+                );
+            }
+        }
+    }
+}
+
+/// All pools of a plan, by ledger name.
+struct Pools {
+    prefix: BTreeMap<String, PrefixPool>,
+    number: BTreeMap<String, NumberPool>,
+}
+
+impl Pools {
+    fn new(plan: &Object<AddressPlanSpec>) -> Self {
+        let spec = &plan.spec;
+        let bits = |p: IpNet| Bits::of(&p);
+        let mut reserved: Vec<Bits> = vec![
+            bits(IpNet::V6(spec.infrastructure.loopbacks.0)),
+            bits(IpNet::V6(spec.infrastructure.point_to_point.0)),
+        ];
+        reserved.extend(spec.services.values().map(|p| bits(IpNet::V6(p.0))));
+        let mut prefix = BTreeMap::new();
+        let v6_roots: Vec<Bits> = spec.ipv6_roots.iter().map(|p| bits(IpNet::V6(p.0))).collect();
+        prefix.insert(
+            "site-v6".to_owned(),
+            PrefixPool::new("site-v6".into(), v6_roots, spec.prefix_lengths.site, Placement::Spread, reserved),
+        );
+        if !spec.ipv4_roots.is_empty() {
+            let v4: Vec<Bits> = spec.ipv4_roots.iter().map(|p| bits(IpNet::V4(p.0))).collect();
+            prefix.insert(
+                "site-v4".to_owned(),
+                PrefixPool::new("site-v4".into(), v4, spec.prefix_lengths.site_v4, Placement::Spread, vec![]),
+            );
+        }
+        let lo = bits(IpNet::V6(spec.infrastructure.loopbacks.0));
+        // The all-zero address of the block is the subnet-router anycast address: never a loopback.
+        prefix.insert(
+            "loopback".to_owned(),
+            PrefixPool::new("loopback".into(), vec![lo], 128, Placement::Sequential, vec![lo.child(128, 0)]),
+        );
+        let p2p = bits(IpNet::V6(spec.infrastructure.point_to_point.0));
+        prefix.insert("p2p".to_owned(), PrefixPool::new("p2p".into(), vec![p2p], 127, Placement::Sequential, vec![]));
+        let mut number = BTreeMap::new();
+        number.insert("asn".to_owned(), NumberPool::new("asn".into(), spec.asn_pool.first, spec.asn_pool.last));
+        if let Some(v) = spec.vlan_pool {
+            number.insert("vlan".to_owned(), NumberPool::new("vlan".into(), v.first, v.last));
+        }
+        Pools { prefix, number }
+    }
+
+    /// A segment pool for one site, seeded with the segments the ledger already has there.
+    fn add_segment_pool(&mut self, name: &str, parent: IpNet, ledger: &Ledger, len: u8) {
+        let mut pool = PrefixPool::new(name.to_owned(), vec![Bits::of(&parent)], len, Placement::Sequential, vec![]);
+        for e in ledger.entries.values().filter(|e| e.pool == name) {
+            if let Some(p) = e.value.prefix() {
+                pool.take(&Bits::of(&p));
+            }
+        }
+        self.prefix.insert(name.to_owned(), pool);
+    }
+
+    fn take(&mut self, pool: &str, value: &AllocValue) {
+        match value {
+            AllocValue::Prefix(p) => {
+                if let Some(pp) = self.prefix.get_mut(pool) {
+                    pp.take(&Bits::of(p));
+                }
+                // A site pin or value also blocks the other site-level pools it overlaps.
+                if pool != "site-v6"
+                    && let Some(site) = self.prefix.get_mut("site-v6")
+                {
+                    let b = Bits::of(p);
+                    if !pool.starts_with("segment:") && site.parents.iter().any(|r| r.overlaps(&b)) {
+                        site.take(&b);
+                    }
+                }
+            }
+            AllocValue::Number(n) => {
+                if let Some(np) = self.number.get_mut(pool) {
+                    np.take(*n);
+                }
+            }
+        }
+    }
+
+    fn allocate(&mut self, pool: &str) -> Result<AllocValue, Exhausted> {
+        if let Some(p) = self.prefix.get_mut(pool) {
+            return p.allocate().map(|b| AllocValue::Prefix(b.net()));
+        }
+        if let Some(n) = self.number.get_mut(pool) {
+            return n.allocate().map(AllocValue::Number);
+        }
+        Err(Exhausted {
+            pool: pool.to_owned(),
+            slots: 0,
+        })
+    }
+
+    fn usage(&self) -> Vec<PoolUse> {
+        let mut out = Vec::new();
+        for (name, p) in &self.prefix {
+            if name.starts_with("segment:") {
+                continue;
+            }
+            out.push(PoolUse {
+                name: name.clone(),
+                from: p.parents.iter().map(|b| b.net().to_string()).collect(),
+                child_len: Some(p.child_len),
+                total: p.total(),
+                used: p.used() as u128,
+                reserved: p.blocked_slots(),
+            });
+        }
+        let segs: Vec<&PrefixPool> = self.prefix.iter().filter(|(n, _)| n.starts_with("segment:")).map(|(_, p)| p).collect();
+        if !segs.is_empty() {
+            out.push(PoolUse {
+                name: "segment".into(),
+                from: vec![format!("{} site prefixes", segs.len())],
+                child_len: segs.first().map(|p| p.child_len),
+                total: segs.iter().map(|p| p.total()).fold(0u128, u128::saturating_add),
+                used: segs.iter().map(|p| p.used() as u128).sum(),
+                reserved: 0,
+            });
+        }
+        for (name, n) in &self.number {
+            out.push(PoolUse {
+                name: name.clone(),
+                from: vec![format!("{}–{}", n.first, n.last)],
+                child_len: None,
+                total: n.total(),
+                used: n.used() as u128,
+                reserved: 0,
+            });
+        }
+        out
+    }
+}

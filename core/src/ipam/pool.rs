@@ -1,0 +1,224 @@
+//! Pools: where values come from, in what order free slots are tried, what is already taken.
+
+use std::collections::HashSet;
+
+use super::value::Bits;
+
+/// In what order a pool hands out its slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Lowest free slot first (loopbacks, links, numbers: nothing grows).
+    Sequential,
+    /// Bit-reversed order (RFC 3531 spirit): each new block lands as far as possible from the
+    /// others, so every block keeps room to grow into its neighbours.
+    Spread,
+}
+
+/// A prefix pool: parents to carve from, child length, what is reserved.
+#[derive(Debug, Clone)]
+pub struct PrefixPool {
+    /// Ledger name.
+    pub name: String,
+    /// Parents, used in order.
+    pub parents: Vec<Bits>,
+    /// Length of each allocation.
+    pub child_len: u8,
+    /// Order of slots.
+    pub placement: Placement,
+    /// Prefixes nothing may overlap (service blocks, infrastructure, pins of other lengths).
+    pub blocked: Vec<Bits>,
+    /// Network addresses of children already taken.
+    used: HashSet<u128>,
+    /// Per parent: next slot counter to try (slots before it are known to be taken).
+    cursor: Vec<u128>,
+}
+
+/// Why a pool could not give a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exhausted {
+    /// Pool name.
+    pub pool: String,
+    /// Total slots across parents.
+    pub slots: u128,
+}
+
+impl PrefixPool {
+    /// A new, empty pool.
+    pub fn new(name: String, parents: Vec<Bits>, child_len: u8, placement: Placement, blocked: Vec<Bits>) -> Self {
+        let cursor = vec![0; parents.len()];
+        PrefixPool { name, parents, child_len, placement, blocked, used: HashSet::new(), cursor }
+    }
+
+    /// Marks a value as taken (an existing allocation, a pin, a held value).
+    pub fn take(&mut self, value: &Bits) {
+        if value.len == self.child_len {
+            self.used.insert(value.addr);
+        } else if self.parents.iter().any(|p| p.overlaps(value)) {
+            self.blocked.push(*value);
+        }
+    }
+
+    /// Whether the value lies inside one of the parents.
+    pub fn covers(&self, value: &Bits) -> bool {
+        self.parents.iter().any(|p| p.contains(value))
+    }
+
+    /// Slots per parent.
+    pub fn slots(&self, parent: &Bits) -> u128 {
+        let w = u32::from(self.child_len.saturating_sub(parent.len));
+        if w >= 127 { u128::MAX } else { 1u128 << w }
+    }
+
+    /// Total slots.
+    pub fn total(&self) -> u128 {
+        self.parents.iter().map(|p| self.slots(p)).fold(0u128, u128::saturating_add)
+    }
+
+    /// Slots taken (allocated, held or pinned) at the child length.
+    pub fn used(&self) -> usize {
+        self.used.len()
+    }
+
+    /// Slots unusable because they overlap a blocked prefix (approximate for huge pools).
+    pub fn blocked_slots(&self) -> u128 {
+        let mut n = 0u128;
+        for b in &self.blocked {
+            for p in &self.parents {
+                if !p.overlaps(b) {
+                    continue;
+                }
+                n = n.saturating_add(if b.len <= self.child_len {
+                    let w = u32::from(self.child_len - b.len.max(p.len));
+                    if w >= 127 { u128::MAX } else { 1u128 << w }
+                } else {
+                    1
+                });
+            }
+        }
+        n
+    }
+
+    fn slot_of(&self, parent: usize, k: u128) -> Bits {
+        let p = &self.parents[parent];
+        let w = u32::from(self.child_len - p.len);
+        let index = match self.placement {
+            Placement::Sequential => k,
+            Placement::Spread if w == 0 => 0,
+            Placement::Spread => k.reverse_bits() >> (128 - w),
+        };
+        p.child(self.child_len, index)
+    }
+
+    /// The next free slot, marked as taken.
+    pub fn allocate(&mut self) -> Result<Bits, Exhausted> {
+        for parent in 0..self.parents.len() {
+            let slots = self.slots(&self.parents[parent]);
+            while self.cursor[parent] < slots {
+                let k = self.cursor[parent];
+                self.cursor[parent] += 1;
+                let candidate = self.slot_of(parent, k);
+                if self.used.contains(&candidate.addr) || self.blocked.iter().any(|b| b.overlaps(&candidate)) {
+                    continue;
+                }
+                self.used.insert(candidate.addr);
+                return Ok(candidate);
+            }
+        }
+        Err(Exhausted { pool: self.name.clone(), slots: self.total() })
+    }
+}
+
+/// A pool of numbers (ASNs, VLAN ids), handed out lowest first.
+#[derive(Debug, Clone)]
+pub struct NumberPool {
+    /// Ledger name.
+    pub name: String,
+    /// First value.
+    pub first: u32,
+    /// Last value (inclusive).
+    pub last: u32,
+    used: HashSet<u32>,
+    cursor: u64,
+}
+
+impl NumberPool {
+    /// A new, empty pool.
+    pub fn new(name: String, first: u32, last: u32) -> Self {
+        NumberPool { name, first, last, used: HashSet::new(), cursor: u64::from(first) }
+    }
+
+    /// Marks a number as taken.
+    pub fn take(&mut self, n: u32) {
+        self.used.insert(n);
+    }
+
+    /// Whether `n` is inside the range.
+    pub fn covers(&self, n: u32) -> bool {
+        (self.first..=self.last).contains(&n)
+    }
+
+    /// Numbers in the range.
+    pub fn total(&self) -> u128 {
+        u128::from(self.last.saturating_sub(self.first)) + 1
+    }
+
+    /// Numbers taken inside the range.
+    pub fn used(&self) -> usize {
+        self.used.iter().filter(|n| self.covers(**n)).count()
+    }
+
+    /// The lowest free number, marked as taken.
+    pub fn allocate(&mut self) -> Result<u32, Exhausted> {
+        while self.cursor <= u64::from(self.last) {
+            let n = self.cursor as u32;
+            self.cursor += 1;
+            if self.used.insert(n) {
+                return Ok(n);
+            }
+        }
+        Err(Exhausted { pool: self.name.clone(), slots: self.total() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bits {
+        Bits::of(&s.parse().unwrap())
+    }
+
+    #[test]
+    fn spread_placement_halves_the_gaps() {
+        let mut pool = PrefixPool::new("site-v6".into(), vec![b("2001:db8::/32")], 48, Placement::Spread, vec![b("2001:db8::/48")]);
+        let got: Vec<String> = (0..4).map(|_| pool.allocate().unwrap().net().to_string()).collect();
+        // Slot 0 is blocked (infrastructure); then the middle, the quarters, …
+        assert_eq!(got, ["2001:db8:8000::/48", "2001:db8:4000::/48", "2001:db8:c000::/48", "2001:db8:2000::/48"]);
+    }
+
+    #[test]
+    fn sequential_skips_taken_and_reports_exhaustion() {
+        let mut pool = PrefixPool::new("p2p".into(), vec![b("2001:db8:0:2::/126")], 127, Placement::Sequential, vec![]);
+        pool.take(&b("2001:db8:0:2::/127"));
+        assert_eq!(pool.allocate().unwrap().net().to_string(), "2001:db8:0:2::2/127");
+        let err = pool.allocate().unwrap_err();
+        assert_eq!(err.pool, "p2p");
+        assert_eq!(err.slots, 2);
+    }
+
+    #[test]
+    fn loopbacks_are_single_addresses() {
+        let mut pool = PrefixPool::new("loopback".into(), vec![b("2001:db8:0:1::/64")], 128, Placement::Sequential, vec![]);
+        assert_eq!(pool.allocate().unwrap().net().to_string(), "2001:db8:0:1::/128");
+        assert_eq!(pool.allocate().unwrap().net().to_string(), "2001:db8:0:1::1/128");
+    }
+
+    #[test]
+    fn numbers() {
+        let mut pool = NumberPool::new("asn".into(), 4200000000, 4200000002);
+        pool.take(4200000000);
+        assert_eq!(pool.allocate().unwrap(), 4200000001);
+        assert_eq!(pool.allocate().unwrap(), 4200000002);
+        assert!(pool.allocate().is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Renumbering plans for merged and split communes (filled in below).

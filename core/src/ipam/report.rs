@@ -1,0 +1,1 @@
+//! Reports over a ledger (filled in below).
