@@ -48,6 +48,16 @@ pub enum Command {
     ///
     /// Fails (exit 1) on an invalid inventory, printing its errors.
     Stats(InventoryArgs),
+    /// Show the allocations the inventory needs (added, kept, held, released) and write them to
+    /// the ledger `allocations.lock.yaml` beside it.
+    ///
+    /// Values in the ledger never move. Values of removed objects are held for the plan's
+    /// holdDays before they are released. Exit code 1 on an invalid inventory, a pin conflict,
+    /// an exhausted pool, or (with --locked) any needed ledger change.
+    Plan(PlanArgs),
+    /// Address management: show, tree, utilization, find, release, export, renumber.
+    #[command(subcommand)]
+    Ipam(Ipam),
     /// Print the JSON Schema of inventory documents (for yaml-language-server and other editors).
     Schema,
     /// Create inventory documents from official lists.
@@ -92,5 +102,117 @@ pub enum Import {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// `hatang plan` options.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Fail (exit 1) instead of writing when the ledger would change (for CI).
+    #[arg(long)]
+    pub locked: bool,
+    /// Show the changes without writing the ledger.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print at most this many changes in text output.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_changes: usize,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// One row per ledger entry.
+    Csv,
+    /// One JSON document.
+    Json,
+    /// Reverse-DNS zone files (ip6.arpa, nibble boundaries), one per site prefix and block.
+    Zone,
+}
+
+/// Renumbering policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenumberPolicy {
+    /// The predecessor with the most sub-allocations keeps its prefix.
+    Largest,
+    /// The predecessor with the lowest GSO code keeps its prefix.
+    First,
+}
+
+/// `hatang ipam` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Ipam {
+    /// List every allocation (as planned on top of the ledger).
+    Show(InventoryArgs),
+    /// The prefix tree: roots, site prefixes, segments, infrastructure blocks.
+    Tree(InventoryArgs),
+    /// Use of every pool in its own units (/48s, /64s, /127s, ASNs), with exhaustion warnings
+    /// and room for more communes.
+    Utilization(InventoryArgs),
+    /// Which object owns an address or prefix.
+    Find {
+        /// The inventory.
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Address or prefix to look up.
+        #[arg(long, short = 'a', value_name = "ADDRESS")]
+        address: String,
+    },
+    /// Free held values now instead of waiting for the hold time.
+    Release {
+        /// The inventory.
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Ledger keys to release (they must be held: their objects are gone).
+        #[arg(long = "key", value_name = "KEY")]
+        keys: Vec<String>,
+        /// Release every held value.
+        #[arg(long)]
+        all_held: bool,
+    },
+    /// Export allocations as CSV, JSON or reverse-DNS zone files.
+    Export {
+        /// The inventory.
+        #[command(flatten)]
+        inventory: InventoryArgs,
+        /// Format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Output directory for zone files, or file for CSV/JSON (standard output if absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// DNS domain for PTR targets (`interface.device.DOMAIN.`).
+        #[arg(long, default_value = "hatang.example")]
+        domain: String,
+    },
+    /// Plan the renumbering of merged and split communes (RFC 4192 make-before-break).
+    Renumber {
+        /// Merge list (GSO layout: old_province_code,…,new_commune_name).
+        #[arg(long)]
+        map: PathBuf,
+        /// Inventory before the change (its ledger holds the old prefixes).
+        #[arg(long)]
+        from: PathBuf,
+        /// Inventory after the change.
+        #[arg(long)]
+        to: PathBuf,
+        /// Which predecessor's prefix a merged commune inherits.
+        #[arg(long, value_enum, default_value_t = RenumberPolicy::Largest)]
+        policy: RenumberPolicy,
+        /// Day the new units take effect.
+        #[arg(long, default_value = "2025-07-01")]
+        effective: NaiveDate,
+        /// Days predecessor prefixes stay as secondary prefixes before they are released.
+        #[arg(long, default_value_t = 180)]
+        drain_days: u32,
+        /// Write the new inventory's ledger seeded with inherited and draining prefixes.
+        #[arg(long)]
+        write_ledger: bool,
+        /// Judge dates as of this day instead of today.
+        #[arg(long, value_name = "DATE")]
+        today: Option<NaiveDate>,
     },
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod ledger_file;
 mod output;
 
 use std::process::ExitCode;
@@ -14,6 +15,12 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // `hatang … | head` must end quietly, like other Unix tools, not panic on a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

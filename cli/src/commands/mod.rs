@@ -1,6 +1,8 @@
 //! One function per subcommand.
 
 mod import;
+mod ipam;
+mod plan;
 mod stats;
 mod validate;
 
@@ -17,6 +19,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(&args, cli.output),
         Command::Stats(args) => stats::run(&args, cli.output),
+        Command::Plan(args) => plan::run(&args, cli.output),
+        Command::Ipam(cmd) => ipam::run(cmd, cli.output),
         Command::Schema => {
             println!(
                 "{}",
@@ -51,4 +55,61 @@ fn check(args: &InventoryArgs) -> Result<Checked> {
 fn today(args: &InventoryArgs) -> chrono::NaiveDate {
     args.today
         .unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// An inventory with its allocations planned on top of its ledger (the lock held).
+pub struct Planned {
+    pub checked: Checked,
+    pub allocation: hatang_core::ipam::Allocation,
+    pub lock: crate::ledger_file::LedgerLock,
+}
+
+/// Loads, validates and plans `args`; on failure prints why and gives the exit code.
+pub fn planned(args: &InventoryArgs) -> Result<std::result::Result<Planned, ExitCode>> {
+    let checked = check(args)?;
+    if checked.errors() > 0 {
+        crate::output::print_diagnostics(&checked, args.max_problems);
+        println!(
+            "{} errors: fix the inventory before planning",
+            checked.errors()
+        );
+        return Ok(Err(ExitCode::from(1)));
+    }
+    if args.paths.len() != 1 {
+        anyhow::bail!("planning takes one inventory directory (its ledger lives beside it)");
+    }
+    let path = crate::ledger_file::ledger_path(&args.paths[0]);
+    let lock = crate::ledger_file::LedgerLock::acquire(&path)?;
+    let before = match lock.read()? {
+        Ok(l) => l,
+        Err(d) => {
+            println!("{d}");
+            return Ok(Err(ExitCode::from(1)));
+        }
+    };
+    let allocation = match hatang_core::ipam::allocate(
+        &checked.loaded.inventory,
+        &before,
+        &checked.loaded.locator(),
+        today(args),
+    ) {
+        Ok(a) => a,
+        Err(problems) => {
+            let shown = Checked {
+                loaded: checked.loaded,
+                diagnostics: problems,
+            };
+            crate::output::print_diagnostics(&shown, args.max_problems);
+            println!(
+                "{} allocation errors: nothing was written",
+                shown.diagnostics.len()
+            );
+            return Ok(Err(ExitCode::from(1)));
+        }
+    };
+    Ok(Ok(Planned {
+        checked,
+        allocation,
+        lock,
+    }))
 }

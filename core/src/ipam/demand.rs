@@ -69,15 +69,22 @@ pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> St
 
 /// Every request of `inv`, sorted by key.
 pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Request> {
-    let regions: std::collections::HashMap<&str, &str> =
-        inv.regions.iter().map(|r| (r.name(), r.spec.code.as_str())).collect();
+    let regions: std::collections::HashMap<&str, &str> = inv
+        .regions
+        .iter()
+        .map(|r| (r.name(), r.spec.code.as_str()))
+        .collect();
     let mut site_keys = std::collections::HashMap::new();
     let mut out = Vec::new();
     for s in &inv.sites {
         if s.spec.role == SiteRole::Datacenter {
             continue;
         }
-        let key = site_key(regions.get(s.spec.region.as_str()).copied(), s.spec.role, s.name());
+        let key = site_key(
+            regions.get(s.spec.region.as_str()).copied(),
+            s.spec.role,
+            s.name(),
+        );
         site_keys.insert(s.name(), key.clone());
         out.push(Request {
             key: key.clone(),
@@ -85,7 +92,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             owner: format!("Site/{}", s.name()),
             origin: s.origin,
             pin_path: at!["spec", "ipv6Prefix"],
-            pin: s.spec.ipv6_prefix.map(|p| AllocValue::Prefix(IpNet::V6(p.0))),
+            pin: s
+                .spec
+                .ipv6_prefix
+                .map(|p| AllocValue::Prefix(IpNet::V6(p.0))),
         });
         if dual_stack {
             out.push(Request {
@@ -94,7 +104,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                 owner: format!("Site/{}", s.name()),
                 origin: s.origin,
                 pin_path: at!["spec", "ipv4Prefix"],
-                pin: s.spec.ipv4_prefix.map(|p| AllocValue::Prefix(IpNet::V4(p.0))),
+                pin: s
+                    .spec
+                    .ipv4_prefix
+                    .map(|p| AllocValue::Prefix(IpNet::V4(p.0))),
             });
         }
     }
@@ -115,9 +128,15 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             owner: owner.clone(),
             origin: d.origin,
             pin_path: at!["spec", "loopback"],
-            pin: d.spec.loopback.map(|a| AllocValue::Prefix(IpNet::from(a.0))),
+            pin: d
+                .spec
+                .loopback
+                .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
         });
-        if matches!(d.spec.role, DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub) {
+        if matches!(
+            d.spec.role,
+            DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
+        ) {
             out.push(Request {
                 key: format!("asn/{}", d.name()),
                 pool: PoolRef::Asn,
@@ -128,7 +147,9 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             });
         }
         // Office LANs: every interface of a branch router that is not a circuit end.
-        let Some(site_key) = site_keys.get(d.spec.site.as_str()) else { continue };
+        let Some(site_key) = site_keys.get(d.spec.site.as_str()) else {
+            continue;
+        };
         if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
             continue;
         }
@@ -156,7 +177,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                 .and_then(|i| v6_network(&i.addresses))
         });
         out.push(Request {
-            key: format!("p2p/{}:{}--{}:{}", a.device, a.interface, z.device, z.interface),
+            key: format!(
+                "p2p/{}:{}--{}:{}",
+                a.device, a.interface, z.device, z.interface
+            ),
             pool: PoolRef::PointToPoint,
             owner: format!("Circuit/{}", c.name()),
             origin: c.origin,
@@ -168,7 +192,11 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
     if has_vlans {
         for l in &inv.colo_leases {
             out.push(Request {
-                key: format!("vlan/{}/{}", l.metadata.namespace.as_deref().unwrap_or("-"), l.name()),
+                key: format!(
+                    "vlan/{}/{}",
+                    l.metadata.namespace.as_deref().unwrap_or("-"),
+                    l.name()
+                ),
                 pool: PoolRef::Vlan,
                 owner: format!("ColoLease/{}", l.name()),
                 origin: l.origin,

@@ -82,7 +82,9 @@ impl Ledger {
     pub fn to_yaml(&self) -> String {
         let mut out = String::with_capacity(self.entries.len() * 120 + 200);
         out.push_str("# hatang allocation ledger: every value handed out, by stable identity.\n");
-        out.push_str("# Written by `hatang plan`; commit it with the inventory. Do not edit by hand.\n");
+        out.push_str(
+            "# Written by `hatang plan`; commit it with the inventory. Do not edit by hand.\n",
+        );
         out.push_str(&format!("version: {LEDGER_VERSION}\nentries:\n"));
         for (key, e) in &self.entries {
             out.push_str(&format!(
@@ -96,7 +98,10 @@ impl Ledger {
                 out.push_str(", pinned: true");
             }
             if let Some(h) = e.held {
-                out.push_str(&format!(", heldSince: {}, releaseAfter: {}", h.since, h.release_after));
+                out.push_str(&format!(
+                    ", heldSince: {}, releaseAfter: {}",
+                    h.since, h.release_after
+                ));
             }
             out.push_str("}\n");
         }
@@ -137,7 +142,10 @@ impl Ledger {
         if form.version != LEDGER_VERSION {
             return Err(Diagnostic::error(
                 "ledger-version",
-                format!("ledger version {} is not supported (this release writes {LEDGER_VERSION})", form.version),
+                format!(
+                    "ledger version {} is not supported (this release writes {LEDGER_VERSION})",
+                    form.version
+                ),
             )
             .at(at(1, 1)));
         }
@@ -148,15 +156,25 @@ impl Ledger {
                 at(pos.line, pos.column)
             };
             let value: AllocValue = line.value.parse().map_err(|e: String| {
-                Diagnostic::error("ledger-invalid", format!("ledger entry `{}`: {e}", line.key)).at(entry_at())
+                Diagnostic::error(
+                    "ledger-invalid",
+                    format!("ledger entry `{}`: {e}", line.key),
+                )
+                .at(entry_at())
             })?;
             let held = match (line.held_since, line.release_after) {
-                (Some(since), Some(release_after)) => Some(Hold { since, release_after }),
+                (Some(since), Some(release_after)) => Some(Hold {
+                    since,
+                    release_after,
+                }),
                 (None, None) => None,
                 _ => {
                     return Err(Diagnostic::error(
                         "ledger-invalid",
-                        format!("ledger entry `{}` has only one of heldSince and releaseAfter", line.key),
+                        format!(
+                            "ledger entry `{}` has only one of heldSince and releaseAfter",
+                            line.key
+                        ),
                     )
                     .at(entry_at()));
                 }
@@ -169,8 +187,11 @@ impl Ledger {
                 held,
             };
             if ledger.entries.insert(line.key.clone(), entry).is_some() {
-                return Err(Diagnostic::error("ledger-invalid", format!("ledger key `{}` appears twice", line.key))
-                    .at(entry_at()));
+                return Err(Diagnostic::error(
+                    "ledger-invalid",
+                    format!("ledger key `{}` appears twice", line.key),
+                )
+                .at(entry_at()));
             }
         }
         Ok(ledger)
@@ -216,7 +237,8 @@ mod tests {
 
     #[test]
     fn bad_entries_name_their_line() {
-        let text = "version: 1\nentries:\n  - {key: a, pool: p, value: \"2001:db8::1/48\", owner: o}\n";
+        let text =
+            "version: 1\nentries:\n  - {key: a, pool: p, value: \"2001:db8::1/48\", owner: o}\n";
         let err = Ledger::parse(Path::new("l.yaml"), text).unwrap_err();
         assert_eq!(err.location.unwrap().line, 3);
         let text = "version: 1\nentries:\n  - {key: a, pool: p, value: x, owner: o, colour: red}\n";

@@ -85,10 +85,13 @@ pub struct PoolUse {
     /// Child prefix length (none for numbers).
     pub child_len: Option<u8>,
     /// Slots in total.
+    #[serde(serialize_with = "report::ser_count")]
     pub total: u128,
     /// Slots taken by allocated, held or pinned values.
+    #[serde(serialize_with = "report::ser_count")]
     pub used: u128,
     /// Slots unusable because reserved blocks overlap them.
+    #[serde(serialize_with = "report::ser_count")]
     pub reserved: u128,
 }
 
@@ -100,13 +103,19 @@ pub fn allocate(
     today: NaiveDate,
 ) -> Result<Allocation, Vec<Diagnostic>> {
     let Some(plan) = inventory.address_plans.first() else {
-        return Err(vec![Diagnostic::error(
-            "no-address-plan",
-            "the inventory has no AddressPlan, so nothing can be allocated",
-        )
-        .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool")]);
+        return Err(vec![
+            Diagnostic::error(
+                "no-address-plan",
+                "the inventory has no AddressPlan, so nothing can be allocated",
+            )
+            .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool"),
+        ]);
     };
-    let requests = demand::requests(inventory, !plan.spec.ipv4_roots.is_empty(), plan.spec.vlan_pool.is_some());
+    let requests = demand::requests(
+        inventory,
+        !plan.spec.ipv4_roots.is_empty(),
+        plan.spec.vlan_pool.is_some(),
+    );
     let mut pools = Pools::new(plan);
     let mut problems = Vec::new();
 
@@ -119,7 +128,9 @@ pub fn allocate(
     let mut next = Ledger::default();
     let mut changes = Vec::new();
     let mut kept = 0;
-    let hold_until = today.checked_add_days(Days::new(u64::from(plan.spec.hold_days))).unwrap_or(today);
+    let hold_until = today
+        .checked_add_days(Days::new(u64::from(plan.spec.hold_days)))
+        .unwrap_or(today);
 
     // 1. Existing entries: keep, repin, hold, release.
     for (key, entry) in &ledger.entries {
@@ -130,7 +141,13 @@ pub fn allocate(
                 e.owner = req.owner.clone();
                 if let Some(pin) = req.pin {
                     if pin != entry.value {
-                        changes.push(change(ChangeKind::Repinned, key, &req.owner, pin, Some(entry.value)));
+                        changes.push(change(
+                            ChangeKind::Repinned,
+                            key,
+                            &req.owner,
+                            pin,
+                            Some(entry.value),
+                        ));
                         e.value = pin;
                     } else if e.held.is_some() {
                         changes.push(change(ChangeKind::Reactivated, key, &req.owner, pin, None));
@@ -145,7 +162,13 @@ pub fn allocate(
                     continue;
                 } else {
                     if e.held.is_some() {
-                        changes.push(change(ChangeKind::Reactivated, key, &req.owner, e.value, None));
+                        changes.push(change(
+                            ChangeKind::Reactivated,
+                            key,
+                            &req.owner,
+                            e.value,
+                            None,
+                        ));
                     } else {
                         kept += 1;
                     }
@@ -156,14 +179,26 @@ pub fn allocate(
             }
             None => match entry.held {
                 Some(h) if h.release_after < today => {
-                    changes.push(change(ChangeKind::Released, key, &entry.owner, entry.value, None));
+                    changes.push(change(
+                        ChangeKind::Released,
+                        key,
+                        &entry.owner,
+                        entry.value,
+                        None,
+                    ));
                 }
                 Some(_) => {
                     kept += 1;
                     next.entries.insert(key.clone(), entry.clone());
                 }
                 None => {
-                    changes.push(change(ChangeKind::Held, key, &entry.owner, entry.value, None));
+                    changes.push(change(
+                        ChangeKind::Held,
+                        key,
+                        &entry.owner,
+                        entry.value,
+                        None,
+                    ));
                     let mut e = entry.clone();
                     e.held = Some(Hold {
                         since: today,
@@ -204,7 +239,12 @@ pub fn allocate(
                     && !pools.prefix.contains_key(&pool_name)
                 {
                     match next.entries.get(site).and_then(|e| e.value.prefix()) {
-                        Some(parent) => pools.add_segment_pool(&pool_name, parent, &next, plan.spec.prefix_lengths.segment),
+                        Some(parent) => pools.add_segment_pool(
+                            &pool_name,
+                            parent,
+                            &next,
+                            plan.spec.prefix_lengths.segment,
+                        ),
                         None => continue,
                     }
                 }
@@ -217,9 +257,22 @@ pub fn allocate(
                 }
             }
         };
-        let moved = ledger.entries.get(&req.key).filter(|old| old.pool != pool_name);
-        let kind = if moved.is_some() { ChangeKind::Moved } else { ChangeKind::Added };
-        changes.push(change(kind, &req.key, &req.owner, value, moved.map(|m| m.value)));
+        let moved = ledger
+            .entries
+            .get(&req.key)
+            .filter(|old| old.pool != pool_name);
+        let kind = if moved.is_some() {
+            ChangeKind::Moved
+        } else {
+            ChangeKind::Added
+        };
+        changes.push(change(
+            kind,
+            &req.key,
+            &req.owner,
+            value,
+            moved.map(|m| m.value),
+        ));
         next.entries.insert(
             req.key.clone(),
             Entry {
@@ -243,7 +296,13 @@ pub fn allocate(
     })
 }
 
-fn change(kind: ChangeKind, key: &str, owner: &str, value: AllocValue, old: Option<AllocValue>) -> Change {
+fn change(
+    kind: ChangeKind,
+    key: &str,
+    owner: &str,
+    value: AllocValue,
+    old: Option<AllocValue>,
+) -> Change {
     Change {
         kind,
         key: key.to_owned(),
@@ -271,22 +330,38 @@ fn check_pins(
     locator: &Locator<'_>,
     problems: &mut Vec<Diagnostic>,
 ) {
-    let mut pinned: Vec<(&Request, AllocValue)> = requests.iter().filter_map(|r| r.pin.map(|p| (r, p))).collect();
+    let mut pinned: Vec<(&Request, AllocValue)> = requests
+        .iter()
+        .filter_map(|r| r.pin.map(|p| (r, p)))
+        .collect();
     for (req, pin) in &pinned {
         let inside = match (&req.pool, pin) {
             (PoolRef::Segment(_), AllocValue::Prefix(_)) => true,
-            (pool, AllocValue::Prefix(p)) => pools.prefix.get(&pool.name()).is_some_and(|pp| pp.covers(&Bits::of(p))),
-            (pool, AllocValue::Number(n)) => pools.number.get(&pool.name()).is_some_and(|np| np.covers(*n)),
+            (pool, AllocValue::Prefix(p)) => pools
+                .prefix
+                .get(&pool.name())
+                .is_some_and(|pp| pp.covers(&Bits::of(p))),
+            (pool, AllocValue::Number(n)) => pools
+                .number
+                .get(&pool.name())
+                .is_some_and(|np| np.covers(*n)),
         };
         if !inside {
             problems.push(
                 Diagnostic::error(
                     "pin-outside-pool",
-                    format!("pinned value {pin} for `{}` is outside the `{}` pool of the address plan", req.key, req.pool.name()),
+                    format!(
+                        "pinned value {pin} for `{}` is outside the `{}` pool of the address plan",
+                        req.key,
+                        req.pool.name()
+                    ),
                 )
                 .at(locator.locate(req.origin, &req.pin_path))
                 .object(req.owner.clone())
-                .related("the address plan", locator.locate(plan.origin, &[Seg::from("spec")])),
+                .related(
+                    "the address plan",
+                    locator.locate(plan.origin, &[Seg::from("spec")]),
+                ),
             );
         }
     }
@@ -307,17 +382,25 @@ fn check_pins(
         };
         open.retain(|(_, v)| collides(v));
         for (other, value) in &open {
-            let same_pool_numbers = matches!((value, &pin), (AllocValue::Number(_), AllocValue::Number(_)))
-                && other.pool != req.pool;
+            let same_pool_numbers = matches!(
+                (value, &pin),
+                (AllocValue::Number(_), AllocValue::Number(_))
+            ) && other.pool != req.pool;
             if other.key != req.key && !same_pool_numbers {
                 problems.push(
                     Diagnostic::error(
                         "pin-conflict",
-                        format!("pinned {pin} for `{}` collides with pinned {value} for `{}`", req.key, other.key),
+                        format!(
+                            "pinned {pin} for `{}` collides with pinned {value} for `{}`",
+                            req.key, other.key
+                        ),
                     )
                     .at(locator.locate(req.origin, &req.pin_path))
                     .object(req.owner.clone())
-                    .related(format!("{} pins {value} here", other.owner), locator.locate(other.origin, &other.pin_path))
+                    .related(
+                        format!("{} pins {value} here", other.owner),
+                        locator.locate(other.origin, &other.pin_path),
+                    )
                     .hint("every pinned value must be unique; change one of the pins"),
                 );
             }
@@ -327,7 +410,12 @@ fn check_pins(
 }
 
 /// A new pin must not overlap a value the ledger already holds for someone else.
-fn conflicts_with_ledger(requests: &[Request], next: &Ledger, locator: &Locator<'_>, problems: &mut Vec<Diagnostic>) {
+fn conflicts_with_ledger(
+    requests: &[Request],
+    next: &Ledger,
+    locator: &Locator<'_>,
+    problems: &mut Vec<Diagnostic>,
+) {
     let pins: Vec<&Request> = requests.iter().filter(|r| r.pin.is_some()).collect();
     if pins.is_empty() {
         return;
@@ -339,8 +427,12 @@ fn conflicts_with_ledger(requests: &[Request], next: &Ledger, locator: &Locator<
                 continue;
             }
             let hit = match (&e.value, &pin) {
-                (AllocValue::Prefix(a), AllocValue::Prefix(b)) => Bits::of(a).overlaps(&Bits::of(b)),
-                (AllocValue::Number(a), AllocValue::Number(b)) => a == b && e.pool == req.pool.name(),
+                (AllocValue::Prefix(a), AllocValue::Prefix(b)) => {
+                    Bits::of(a).overlaps(&Bits::of(b))
+                }
+                (AllocValue::Number(a), AllocValue::Number(b)) => {
+                    a == b && e.pool == req.pool.name()
+                }
                 _ => false,
             };
             if hit {
@@ -374,37 +466,78 @@ impl Pools {
         ];
         reserved.extend(spec.services.values().map(|p| bits(IpNet::V6(p.0))));
         let mut prefix = BTreeMap::new();
-        let v6_roots: Vec<Bits> = spec.ipv6_roots.iter().map(|p| bits(IpNet::V6(p.0))).collect();
+        let v6_roots: Vec<Bits> = spec
+            .ipv6_roots
+            .iter()
+            .map(|p| bits(IpNet::V6(p.0)))
+            .collect();
         prefix.insert(
             "site-v6".to_owned(),
-            PrefixPool::new("site-v6".into(), v6_roots, spec.prefix_lengths.site, Placement::Spread, reserved),
+            PrefixPool::new(
+                "site-v6".into(),
+                v6_roots,
+                spec.prefix_lengths.site,
+                Placement::Spread,
+                reserved,
+            ),
         );
         if !spec.ipv4_roots.is_empty() {
-            let v4: Vec<Bits> = spec.ipv4_roots.iter().map(|p| bits(IpNet::V4(p.0))).collect();
+            let v4: Vec<Bits> = spec
+                .ipv4_roots
+                .iter()
+                .map(|p| bits(IpNet::V4(p.0)))
+                .collect();
             prefix.insert(
                 "site-v4".to_owned(),
-                PrefixPool::new("site-v4".into(), v4, spec.prefix_lengths.site_v4, Placement::Spread, vec![]),
+                PrefixPool::new(
+                    "site-v4".into(),
+                    v4,
+                    spec.prefix_lengths.site_v4,
+                    Placement::Spread,
+                    vec![],
+                ),
             );
         }
         let lo = bits(IpNet::V6(spec.infrastructure.loopbacks.0));
         // The all-zero address of the block is the subnet-router anycast address: never a loopback.
         prefix.insert(
             "loopback".to_owned(),
-            PrefixPool::new("loopback".into(), vec![lo], 128, Placement::Sequential, vec![lo.child(128, 0)]),
+            PrefixPool::new(
+                "loopback".into(),
+                vec![lo],
+                128,
+                Placement::Sequential,
+                vec![lo.child(128, 0)],
+            ),
         );
         let p2p = bits(IpNet::V6(spec.infrastructure.point_to_point.0));
-        prefix.insert("p2p".to_owned(), PrefixPool::new("p2p".into(), vec![p2p], 127, Placement::Sequential, vec![]));
+        prefix.insert(
+            "p2p".to_owned(),
+            PrefixPool::new("p2p".into(), vec![p2p], 127, Placement::Sequential, vec![]),
+        );
         let mut number = BTreeMap::new();
-        number.insert("asn".to_owned(), NumberPool::new("asn".into(), spec.asn_pool.first, spec.asn_pool.last));
+        number.insert(
+            "asn".to_owned(),
+            NumberPool::new("asn".into(), spec.asn_pool.first, spec.asn_pool.last),
+        );
         if let Some(v) = spec.vlan_pool {
-            number.insert("vlan".to_owned(), NumberPool::new("vlan".into(), v.first, v.last));
+            number.insert(
+                "vlan".to_owned(),
+                NumberPool::new("vlan".into(), v.first, v.last),
+            );
         }
         Pools { prefix, number }
     }
 
     /// A segment pool for one site, seeded with the segments the ledger already has there.
     fn add_segment_pool(&mut self, name: &str, parent: IpNet, ledger: &Ledger, len: u8) {
-        let mut pool = PrefixPool::new(name.to_owned(), vec![Bits::of(&parent)], len, Placement::Sequential, vec![]);
+        let mut pool = PrefixPool::new(
+            name.to_owned(),
+            vec![Bits::of(&parent)],
+            len,
+            Placement::Sequential,
+            vec![],
+        );
         for e in ledger.entries.values().filter(|e| e.pool == name) {
             if let Some(p) = e.value.prefix() {
                 pool.take(&Bits::of(&p));
@@ -416,17 +549,10 @@ impl Pools {
     fn take(&mut self, pool: &str, value: &AllocValue) {
         match value {
             AllocValue::Prefix(p) => {
+                // Loopbacks, links and segments lie inside blocks the site pool already keeps out
+                // of use, so a value only needs marking in its own pool.
                 if let Some(pp) = self.prefix.get_mut(pool) {
                     pp.take(&Bits::of(p));
-                }
-                // A site pin or value also blocks the other site-level pools it overlaps.
-                if pool != "site-v6"
-                    && let Some(site) = self.prefix.get_mut("site-v6")
-                {
-                    let b = Bits::of(p);
-                    if !pool.starts_with("segment:") && site.parents.iter().any(|r| r.overlaps(&b)) {
-                        site.take(&b);
-                    }
                 }
             }
             AllocValue::Number(n) => {
@@ -465,13 +591,21 @@ impl Pools {
                 reserved: p.blocked_slots(),
             });
         }
-        let segs: Vec<&PrefixPool> = self.prefix.iter().filter(|(n, _)| n.starts_with("segment:")).map(|(_, p)| p).collect();
+        let segs: Vec<&PrefixPool> = self
+            .prefix
+            .iter()
+            .filter(|(n, _)| n.starts_with("segment:"))
+            .map(|(_, p)| p)
+            .collect();
         if !segs.is_empty() {
             out.push(PoolUse {
                 name: "segment".into(),
                 from: vec![format!("{} site prefixes", segs.len())],
                 child_len: segs.first().map(|p| p.child_len),
-                total: segs.iter().map(|p| p.total()).fold(0u128, u128::saturating_add),
+                total: segs
+                    .iter()
+                    .map(|p| p.total())
+                    .fold(0u128, u128::saturating_add),
                 used: segs.iter().map(|p| p.used() as u128).sum(),
                 reserved: 0,
             });

@@ -44,9 +44,23 @@ pub struct Exhausted {
 
 impl PrefixPool {
     /// A new, empty pool.
-    pub fn new(name: String, parents: Vec<Bits>, child_len: u8, placement: Placement, blocked: Vec<Bits>) -> Self {
+    pub fn new(
+        name: String,
+        parents: Vec<Bits>,
+        child_len: u8,
+        placement: Placement,
+        blocked: Vec<Bits>,
+    ) -> Self {
         let cursor = vec![0; parents.len()];
-        PrefixPool { name, parents, child_len, placement, blocked, used: HashSet::new(), cursor }
+        PrefixPool {
+            name,
+            parents,
+            child_len,
+            placement,
+            blocked,
+            used: HashSet::new(),
+            cursor,
+        }
     }
 
     /// Marks a value as taken (an existing allocation, a pin, a held value).
@@ -71,7 +85,10 @@ impl PrefixPool {
 
     /// Total slots.
     pub fn total(&self) -> u128 {
-        self.parents.iter().map(|p| self.slots(p)).fold(0u128, u128::saturating_add)
+        self.parents
+            .iter()
+            .map(|p| self.slots(p))
+            .fold(0u128, u128::saturating_add)
     }
 
     /// Slots taken (allocated, held or pinned) at the child length.
@@ -79,23 +96,34 @@ impl PrefixPool {
         self.used.len()
     }
 
-    /// Slots unusable because they overlap a blocked prefix (approximate for huge pools).
+    /// Slots unusable because they overlap a blocked prefix.
     pub fn blocked_slots(&self) -> u128 {
-        let mut n = 0u128;
+        let mut partial = HashSet::new();
+        let mut whole = 0u128;
         for b in &self.blocked {
-            for p in &self.parents {
-                if !p.overlaps(b) {
-                    continue;
-                }
-                n = n.saturating_add(if b.len <= self.child_len {
+            for (pi, p) in self
+                .parents
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.overlaps(b))
+            {
+                if b.len <= self.child_len {
                     let w = u32::from(self.child_len - b.len.max(p.len));
-                    if w >= 127 { u128::MAX } else { 1u128 << w }
+                    whole = whole.saturating_add(if w >= 127 { u128::MAX } else { 1u128 << w });
                 } else {
-                    1
-                });
+                    // A small block inside one slot: count the slot once.
+                    partial.insert((
+                        pi,
+                        Bits {
+                            len: self.child_len,
+                            ..*b
+                        }
+                        .index_in(p),
+                    ));
+                }
             }
         }
-        n
+        whole.saturating_add(partial.len() as u128)
     }
 
     fn slot_of(&self, parent: usize, k: u128) -> Bits {
@@ -117,14 +145,19 @@ impl PrefixPool {
                 let k = self.cursor[parent];
                 self.cursor[parent] += 1;
                 let candidate = self.slot_of(parent, k);
-                if self.used.contains(&candidate.addr) || self.blocked.iter().any(|b| b.overlaps(&candidate)) {
+                if self.used.contains(&candidate.addr)
+                    || self.blocked.iter().any(|b| b.overlaps(&candidate))
+                {
                     continue;
                 }
                 self.used.insert(candidate.addr);
                 return Ok(candidate);
             }
         }
-        Err(Exhausted { pool: self.name.clone(), slots: self.total() })
+        Err(Exhausted {
+            pool: self.name.clone(),
+            slots: self.total(),
+        })
     }
 }
 
@@ -144,7 +177,13 @@ pub struct NumberPool {
 impl NumberPool {
     /// A new, empty pool.
     pub fn new(name: String, first: u32, last: u32) -> Self {
-        NumberPool { name, first, last, used: HashSet::new(), cursor: u64::from(first) }
+        NumberPool {
+            name,
+            first,
+            last,
+            used: HashSet::new(),
+            cursor: u64::from(first),
+        }
     }
 
     /// Marks a number as taken.
@@ -176,7 +215,10 @@ impl NumberPool {
                 return Ok(n);
             }
         }
-        Err(Exhausted { pool: self.name.clone(), slots: self.total() })
+        Err(Exhausted {
+            pool: self.name.clone(),
+            slots: self.total(),
+        })
     }
 }
 
@@ -190,17 +232,42 @@ mod tests {
 
     #[test]
     fn spread_placement_halves_the_gaps() {
-        let mut pool = PrefixPool::new("site-v6".into(), vec![b("2001:db8::/32")], 48, Placement::Spread, vec![b("2001:db8::/48")]);
-        let got: Vec<String> = (0..4).map(|_| pool.allocate().unwrap().net().to_string()).collect();
+        let mut pool = PrefixPool::new(
+            "site-v6".into(),
+            vec![b("2001:db8::/32")],
+            48,
+            Placement::Spread,
+            vec![b("2001:db8::/48")],
+        );
+        let got: Vec<String> = (0..4)
+            .map(|_| pool.allocate().unwrap().net().to_string())
+            .collect();
         // Slot 0 is blocked (infrastructure); then the middle, the quarters, …
-        assert_eq!(got, ["2001:db8:8000::/48", "2001:db8:4000::/48", "2001:db8:c000::/48", "2001:db8:2000::/48"]);
+        assert_eq!(
+            got,
+            [
+                "2001:db8:8000::/48",
+                "2001:db8:4000::/48",
+                "2001:db8:c000::/48",
+                "2001:db8:2000::/48"
+            ]
+        );
     }
 
     #[test]
     fn sequential_skips_taken_and_reports_exhaustion() {
-        let mut pool = PrefixPool::new("p2p".into(), vec![b("2001:db8:0:2::/126")], 127, Placement::Sequential, vec![]);
+        let mut pool = PrefixPool::new(
+            "p2p".into(),
+            vec![b("2001:db8:0:2::/126")],
+            127,
+            Placement::Sequential,
+            vec![],
+        );
         pool.take(&b("2001:db8:0:2::/127"));
-        assert_eq!(pool.allocate().unwrap().net().to_string(), "2001:db8:0:2::2/127");
+        assert_eq!(
+            pool.allocate().unwrap().net().to_string(),
+            "2001:db8:0:2::2/127"
+        );
         let err = pool.allocate().unwrap_err();
         assert_eq!(err.pool, "p2p");
         assert_eq!(err.slots, 2);
@@ -208,9 +275,21 @@ mod tests {
 
     #[test]
     fn loopbacks_are_single_addresses() {
-        let mut pool = PrefixPool::new("loopback".into(), vec![b("2001:db8:0:1::/64")], 128, Placement::Sequential, vec![]);
-        assert_eq!(pool.allocate().unwrap().net().to_string(), "2001:db8:0:1::/128");
-        assert_eq!(pool.allocate().unwrap().net().to_string(), "2001:db8:0:1::1/128");
+        let mut pool = PrefixPool::new(
+            "loopback".into(),
+            vec![b("2001:db8:0:1::/64")],
+            128,
+            Placement::Sequential,
+            vec![],
+        );
+        assert_eq!(
+            pool.allocate().unwrap().net().to_string(),
+            "2001:db8:0:1::/128"
+        );
+        assert_eq!(
+            pool.allocate().unwrap().net().to_string(),
+            "2001:db8:0:1::1/128"
+        );
     }
 
     #[test]

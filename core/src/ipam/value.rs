@@ -30,7 +30,9 @@ impl FromStr for AllocValue {
         if let Ok(n) = s.parse::<u32>() {
             return Ok(AllocValue::Number(n));
         }
-        let net: IpNet = s.parse().map_err(|_| format!("`{s}` is neither a prefix nor a number"))?;
+        let net: IpNet = s
+            .parse()
+            .map_err(|_| format!("`{s}` is neither a prefix nor a number"))?;
         if net.trunc() != net {
             return Err(format!("`{s}` has host bits set"));
         }
@@ -79,7 +81,9 @@ impl Bits {
     /// Back to a prefix.
     pub fn net(&self) -> IpNet {
         if self.width == 32 {
-            IpNet::V4(Ipv4Net::new(Ipv4Addr::from(self.addr as u32), self.len).expect("valid length"))
+            IpNet::V4(
+                Ipv4Net::new(Ipv4Addr::from(self.addr as u32), self.len).expect("valid length"),
+            )
         } else {
             IpNet::V6(Ipv6Net::new(Ipv6Addr::from(self.addr), self.len).expect("valid length"))
         }
@@ -93,7 +97,11 @@ impl Bits {
     /// Last address covered.
     pub fn last(&self) -> u128 {
         let hb = self.host_bits();
-        if hb >= 128 { u128::MAX } else { self.addr | ((1u128 << hb) - 1) }
+        if hb >= 128 {
+            u128::MAX
+        } else {
+            self.addr | ((1u128 << hb) - 1)
+        }
     }
 
     /// Whether the two prefixes share an address.
@@ -103,20 +111,31 @@ impl Bits {
 
     /// Whether `other` lies inside this prefix.
     pub fn contains(&self, other: &Bits) -> bool {
-        self.width == other.width && self.len <= other.len && self.addr <= other.addr && other.last() <= self.last()
+        self.width == other.width
+            && self.len <= other.len
+            && self.addr <= other.addr
+            && other.last() <= self.last()
     }
 
     /// The `index`-th child of length `len`.
     pub fn child(&self, len: u8, index: u128) -> Bits {
         let shift = u32::from(self.width - len);
         let offset = if shift >= 128 { 0 } else { index << shift };
-        Bits { width: self.width, addr: self.addr + offset, len }
+        Bits {
+            width: self.width,
+            addr: self.addr + offset,
+            len,
+        }
     }
 
     /// Index of this prefix among the children of `parent` of its own length.
     pub fn index_in(&self, parent: &Bits) -> u128 {
         let shift = u32::from(self.width - self.len);
-        if shift >= 128 { 0 } else { (self.addr - parent.addr) >> shift }
+        if shift >= 128 {
+            0
+        } else {
+            (self.addr - parent.addr) >> shift
+        }
     }
 }
 
@@ -132,7 +151,10 @@ mod tests {
     fn children_and_containment() {
         let root = b("2001:db8::/32");
         assert_eq!(root.child(48, 1).net().to_string(), "2001:db8:1::/48");
-        assert_eq!(root.child(48, 0xffff).net().to_string(), "2001:db8:ffff::/48");
+        assert_eq!(
+            root.child(48, 0xffff).net().to_string(),
+            "2001:db8:ffff::/48"
+        );
         assert!(root.contains(&b("2001:db8:5::/48")));
         assert!(!root.contains(&b("2001:db9::/48")));
         assert!(b("2001:db8::/48").overlaps(&b("2001:db8:0:1::/64")));
@@ -147,8 +169,14 @@ mod tests {
 
     #[test]
     fn values_parse_and_print() {
-        assert_eq!("4200000001".parse::<AllocValue>().unwrap(), AllocValue::Number(4200000001));
-        assert_eq!("2001:db8::/48".parse::<AllocValue>().unwrap().to_string(), "2001:db8::/48");
+        assert_eq!(
+            "4200000001".parse::<AllocValue>().unwrap(),
+            AllocValue::Number(4200000001)
+        );
+        assert_eq!(
+            "2001:db8::/48".parse::<AllocValue>().unwrap().to_string(),
+            "2001:db8::/48"
+        );
         assert!("2001:db8::1/48".parse::<AllocValue>().is_err());
     }
 }
