@@ -52,7 +52,7 @@ impl LedgerLock {
     }
 
     /// Reads the ledger (an absent file is an empty ledger).
-    pub fn read(&self) -> Result<Result<Ledger, hatang_core::Diagnostic>> {
+    pub fn read(&self) -> Result<Result<Ledger, Box<hatang_core::Diagnostic>>> {
         match fs::read_to_string(&self.path) {
             Ok(text) => Ok(Ledger::parse(&self.path, &text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ok(Ledger::default())),

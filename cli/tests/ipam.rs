@@ -250,3 +250,32 @@ fn utilization_export_and_find() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn concurrent_plans_never_tear_the_ledger() {
+    let (tmp, inv) = lab();
+    let dir = tmp.path();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_hatang"))
+                .args(["plan", "lab", "--today", DAY])
+                .current_dir(dir)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let text = std::fs::read_to_string(inv.join("allocations.lock.yaml")).unwrap();
+    let ledger = hatang_core::ipam::Ledger::parse(&inv.join("allocations.lock.yaml"), &text).unwrap();
+    assert_eq!(ledger.entries.len(), 50);
+    // Exactly what one plan alone writes: the same values for the same keys.
+    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories/lab/allocations.lock.yaml")).unwrap();
+    assert_eq!(text, committed);
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&inv).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp.")).collect();
+    assert!(leftovers.is_empty());
+}

@@ -109,7 +109,13 @@ impl Ledger {
     }
 
     /// Reads a ledger; problems name the file, line and column.
-    pub fn parse(path: &Path, text: &str) -> Result<Ledger, Diagnostic> {
+    pub fn parse(path: &Path, text: &str) -> Result<Ledger, Box<Diagnostic>> {
+        Self::parse_inner(path, text).map_err(Box::new)
+    }
+
+    // A diagnostic is large but built once, on the error path; boxing happens in `parse`.
+    #[allow(clippy::result_large_err)]
+    fn parse_inner(path: &Path, text: &str) -> Result<Ledger, Diagnostic> {
         let at = |line, column| Location {
             file: path.display().to_string(),
             line,

@@ -377,7 +377,7 @@ fn check_pins(
     for (req, pin) in pinned {
         let collides = |other: &AllocValue| match (other, &pin) {
             (AllocValue::Prefix(a), AllocValue::Prefix(b)) => Bits::of(a).overlaps(&Bits::of(b)),
-            (AllocValue::Number(a), AllocValue::Number(b)) => a == b && true,
+            (AllocValue::Number(a), AllocValue::Number(b)) => a == b,
             _ => false,
         };
         open.retain(|(_, v)| collides(v));
