@@ -208,9 +208,13 @@ pub enum Ipam {
         /// Days predecessor prefixes stay as secondary prefixes before they are released.
         #[arg(long, default_value_t = 180)]
         drain_days: u32,
-        /// Write the new inventory's ledger seeded with inherited and draining prefixes.
+        /// Write the new inventory's ledger seeded with inherited and draining prefixes, then
+        /// allocate what is still missing.
         #[arg(long)]
         write_ledger: bool,
+        /// Also write the plan as CSV to this file.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
         /// Judge dates as of this day instead of today.
         #[arg(long, value_name = "DATE")]
         today: Option<NaiveDate>,

@@ -270,12 +270,57 @@ fn concurrent_plans_never_tear_the_ledger() {
         assert!(c.wait().unwrap().success());
     }
     let text = std::fs::read_to_string(inv.join("allocations.lock.yaml")).unwrap();
-    let ledger = hatang_core::ipam::Ledger::parse(&inv.join("allocations.lock.yaml"), &text).unwrap();
+    let ledger =
+        hatang_core::ipam::Ledger::parse(&inv.join("allocations.lock.yaml"), &text).unwrap();
     assert_eq!(ledger.entries.len(), 50);
     // Exactly what one plan alone writes: the same values for the same keys.
-    let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories/lab/allocations.lock.yaml")).unwrap();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories/lab/allocations.lock.yaml"),
+    )
+    .unwrap();
     assert_eq!(text, committed);
     // No temporary files left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(&inv).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp.")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&inv)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+        .collect();
     assert!(leftovers.is_empty());
+}
+
+#[test]
+fn hanoi_ledger_is_the_renumbering_of_hanoi_2024() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("hanoi");
+    copy_dir(&root.join("inventories/hanoi"), &inv);
+    std::fs::remove_file(inv.join("allocations.lock.yaml")).unwrap();
+    let o = hatang(
+        &root,
+        &[
+            "ipam",
+            "renumber",
+            "--map",
+            "inventories/hanoi/renumbering/merge-2025-hanoi.csv",
+            "--from",
+            "inventories/hanoi-2024",
+            "--to",
+            inv.to_str().unwrap(),
+            "--write-ledger",
+            "--today",
+            DAY,
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(plan["communes"].as_array().unwrap().len(), 126);
+    let written = std::fs::read_to_string(inv.join("allocations.lock.yaml")).unwrap();
+    let committed =
+        std::fs::read_to_string(root.join("inventories/hanoi/allocations.lock.yaml")).unwrap();
+    assert!(
+        written == committed,
+        "the committed Hà Nội ledger is not the renumbering of hanoi-2024; see docs/renumbering.md"
+    );
 }

@@ -29,7 +29,7 @@ fn main() -> Result<()> {
                 write_generated(&dir, &files)?;
                 println!("{}: {} generated files", dir.display(), files.len());
             }
-            Ok(())
+            copy_merge_list(&root, &data)
         }
         Some("nationwide") => {
             let out = flag("--out").unwrap_or_else(|| root.join("target/nationwide"));
@@ -60,6 +60,27 @@ fn workspace_root() -> PathBuf {
         .parent()
         .unwrap_or(Path::new("."))
         .to_owned()
+}
+
+/// The GSO province code of Hà Nội, whose merge rows the example renumbering uses.
+const HANOI: u32 = 1;
+
+/// Copies the Hà Nội rows of the 2025 merge list into the repository, so that the renumbering
+/// example and its tests never read `../shared` at run time.
+fn copy_merge_list(root: &Path, data: &Path) -> Result<()> {
+    let src = data.join("vn-commune-merge-2025.csv");
+    let text =
+        std::fs::read_to_string(&src).with_context(|| format!("reading {}", src.display()))?;
+    let rows =
+        hatang_core::ipam::renumber::filter_map_text(&src, &text, HANOI).map_err(|errors| {
+            let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("{}", all.join("\n"))
+        })?;
+    let out = root.join("inventories/hanoi/renumbering/merge-2025-hanoi.csv");
+    std::fs::create_dir_all(out.parent().expect("has a parent"))?;
+    std::fs::write(&out, &rows).with_context(|| format!("writing {}", out.display()))?;
+    println!("{}: {} merge rows", out.display(), rows.lines().count() - 1);
+    Ok(())
 }
 
 /// Replaces the generated subtrees (`generated/`) of an inventory, leaving hand-written files alone.

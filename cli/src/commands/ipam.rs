@@ -231,7 +231,30 @@ pub fn run(cmd: Ipam, output: Output) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Ipam::Renumber { .. } => bail!("renumbering is not wired yet"),
+        Ipam::Renumber {
+            map,
+            from,
+            to,
+            policy,
+            effective,
+            drain_days,
+            write_ledger,
+            csv,
+            today,
+        } => renumber(
+            RenumberArgs {
+                map,
+                from,
+                to,
+                policy,
+                effective,
+                drain_days,
+                write_ledger,
+                csv,
+                today,
+            },
+            output,
+        ),
     }
 }
 
@@ -243,4 +266,128 @@ fn stale_note(p: &super::Planned) {
             p.allocation.changes.len()
         );
     }
+}
+
+struct RenumberArgs {
+    map: std::path::PathBuf,
+    from: std::path::PathBuf,
+    to: std::path::PathBuf,
+    policy: crate::args::RenumberPolicy,
+    effective: chrono::NaiveDate,
+    drain_days: u32,
+    write_ledger: bool,
+    csv: Option<std::path::PathBuf>,
+    today: Option<chrono::NaiveDate>,
+}
+
+fn print_problems(diags: &[hatang_core::Diagnostic]) {
+    for d in diags {
+        println!("{d}\n");
+    }
+}
+
+fn renumber(a: RenumberArgs, output: Output) -> Result<ExitCode> {
+    use hatang_core::ipam::renumber;
+    let text = std::fs::read_to_string(&a.map)
+        .with_context(|| format!("cannot read `{}`", a.map.display()))?;
+    let rows = match renumber::parse_map(&a.map, &text) {
+        Ok(rows) => rows,
+        Err(problems) => {
+            print_problems(&problems);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    print_problems(&renumber::lint_map(&a.map, &rows));
+
+    let old_path = crate::ledger_file::ledger_path(&a.from);
+    let old_text = std::fs::read_to_string(&old_path).with_context(|| {
+        format!(
+            "cannot read the old ledger `{}`; run `hatang plan {}` first",
+            old_path.display(),
+            a.from.display()
+        )
+    })?;
+    let old = match Ledger::parse(&old_path, &old_text) {
+        Ok(l) => l,
+        Err(d) => {
+            print_problems(&[*d]);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let inventory = crate::args::InventoryArgs {
+        paths: vec![a.to.clone()],
+        today: a.today,
+        max_file_size: 32 * 1024 * 1024,
+        max_problems: 200,
+    };
+    let checked = super::check(&inventory)?;
+    if checked.errors() > 0 {
+        crate::output::print_diagnostics(&checked, 200);
+        println!(
+            "{} errors in `{}`: fix it before renumbering",
+            checked.errors(),
+            a.to.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let province = renumber::province_code(&checked.loaded.inventory).context(
+        "the new inventory has no province Region, so its rows of the merge list cannot be chosen",
+    )?;
+    let rows = renumber::rows_for_province(&rows, province);
+    let options = renumber::Options {
+        policy: match a.policy {
+            crate::args::RenumberPolicy::Largest => renumber::Policy::Largest,
+            crate::args::RenumberPolicy::First => renumber::Policy::First,
+        },
+        effective: a.effective,
+        drain_days: a.drain_days,
+    };
+    let plan = renumber::plan(&old, &checked.loaded.inventory, &rows, &options);
+    match output {
+        Output::Json => print!("{}", plan.to_json()),
+        Output::Text => print!("{}", plan.render_text()),
+    }
+    if let Some(path) = &a.csv {
+        write_atomically(path, &plan.to_csv())?;
+        eprintln!("wrote the plan as CSV to {}", path.display());
+    }
+    if a.write_ledger {
+        let path = crate::ledger_file::ledger_path(&a.to);
+        let lock = crate::ledger_file::LedgerLock::acquire(&path)?;
+        let seed = plan.seed_ledger(&old);
+        let today = super::today(&inventory);
+        let allocation = match hatang_core::ipam::allocate(
+            &checked.loaded.inventory,
+            &seed,
+            &checked.loaded.locator(),
+            today,
+        ) {
+            Ok(a) => a,
+            Err(problems) => {
+                print_problems(&problems);
+                println!("nothing was written");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        lock.write(&allocation.ledger)?;
+        let mut counts = std::collections::BTreeMap::new();
+        for c in &allocation.changes {
+            *counts
+                .entry(format!("{:?}", c.kind).to_lowercase())
+                .or_insert(0usize) += 1;
+        }
+        let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        eprintln!(
+            "wrote {}: {} entries ({} carried over from the old ledger; then {})",
+            path.display(),
+            allocation.ledger.entries.len(),
+            seed.entries.len(),
+            if counts.is_empty() {
+                "no changes".to_owned()
+            } else {
+                counts.join(", ")
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -66,7 +66,10 @@ impl PrefixPool {
     /// Marks a value as taken (an existing allocation, a pin, a held value).
     pub fn take(&mut self, value: &Bits) {
         if value.len == self.child_len {
-            self.used.insert(value.addr);
+            // Values outside the parents (kept from an older plan) take no slot here.
+            if self.parents.iter().any(|p| p.contains(value)) {
+                self.used.insert(value.addr);
+            }
         } else if self.parents.iter().any(|p| p.overlaps(value)) {
             self.blocked.push(*value);
         }
