@@ -55,6 +55,11 @@ pub enum Command {
     /// holdDays before they are released. Exit code 1 on an invalid inventory, a pin conflict,
     /// an exhausted pool, or (with --locked) any needed ledger change.
     Plan(PlanArgs),
+    /// Render every device's configuration from the inventory and its planned ledger.
+    ///
+    /// Writes OUT/<device>/<file> (FRR: frr.conf and system.conf; IOS-XE: config). Templates
+    /// are built in; `--templates DIR` overrides them with DIR/<platform>/<file>.hbs.
+    Render(RenderArgs),
     /// Address management: show, tree, utilization, find, release, export, renumber.
     #[command(subcommand)]
     Ipam(Ipam),
@@ -219,4 +224,18 @@ pub enum Ipam {
         #[arg(long, value_name = "DATE")]
         today: Option<NaiveDate>,
     },
+}
+
+/// `hatang render` options.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Directory to write the configurations into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }

@@ -6,12 +6,14 @@
 //! I/O it does is reading the inventory files it is asked to load. Effects belong in
 //! `hatang-driver` (devices) and `hatang-operator` (Kubernetes).
 
+pub mod compile;
 pub mod diag;
 pub mod import;
 pub mod ipam;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod render;
 pub mod schema;
 pub mod stats;
 pub mod validate;

@@ -3,6 +3,7 @@
 mod import;
 mod ipam;
 mod plan;
+mod render;
 mod stats;
 mod validate;
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::run(&args, cli.output),
         Command::Stats(args) => stats::run(&args, cli.output),
         Command::Plan(args) => plan::run(&args, cli.output),
+        Command::Render(args) => render::run(&args),
         Command::Ipam(cmd) => ipam::run(cmd, cli.output),
         Command::Schema => {
             println!(

@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::net::IpAddress;
+
 /// Role of a data center in the city's DR pair.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -70,6 +72,13 @@ pub struct DataCenterSpec {
     /// Rooms and their racks.
     #[serde(default)]
     pub rooms: Vec<Room>,
+    /// Syslog collectors of the security operations centre (SOC) in this data center; every
+    /// device sends its logs to the collectors of all data centers, main first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub soc_collectors: Vec<IpAddress>,
+    /// NTP servers in this data center.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ntp_servers: Vec<IpAddress>,
 }
 
 impl DataCenterSpec {

@@ -1,0 +1,73 @@
+//! `hatang render`: device configurations from the inventory and its planned ledger.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::args::RenderArgs;
+use crate::ledger_file::write_atomically;
+use hatang_core::compile::compile;
+use hatang_core::render::{Templates, render};
+
+pub fn run(args: &RenderArgs) -> Result<ExitCode> {
+    let Ok(p) = super::planned(&args.inventory)? else {
+        return Ok(ExitCode::from(1));
+    };
+    if !p.allocation.changes.is_empty() {
+        eprintln!(
+            "hatang: the ledger needs {} changes; run `hatang plan` first so configurations match the committed allocations",
+            p.allocation.changes.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let models = match compile(&p.checked.loaded.inventory, &p.allocation.ledger) {
+        Ok(m) => m,
+        Err(problems) => {
+            for d in problems {
+                println!("{d}\n");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut templates = Templates::builtin();
+    if let Some(dir) = &args.templates {
+        for platform in
+            std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?
+        {
+            let platform = platform?;
+            if !platform.file_type()?.is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(platform.path())? {
+                let path = file?.path();
+                let Some(name) = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".hbs"))
+                else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?;
+                templates.set(&platform.file_name().to_string_lossy(), name, text);
+            }
+        }
+    }
+    let (files, skipped) = render(&models, &templates)?;
+    for f in &files {
+        let dir = args.out.join(&f.device);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        write_atomically(&dir.join(&f.file), &f.text)?;
+    }
+    for s in &skipped {
+        eprintln!("warning: no templates for the platform of `{s}`; not rendered");
+    }
+    println!(
+        "rendered {} files for {} devices into {}",
+        files.len(),
+        models.len() - skipped.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

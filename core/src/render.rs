@@ -1,0 +1,154 @@
+//! Render: device models through handlebars templates into configuration files.
+//!
+//! Default templates (`templates/<platform>/`) are compiled into the binary; a directory given
+//! with `--templates DIR` overrides them file by file (`DIR/<platform>/<file>.hbs`).
+
+use std::collections::BTreeMap;
+
+use handlebars::{Handlebars, handlebars_helper, no_escape};
+use thiserror::Error;
+
+use crate::compile::DeviceModel;
+use crate::model::Platform;
+
+/// A template failed to parse or to render.
+#[derive(Debug, Error)]
+pub enum RenderError {
+    /// A template has a syntax error.
+    #[error("template `{name}`: {message}")]
+    Template {
+        /// Template name (`frr/frr.conf`).
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Rendering one device failed (a missing field in strict mode, a helper error).
+    #[error("rendering `{template}` for device `{device}`: {message}")]
+    Render {
+        /// Template name.
+        template: String,
+        /// Device.
+        device: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Device name.
+    pub device: String,
+    /// File name within the device's directory (`frr.conf`).
+    pub file: String,
+    /// Contents.
+    pub text: String,
+}
+
+/// The templates of every platform: (platform dir, file name without `.hbs`, template text).
+#[derive(Debug, Clone)]
+pub struct Templates {
+    files: BTreeMap<(String, String), String>,
+}
+
+fn platform_dir(p: Platform) -> &'static str {
+    match p {
+        Platform::Frr => "frr",
+        Platform::Iosxe => "iosxe",
+        Platform::Junos => "junos",
+    }
+}
+
+impl Templates {
+    /// The templates compiled into the binary.
+    pub fn builtin() -> Self {
+        let mut files = BTreeMap::new();
+        for (dir, file, text) in [
+            (
+                "frr",
+                "frr.conf",
+                include_str!("../../templates/frr/frr.conf.hbs"),
+            ),
+            (
+                "frr",
+                "system.conf",
+                include_str!("../../templates/frr/system.conf.hbs"),
+            ),
+            (
+                "iosxe",
+                "config",
+                include_str!("../../templates/iosxe/config.hbs"),
+            ),
+        ] {
+            files.insert((dir.to_owned(), file.to_owned()), text.to_owned());
+        }
+        Templates { files }
+    }
+
+    /// Replaces or adds a template (`dir` = platform directory, `file` without `.hbs`).
+    pub fn set(&mut self, dir: &str, file: &str, text: String) {
+        self.files.insert((dir.to_owned(), file.to_owned()), text);
+    }
+
+    /// Template files for a platform.
+    fn for_platform(&self, p: Platform) -> impl Iterator<Item = (&str, &str)> {
+        let dir = platform_dir(p);
+        self.files
+            .iter()
+            .filter(move |((d, _), _)| d == dir)
+            .map(|((_, f), t)| (f.as_str(), t.as_str()))
+    }
+}
+
+handlebars_helper!(seq: |i: u64| (i + 1) * 5);
+handlebars_helper!(join: |items: array, sep: str| items
+    .iter()
+    .map(|v| match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() })
+    .collect::<Vec<_>>()
+    .join(sep));
+handlebars_helper!(ios_name: |name: str| if name == "lo" { "Loopback0".to_owned() } else { name.to_owned() });
+
+/// Renders every model with the templates of its platform. Devices on a platform without
+/// templates (Junos here) are skipped and returned in the second list.
+pub fn render(
+    models: &[DeviceModel],
+    templates: &Templates,
+) -> Result<(Vec<RenderedFile>, Vec<String>), RenderError> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(no_escape);
+    hb.register_helper("seq", Box::new(seq));
+    hb.register_helper("join", Box::new(join));
+    hb.register_helper("ios_name", Box::new(ios_name));
+    for ((dir, file), text) in &templates.files {
+        let name = format!("{dir}/{file}");
+        hb.register_template_string(&name, text)
+            .map_err(|e| RenderError::Template {
+                name,
+                message: e.to_string(),
+            })?;
+    }
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for m in models {
+        let mut any = false;
+        for (file, _) in templates.for_platform(m.platform) {
+            any = true;
+            let name = format!("{}/{file}", platform_dir(m.platform));
+            let text = hb.render(&name, m).map_err(|e| RenderError::Render {
+                template: name.clone(),
+                device: m.name.clone(),
+                message: e.to_string(),
+            })?;
+            out.push(RenderedFile {
+                device: m.name.clone(),
+                file: file.to_owned(),
+                text,
+            });
+        }
+        if !any {
+            skipped.push(m.name.clone());
+        }
+    }
+    Ok((out, skipped))
+}
