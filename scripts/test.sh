@@ -9,6 +9,24 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
+# The network lab tests (cli/tests/lab.rs) run FRR routers and OpenSSH sshd in network
+# namespaces. Install what is missing (Debian/Ubuntu, as root; no-op when all is present).
+lab_packages=(iproute2 util-linux frr frr-pythontools openssh-server openssh-client iputils-ping)
+missing=()
+for pkg in "${lab_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing for the lab tests: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "warning: the lab tests need ${missing[*]} (apt-get install as root)" >&2
+  fi
+fi
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked --all-targets
 

@@ -63,6 +63,11 @@ pub enum Command {
     /// Address management: show, tree, utilization, find, release, export, renumber.
     #[command(subcommand)]
     Ipam(Ipam),
+    /// A network lab of the inventory on this machine (needs root): each device an FRR router
+    /// in its own network namespace with an sshd on its management address, each circuit a veth
+    /// pair between the inventory's interfaces.
+    #[command(subcommand)]
+    Lab(Lab),
     /// Print the JSON Schema of inventory documents (for yaml-language-server and other editors).
     Schema,
     /// Create inventory documents from official lists.
@@ -238,4 +243,44 @@ pub struct RenderArgs {
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+/// `hatang lab` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Lab {
+    /// Start the lab, or complete a partly started one (idempotent): namespaces, circuits,
+    /// management bridge, FRR (watchfrr, zebra, bgpd, staticd) and sshd per device, SSH keys,
+    /// known_hosts and the overlay with pinned host keys.
+    ///
+    /// Exit code 1 on an invalid inventory or when the lab does not come up (it may then be
+    /// partly up: `hatang lab down` removes it).
+    Up(LabArgs),
+    /// Stop every process of the lab and remove its namespaces, links, FRR directories and
+    /// state, also after a failed `up` and when nothing runs. Exit code 1 if something is left.
+    Down(LabArgs),
+    /// Show which namespaces, interfaces, FRR daemons and sshd run. Exit code 0 when the whole
+    /// lab is up, 1 otherwise.
+    Status(LabArgs),
+}
+
+/// Which lab.
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Lab name, at most 8 characters: namespaces are `<name>-<device>`, host links
+    /// `<name>-mgmt` and `<name>-m<i>`. Default: the inventory directory's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// State directory: keys, known_hosts, overlay, sshd configs and pid files.
+    /// Default: /run/hatang-lab/<name>.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Devices started or stopped at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub jobs: usize,
+    /// Seconds each router and sshd may take to answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
 }

@@ -68,6 +68,13 @@ impl LedgerLock {
 
 /// Writes `text` to `path` through a temporary file in the same directory, fsynced, then renamed.
 pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    write_replacing(path, text, true)
+}
+
+/// Like [`write_atomically`], without fsync: readers never see half a file, but a power cut may
+/// lose it. For regenerable outputs (rendered configurations), where thousands of fsyncs cost
+/// minutes.
+pub fn write_replacing(path: &Path, text: &str, durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp.{}",
@@ -79,9 +86,11 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
         let mut f =
             File::create(&tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
         f.write_all(text.as_bytes())?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path).with_context(|| format!("cannot replace `{}`", path.display()))?;
-        if let Ok(d) = File::open(dir) {
+        if durable && let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
         Ok(())

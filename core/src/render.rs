@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use handlebars::{Handlebars, handlebars_helper, no_escape};
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::compile::DeviceModel;
@@ -128,27 +129,37 @@ pub fn render(
                 message: e.to_string(),
             })?;
     }
+    // Devices render independently: in parallel, collected back in model order.
+    let per_device: Vec<Result<Vec<RenderedFile>, RenderError>> = models
+        .par_iter()
+        .map(|m| {
+            templates
+                .for_platform(m.platform)
+                .map(|(file, _)| {
+                    let name = format!("{}/{file}", platform_dir(m.platform));
+                    hb.render(&name, m)
+                        .map(|text| RenderedFile {
+                            device: m.name.clone(),
+                            file: file.to_owned(),
+                            text,
+                        })
+                        .map_err(|e| RenderError::Render {
+                            template: name.clone(),
+                            device: m.name.clone(),
+                            message: e.to_string(),
+                        })
+                })
+                .collect()
+        })
+        .collect();
     let mut out = Vec::new();
     let mut skipped = Vec::new();
-    for m in models {
-        let mut any = false;
-        for (file, _) in templates.for_platform(m.platform) {
-            any = true;
-            let name = format!("{}/{file}", platform_dir(m.platform));
-            let text = hb.render(&name, m).map_err(|e| RenderError::Render {
-                template: name.clone(),
-                device: m.name.clone(),
-                message: e.to_string(),
-            })?;
-            out.push(RenderedFile {
-                device: m.name.clone(),
-                file: file.to_owned(),
-                text,
-            });
-        }
-        if !any {
+    for (m, files) in models.iter().zip(per_device) {
+        let files = files?;
+        if files.is_empty() {
             skipped.push(m.name.clone());
         }
+        out.extend(files);
     }
     Ok((out, skipped))
 }

@@ -2,6 +2,7 @@
 
 mod import;
 mod ipam;
+mod lab;
 mod plan;
 mod render;
 mod stats;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan::run(&args, cli.output),
         Command::Render(args) => render::run(&args),
         Command::Ipam(cmd) => ipam::run(cmd, cli.output),
+        Command::Lab(cmd) => lab::run(cmd, cli.output),
         Command::Schema => {
             println!(
                 "{}",

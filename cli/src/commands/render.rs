@@ -3,9 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 
 use crate::args::RenderArgs;
-use crate::ledger_file::write_atomically;
+use crate::ledger_file::write_replacing;
 use hatang_core::compile::compile;
 use hatang_core::render::{Templates, render};
 
@@ -54,12 +55,12 @@ pub fn run(args: &RenderArgs) -> Result<ExitCode> {
         }
     }
     let (files, skipped) = render(&models, &templates)?;
-    for f in &files {
+    files.par_iter().try_for_each(|f| -> Result<()> {
         let dir = args.out.join(&f.device);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
-        write_atomically(&dir.join(&f.file), &f.text)?;
-    }
+        write_replacing(&dir.join(&f.file), &f.text, false)
+    })?;
     for s in &skipped {
         eprintln!("warning: no templates for the platform of `{s}`; not rendered");
     }

@@ -172,6 +172,14 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
         }
     }
 
+    // Circuit ends by device: edge routers terminate thousands of circuits.
+    type End<'a> = (&'a crate::model::Object<crate::model::CircuitSpec>, &'a crate::model::CircuitEnd, &'a crate::model::CircuitEnd);
+    let mut ends: HashMap<&str, Vec<End<'_>>> = HashMap::new();
+    for c in &inv.circuits {
+        ends.entry(c.spec.a.device.as_str()).or_default().push((c, &c.spec.a, &c.spec.z));
+        ends.entry(c.spec.z.device.as_str()).or_default().push((c, &c.spec.z, &c.spec.a));
+    }
+
     let mut out = Vec::new();
     for d in &inv.devices {
         let name = d.name().to_owned();
@@ -232,11 +240,8 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
 
         let mut neighbors = Vec::new();
         if asn.is_some() {
-            for c in &inv.circuits {
-                for (near, far) in [(&c.spec.a, &c.spec.z), (&c.spec.z, &c.spec.a)] {
-                    if near.device != name {
-                        continue;
-                    }
+            for &(c, near, far) in ends.get(name.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                {
                     let Some(peer) = devices.get(far.device.as_str()) else {
                         continue;
                     };
@@ -317,7 +322,7 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
                 }
             }
         }
-        neighbors.sort_by(|a, b| a.address.cmp(&b.address));
+        neighbors.sort_by_key(|n| n.address);
         let originate = originate_of(d);
         let mut carries = behind.get(d.name()).cloned().unwrap_or_default();
         carries.sort();
