@@ -60,6 +60,14 @@ pub enum Command {
     /// Writes OUT/<device>/<file> (FRR: frr.conf and system.conf; IOS-XE: config). Templates
     /// are built in; `--templates DIR` overrides them with DIR/<platform>/<file>.hbs.
     Render(RenderArgs),
+    /// Compare every device's running configuration (fetched over SSH) with the rendered one.
+    ///
+    /// Both are normalized (comments, `!`, `exit`, version lines and blank lines dropped; line
+    /// order within blocks ignored) and each deviation is classified as missing, unexpected or
+    /// changed. Host keys must be pinned (inventory `spec.management.sshHostKey`, the lab
+    /// overlay) or in a known_hosts file: unknown or changed keys refuse the device. Exit code 1
+    /// on drift or when a device could not be audited.
+    Audit(AuditArgs),
     /// Address management: show, tree, utilization, find, release, export, renumber.
     #[command(subcommand)]
     Ipam(Ipam),
@@ -283,4 +291,50 @@ pub struct LabArgs {
     /// Seconds each router and sshd may take to answer.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
+}
+
+/// `hatang audit` options.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// A lab state directory (`hatang lab up`): its overlay gives addresses, ports and pinned
+    /// host keys, and its login key, user and known_hosts are used unless given below.
+    #[arg(long, value_name = "DIR")]
+    pub lab_state: Option<PathBuf>,
+    /// known_hosts file with the devices' host keys (for devices without a pinned key).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Private key to log in with (OpenSSH format, unencrypted).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Also try the keys of the ssh-agent at $SSH_AUTH_SOCK.
+    #[arg(long)]
+    pub agent: bool,
+    /// User to log in as. Default: root (or the lab's user).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Trust devices whose host key is not known at all (and append their keys to
+    /// --known-hosts when given). A changed key is refused regardless.
+    #[arg(long)]
+    pub accept_new: bool,
+    /// Devices audited at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// Seconds allowed to connect and log in, and again to fetch the configuration.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+    /// Audit only these devices (repeatable).
+    #[arg(long = "device", value_name = "NAME")]
+    pub devices: Vec<String>,
+    /// Also write the report as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the report as JUnit XML to this file (one test case per device).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }

@@ -6,6 +6,7 @@
 //! I/O it does is reading the inventory files it is asked to load. Effects belong in
 //! `hatang-driver` (devices) and `hatang-operator` (Kubernetes).
 
+pub mod audit;
 pub mod compile;
 pub mod diag;
 pub mod import;

@@ -91,6 +91,16 @@ impl KnownHosts {
         self.entries.push((vec![normalize_host(host)], key));
     }
 
+    /// Forgets every key recorded for `host` (before pinning the one the inventory names, so a
+    /// pin is the only key trusted for its host).
+    pub fn forget(&mut self, host: &str) {
+        let host = normalize_host(host);
+        for (hosts, _) in &mut self.entries {
+            hosts.retain(|h| *h != host);
+        }
+        self.entries.retain(|(hosts, _)| !hosts.is_empty());
+    }
+
     /// Decides whether `presented` is the right key for `host`.
     pub fn check(&self, host: &str, presented: &PublicKey) -> Trust {
         let host = normalize_host(host);

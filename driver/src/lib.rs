@@ -3,10 +3,13 @@
 //!
 //! It must not decide *what* a device should run (that is `hatang-core`'s compiled model) and
 //! must never trust a host key silently: an unknown or changed key refuses the device unless the
-//! caller explicitly accepts new keys. This release holds the trust policy and the FRR command
-//! set; the russh transport arrives with the apply/audit work. [`lab`] runs an inventory as FRR
-//! routers in network namespaces on this machine (`hatang lab`).
+//! caller explicitly accepts new keys (a changed key is refused always). [`ssh`] is the russh
+//! transport (connect and command timeouts, key-file or ssh-agent login, host keys checked
+//! through [`hostkey::KnownHosts`], uploads, bounded fan-out with a result per device);
+//! [`platform`] holds the FRR command set; `hatang audit` is built on both. [`lab`] runs an
+//! inventory as FRR routers in network namespaces on this machine (`hatang lab`).
 
 pub mod hostkey;
 pub mod lab;
 pub mod platform;
+pub mod ssh;

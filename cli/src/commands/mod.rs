@@ -1,5 +1,6 @@
 //! One function per subcommand.
 
+mod audit;
 mod import;
 mod ipam;
 mod lab;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Stats(args) => stats::run(&args, cli.output),
         Command::Plan(args) => plan::run(&args, cli.output),
         Command::Render(args) => render::run(&args),
+        Command::Audit(args) => audit::run(&args, cli.output),
         Command::Ipam(cmd) => ipam::run(cmd, cli.output),
         Command::Lab(cmd) => lab::run(cmd, cli.output),
         Command::Schema => {

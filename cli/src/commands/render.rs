@@ -1,25 +1,44 @@
 //! `hatang render`: device configurations from the inventory and its planned ledger.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::args::RenderArgs;
+use crate::args::{InventoryArgs, RenderArgs};
 use crate::ledger_file::write_replacing;
 use hatang_core::compile::compile;
-use hatang_core::render::{Templates, render};
+use hatang_core::render::{RenderedFile, Templates, render};
 
-pub fn run(args: &RenderArgs) -> Result<ExitCode> {
-    let Ok(p) = super::planned(&args.inventory)? else {
-        return Ok(ExitCode::from(1));
+/// Every device's rendered configuration, with the inventory it came from.
+pub struct Desired {
+    /// The checked inventory (and its planned allocations).
+    pub planned: super::Planned,
+    /// Compiled models, one per device.
+    pub models: Vec<hatang_core::compile::DeviceModel>,
+    /// Rendered files.
+    pub files: Vec<RenderedFile>,
+    /// Devices on platforms without templates.
+    pub skipped: Vec<String>,
+}
+
+/// Loads, validates and plans the inventory, compiles and renders it (with `templates`
+/// overriding the built-in ones); on failure prints why and gives the exit code. Shared by
+/// `render` and `audit`.
+pub fn desired(
+    inventory: &InventoryArgs,
+    templates_dir: Option<&Path>,
+) -> Result<std::result::Result<Desired, ExitCode>> {
+    let Ok(p) = super::planned(inventory)? else {
+        return Ok(Err(ExitCode::from(1)));
     };
     if !p.allocation.changes.is_empty() {
         eprintln!(
             "hatang: the ledger needs {} changes; run `hatang plan` first so configurations match the committed allocations",
             p.allocation.changes.len()
         );
-        return Ok(ExitCode::from(1));
+        return Ok(Err(ExitCode::from(1)));
     }
     let models = match compile(&p.checked.loaded.inventory, &p.allocation.ledger) {
         Ok(m) => m,
@@ -27,11 +46,11 @@ pub fn run(args: &RenderArgs) -> Result<ExitCode> {
             for d in problems {
                 println!("{d}\n");
             }
-            return Ok(ExitCode::from(1));
+            return Ok(Err(ExitCode::from(1)));
         }
     };
     let mut templates = Templates::builtin();
-    if let Some(dir) = &args.templates {
+    if let Some(dir) = templates_dir {
         for platform in
             std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?
         {
@@ -55,6 +74,24 @@ pub fn run(args: &RenderArgs) -> Result<ExitCode> {
         }
     }
     let (files, skipped) = render(&models, &templates)?;
+    Ok(Ok(Desired {
+        planned: p,
+        models,
+        files,
+        skipped,
+    }))
+}
+
+pub fn run(args: &RenderArgs) -> Result<ExitCode> {
+    let Desired {
+        models,
+        files,
+        skipped,
+        ..
+    } = match desired(&args.inventory, args.templates.as_deref())? {
+        Ok(d) => d,
+        Err(code) => return Ok(code),
+    };
     files.par_iter().try_for_each(|f| -> Result<()> {
         let dir = args.out.join(&f.device);
         std::fs::create_dir_all(&dir)

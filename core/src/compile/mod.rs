@@ -173,11 +173,19 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
     }
 
     // Circuit ends by device: edge routers terminate thousands of circuits.
-    type End<'a> = (&'a crate::model::Object<crate::model::CircuitSpec>, &'a crate::model::CircuitEnd, &'a crate::model::CircuitEnd);
+    type End<'a> = (
+        &'a crate::model::Object<crate::model::CircuitSpec>,
+        &'a crate::model::CircuitEnd,
+        &'a crate::model::CircuitEnd,
+    );
     let mut ends: HashMap<&str, Vec<End<'_>>> = HashMap::new();
     for c in &inv.circuits {
-        ends.entry(c.spec.a.device.as_str()).or_default().push((c, &c.spec.a, &c.spec.z));
-        ends.entry(c.spec.z.device.as_str()).or_default().push((c, &c.spec.z, &c.spec.a));
+        ends.entry(c.spec.a.device.as_str())
+            .or_default()
+            .push((c, &c.spec.a, &c.spec.z));
+        ends.entry(c.spec.z.device.as_str())
+            .or_default()
+            .push((c, &c.spec.z, &c.spec.a));
     }
 
     let mut out = Vec::new();
@@ -240,7 +248,11 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
 
         let mut neighbors = Vec::new();
         if asn.is_some() {
-            for &(c, near, far) in ends.get(name.as_str()).map(Vec::as_slice).unwrap_or_default() {
+            for &(c, near, far) in ends
+                .get(name.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 {
                     let Some(peer) = devices.get(far.device.as_str()) else {
                         continue;

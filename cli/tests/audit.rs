@@ -1,0 +1,333 @@
+//! `hatang audit` end to end on a lab of `inventories/lab`: running configurations fetched over
+//! SSH (russh) and compared with the rendered ones.
+//!
+//! Needs root and the lab's Debian packages (frr, frr-pythontools, openssh-server,
+//! openssh-client, iproute2), like `cli/tests/lab.rs`; a non-root run skips, saying so. The lab
+//! has its own name and management addresses (`3fff:ab:fc:…`), so it runs beside the lab tests;
+//! a Drop guard runs `hatang lab down` whatever happens.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use hatang_driver::lab::Overlay;
+use serde_json::Value;
+
+const LAB: &str = "hat1";
+const TODAY: &str = "2026-11-23";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn hatang(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hatang"))
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env_remove("HATANG_LAB_FAIL_AFTER")
+        .args(args)
+        .output()
+        .expect("run hatang")
+}
+
+/// The lab; `hatang lab down` when dropped, even when the test panics.
+struct Lab {
+    inventory: String,
+}
+
+impl Lab {
+    fn lab(&self, verb: &str) -> Output {
+        hatang(&[
+            "lab",
+            verb,
+            &self.inventory,
+            "--name",
+            LAB,
+            "--today",
+            TODAY,
+        ])
+    }
+
+    fn state(&self) -> PathBuf {
+        Path::new("/run/hatang-lab").join(LAB)
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let o = self.lab("down");
+        if o.status.code() != Some(0) {
+            eprintln!("cleanup of lab {LAB} failed: {}", text(&o));
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target, edit);
+        } else {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            std::fs::write(target, edit(text)).unwrap();
+        }
+    }
+}
+
+/// OpenSSH's client with the lab's key and pinned host keys, `stdin` fed to the command.
+fn ssh(lab: &Lab, address: &str, command: &str, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let state = lab.state();
+    let mut child = Command::new("ssh")
+        .args(["-F", "/dev/null", "-i"])
+        .arg(state.join("id_ed25519"))
+        .args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+        ])
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            state.join("known_hosts").display()
+        ))
+        .arg(format!("root@{address}"))
+        .arg(command)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run ssh");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `hatang audit -o json` with `extra` options: exit code and report.
+fn audit(inventory: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["audit", inventory, "--today", TODAY, "-o", "json"];
+    args.extend_from_slice(extra);
+    let o = hatang(&args);
+    let report: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&o)));
+    (o.status.code(), report)
+}
+
+fn device<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {report:#}"))
+}
+
+#[test]
+fn audit_reports_drift_clean_devices_single_changes_and_refusals() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("audit test: skipped: the lab needs root (network namespaces, veth links)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("lab");
+    copy_dir(&repo().join("inventories/lab"), &inv, &|t| {
+        t.replace("address: 3fff:ab:ff:", "address: 3fff:ab:fc:")
+    });
+    let inventory = inv.to_str().unwrap().to_owned();
+    let lab = Lab {
+        inventory: inventory.clone(),
+    };
+    let o = lab.lab("down"); // leftovers of a killed run
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = lab.lab("up");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let state = lab.state();
+    let state_arg = state.to_str().unwrap().to_owned();
+    let overlay =
+        Overlay::parse(&std::fs::read_to_string(state.join("overlay/hosts.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(overlay.devices.len(), 10);
+    let address = |name: &str| {
+        overlay
+            .devices
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap()
+            .address
+            .to_string()
+    };
+
+    // 1. A fresh lab router only has its hostname: every device drifts.
+    let lab_state = ["--lab-state", state_arg.as_str()];
+    let (code, r) = audit(&inventory, &lab_state);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(r["summary"]["devices"], 10, "{r:#}");
+    assert_eq!(r["summary"]["drift"], 10, "{r:#}");
+    let d = device(&r, "cpe-00001");
+    assert_eq!(d["status"], "drift");
+    assert!(
+        d["deviations"].as_array().unwrap().iter().any(
+            |x| x["kind"] == "missing" && x["context"] == serde_json::json!(["interface eth1"])
+        ),
+        "{d:#}"
+    );
+
+    // 2. The rendered configuration pushed to one router by hand: that router is clean.
+    let out = tmp.path().join("rendered");
+    let o = hatang(&[
+        "render",
+        &inventory,
+        "--today",
+        TODAY,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let conf = std::fs::read_to_string(out.join("cpe-00001/frr.conf")).unwrap();
+    let o = ssh(
+        &lab,
+        &address("cpe-00001"),
+        "cat > /tmp/hatang-audit-test.conf && /usr/lib/frr/frr-reload.py --reload /tmp/hatang-audit-test.conf",
+        conf.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (code, r) = audit(&inventory, &lab_state);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(device(&r, "cpe-00001")["status"], "clean", "{r:#}");
+    assert_eq!(r["summary"]["clean"], 1, "{r:#}");
+    assert_eq!(r["summary"]["drift"], 9, "{r:#}");
+    let (code, r) = audit(
+        &inventory,
+        &[&lab_state[..], &["--device", "cpe-00001"]].concat(),
+    );
+    assert_eq!(code, Some(0), "{r:#}");
+
+    // 3. One line changed by hand: exactly that deviation, as a change in its block.
+    let asn = conf
+        .lines()
+        .find_map(|l| l.strip_prefix("router bgp "))
+        .unwrap();
+    let neighbor = conf
+        .lines()
+        .find_map(|l| l.strip_prefix(" neighbor ")?.strip_suffix(" timers 3 9"))
+        .unwrap();
+    let o = ssh(
+        &lab,
+        &address("cpe-00001"),
+        &format!("vtysh -c 'conf t' -c 'router bgp {asn}' -c 'neighbor {neighbor} timers 5 15'"),
+        b"",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (code, r) = audit(
+        &inventory,
+        &[&lab_state[..], &["--device", "cpe-00001"]].concat(),
+    );
+    assert_eq!(code, Some(1), "{r:#}");
+    let d = device(&r, "cpe-00001");
+    assert_eq!(
+        d["deviations"],
+        serde_json::json!([{
+            "kind": "changed",
+            "context": [format!("router bgp {asn}")],
+            "desired": format!("neighbor {neighbor} timers 3 9"),
+            "running": format!("neighbor {neighbor} timers 5 15"),
+        }]),
+        "{r:#}"
+    );
+    let o = hatang(&[
+        "audit",
+        &inventory,
+        "--today",
+        TODAY,
+        "--lab-state",
+        &state_arg,
+        "--device",
+        "cpe-00001",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!(
+            "changed [router bgp {asn}]: `neighbor {neighbor} timers 5 15` → `neighbor {neighbor} timers 3 9`"
+        )),
+        "{}",
+        text(&o)
+    );
+
+    // 4. A wrong pinned host key refuses that device; an unreachable one is reported; the others
+    //    are audited all the same.
+    let mut tampered = overlay.clone();
+    let edge_key = overlay
+        .devices
+        .iter()
+        .find(|d| d.name == "edge-main")
+        .unwrap()
+        .ssh_host_key
+        .clone();
+    for d in &mut tampered.devices {
+        match d.name.as_str() {
+            "hub-001" => d.ssh_host_key = edge_key.clone(),
+            "cpe-00007" => d.port = 1,
+            _ => {}
+        }
+    }
+    let fake = tmp.path().join("fake-state");
+    std::fs::create_dir_all(fake.join("overlay")).unwrap();
+    std::fs::write(fake.join("overlay/hosts.yaml"), tampered.to_yaml()).unwrap();
+    let (code, r) = audit(
+        &inventory,
+        &["--lab-state", fake.to_str().unwrap(), "--timeout", "5"],
+    );
+    assert_eq!(code, Some(1), "{r:#}");
+    let hub = device(&r, "hub-001");
+    assert_eq!(hub["status"], "failed", "{r:#}");
+    assert_eq!(hub["error"]["kind"], "host-key-changed", "{r:#}");
+    let cpe = device(&r, "cpe-00007");
+    assert_eq!(cpe["status"], "failed", "{r:#}");
+    assert_eq!(cpe["error"]["kind"], "connect", "{r:#}");
+    assert_eq!(r["summary"]["failed"], 2, "{r:#}");
+    assert_eq!(r["summary"]["drift"], 8, "{r:#}");
+
+    // 5. Without pins and with an empty known_hosts every key is unknown: refused, unless new
+    //    keys are accepted explicitly (and then recorded).
+    let key = state.join("id_ed25519");
+    let empty = tmp.path().join("empty_known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let plain = [
+        "--identity",
+        key.to_str().unwrap(),
+        "--known-hosts",
+        empty.to_str().unwrap(),
+    ];
+    let (code, r) = audit(&inventory, &plain);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(r["summary"]["failed"], 10, "{r:#}");
+    assert_eq!(
+        device(&r, "edge-main")["error"]["kind"],
+        "host-key-unknown",
+        "{r:#}"
+    );
+    let (code, r) = audit(&inventory, &[&plain[..], &["--accept-new"]].concat());
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(r["summary"]["failed"], 0, "{r:#}");
+    assert_eq!(r["summary"]["drift"], 10, "{r:#}");
+    let recorded = std::fs::read_to_string(&empty).unwrap();
+    assert_eq!(recorded.lines().count(), 10, "{recorded}");
+    let (code, r) = audit(&inventory, &plain);
+    assert_eq!(r["summary"]["failed"], 0, "now known: {r:#}");
+    assert_eq!(code, Some(1));
+}
