@@ -2,6 +2,7 @@
 
 use ipnet::IpNet;
 
+use super::hash::{FastMap, FastSet};
 use super::value::AllocValue;
 use crate::load::Seg;
 use crate::model::{DeviceRole, Inventory, Origin, SiteRole};
@@ -27,12 +28,25 @@ pub enum PoolRef {
 }
 
 impl PoolRef {
+    /// Whether `name` is this pool's name in the ledger (without building it).
+    pub fn is_named(&self, name: &str) -> bool {
+        match self {
+            PoolRef::SiteV6 => name == "site-v6",
+            PoolRef::SiteV4 => name == "site-v4",
+            PoolRef::Segment(site) => name.strip_prefix("segment:") == Some(site.as_str()),
+            PoolRef::Loopback => name == "loopback",
+            PoolRef::PointToPoint => name == "p2p",
+            PoolRef::Asn => name == "asn",
+            PoolRef::Vlan => name == "vlan",
+        }
+    }
+
     /// The pool's name in the ledger.
     pub fn name(&self) -> String {
         match self {
             PoolRef::SiteV6 => "site-v6".into(),
             PoolRef::SiteV4 => "site-v4".into(),
-            PoolRef::Segment(site) => format!("segment:{site}"),
+            PoolRef::Segment(site) => cat(&["segment:", site]),
             PoolRef::Loopback => "loopback".into(),
             PoolRef::PointToPoint => "p2p".into(),
             PoolRef::Asn => "asn".into(),
@@ -52,7 +66,7 @@ pub struct Request {
     pub owner: String,
     /// Where the owner is written (for pin errors).
     pub origin: Origin,
-    /// Path of the pin inside the owner, when pinned.
+    /// Path of the pin inside the owner, when pinned (empty otherwise).
     pub pin_path: Vec<Seg>,
     /// A static pin from the inventory.
     pub pin: Option<AllocValue>,
@@ -62,20 +76,22 @@ pub struct Request {
 /// other sites by name.
 pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> String {
     match (role, inv_region_code) {
-        (SiteRole::CommuneOffice, Some(code)) => format!("site/commune-{code}"),
-        _ => format!("site/{site}"),
+        (SiteRole::CommuneOffice, Some(code)) => cat(&["site/commune-", code]),
+        _ => cat(&["site/", site]),
     }
 }
 
 /// Every request of `inv`, sorted by key.
 pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Request> {
-    let regions: std::collections::HashMap<&str, &str> = inv
+    let regions: FastMap<&str, &str> = inv
         .regions
         .iter()
         .map(|r| (r.name(), r.spec.code.as_str()))
         .collect();
-    let mut site_keys = std::collections::HashMap::new();
-    let mut out = Vec::new();
+    let mut site_keys = FastMap::default();
+    let mut out = Vec::with_capacity(
+        inv.sites.len() * 2 + inv.devices.len() * 3 + inv.circuits.len() + inv.colo_leases.len(),
+    );
     for s in &inv.sites {
         if s.spec.role == SiteRole::Datacenter {
             continue;
@@ -86,65 +102,80 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             s.name(),
         );
         site_keys.insert(s.name(), key.clone());
-        out.push(Request {
-            key: key.clone(),
-            pool: PoolRef::SiteV6,
-            owner: format!("Site/{}", s.name()),
-            origin: s.origin,
-            pin_path: at!["spec", "ipv6Prefix"],
-            pin: s
-                .spec
-                .ipv6_prefix
-                .map(|p| AllocValue::Prefix(IpNet::V6(p.0))),
-        });
-        if dual_stack {
-            out.push(Request {
-                key: key.replacen("site/", "site-v4/", 1),
-                pool: PoolRef::SiteV4,
-                owner: format!("Site/{}", s.name()),
+        out.push(with_pin_path(
+            Request {
+                key: key.clone(),
+                pool: PoolRef::SiteV6,
+                owner: cat(&["Site/", s.name()]),
                 origin: s.origin,
-                pin_path: at!["spec", "ipv4Prefix"],
+                pin_path: Vec::new(),
                 pin: s
                     .spec
-                    .ipv4_prefix
-                    .map(|p| AllocValue::Prefix(IpNet::V4(p.0))),
-            });
+                    .ipv6_prefix
+                    .map(|p| AllocValue::Prefix(IpNet::V6(p.0))),
+            },
+            || at!["spec", "ipv6Prefix"],
+        ));
+        if dual_stack {
+            out.push(with_pin_path(
+                Request {
+                    key: cat(&["site-v4/", &key["site/".len()..]]),
+                    pool: PoolRef::SiteV4,
+                    owner: cat(&["Site/", s.name()]),
+                    origin: s.origin,
+                    pin_path: Vec::new(),
+                    pin: s
+                        .spec
+                        .ipv4_prefix
+                        .map(|p| AllocValue::Prefix(IpNet::V4(p.0))),
+                },
+                || at!["spec", "ipv4Prefix"],
+            ));
         }
     }
 
-    let mut circuit_ends = std::collections::HashSet::new();
+    // Interfaces that are circuit ends, by device name.
+    let mut circuit_ends: FastMap<&str, Vec<&str>> = FastMap::default();
     for c in &inv.circuits {
-        circuit_ends.insert((c.spec.a.device.as_str(), c.spec.a.interface.as_str()));
-        circuit_ends.insert((c.spec.z.device.as_str(), c.spec.z.interface.as_str()));
+        for end in [&c.spec.a, &c.spec.z] {
+            circuit_ends
+                .entry(end.device.as_str())
+                .or_default()
+                .push(end.interface.as_str());
+        }
     }
-    let devices: std::collections::HashMap<&str, &crate::model::Object<crate::model::DeviceSpec>> =
-        inv.devices.iter().map(|d| (d.name(), d)).collect();
 
     for d in &inv.devices {
-        let owner = format!("Device/{}", d.name());
-        out.push(Request {
-            key: format!("loopback/{}", d.name()),
-            pool: PoolRef::Loopback,
-            owner: owner.clone(),
-            origin: d.origin,
-            pin_path: at!["spec", "loopback"],
-            pin: d
-                .spec
-                .loopback
-                .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
-        });
+        let owner = cat(&["Device/", d.name()]);
+        out.push(with_pin_path(
+            Request {
+                key: cat(&["loopback/", d.name()]),
+                pool: PoolRef::Loopback,
+                owner: owner.clone(),
+                origin: d.origin,
+                pin_path: Vec::new(),
+                pin: d
+                    .spec
+                    .loopback
+                    .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
+            },
+            || at!["spec", "loopback"],
+        ));
         if matches!(
             d.spec.role,
             DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
         ) {
-            out.push(Request {
-                key: format!("asn/{}", d.name()),
-                pool: PoolRef::Asn,
-                owner: owner.clone(),
-                origin: d.origin,
-                pin_path: at!["spec", "asn"],
-                pin: d.spec.asn.map(AllocValue::Number),
-            });
+            out.push(with_pin_path(
+                Request {
+                    key: cat(&["asn/", d.name()]),
+                    pool: PoolRef::Asn,
+                    owner: owner.clone(),
+                    origin: d.origin,
+                    pin_path: Vec::new(),
+                    pin: d.spec.asn.map(AllocValue::Number),
+                },
+                || at!["spec", "asn"],
+            ));
         }
         // Office LANs: every interface of a branch router that is not a circuit end.
         let Some(site_key) = site_keys.get(d.spec.site.as_str()) else {
@@ -153,40 +184,83 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
         if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
             continue;
         }
+        let ends = circuit_ends.get(d.name()).map_or(&[][..], Vec::as_slice);
         for (i, iface) in d.spec.interfaces.iter().enumerate() {
-            if circuit_ends.contains(&(d.name(), iface.name.as_str())) {
+            if ends.contains(&iface.name.as_str()) {
                 continue;
             }
-            out.push(Request {
-                key: format!("segment/{}:{}", d.name(), iface.name),
-                pool: PoolRef::Segment(site_key.clone()),
-                owner: owner.clone(),
-                origin: d.origin,
-                pin_path: at!["spec", "interfaces", i, "addresses"],
-                pin: v6_network(&iface.addresses),
-            });
+            out.push(with_pin_path(
+                Request {
+                    key: cat(&["segment/", d.name(), ":", &iface.name]),
+                    pool: PoolRef::Segment(site_key.clone()),
+                    owner: owner.clone(),
+                    origin: d.origin,
+                    pin_path: Vec::new(),
+                    pin: v6_network(&iface.addresses),
+                },
+                || at!["spec", "interfaces", i, "addresses"],
+            ));
         }
     }
 
+    // Pins of circuit ends: the network of the first IPv6 address of the end's interface (the
+    // first interface of that name on the device). Indexed once: a DC edge router has an
+    // interface per circuit, so searching its list per circuit would be quadratic.
+    let mut end_pins: FastMap<(&str, &str), AllocValue> = FastMap::default();
+    let addressed = inv
+        .devices
+        .iter()
+        .any(|d| d.spec.interfaces.iter().any(|i| !i.addresses.is_empty()));
+    // By name, the last device of a name counting (as for every other lookup by name).
+    let devices: FastMap<&str, &crate::model::Object<crate::model::DeviceSpec>> = if addressed {
+        inv.devices.iter().map(|d| (d.name(), d)).collect()
+    } else {
+        FastMap::default()
+    };
+    for (&name, d) in &devices {
+        if d.spec.interfaces.iter().all(|i| i.addresses.is_empty()) {
+            continue;
+        }
+        let mut seen = FastSet::default();
+        for iface in &d.spec.interfaces {
+            if seen.insert(iface.name.as_str())
+                && let Some(pin) = v6_network(&iface.addresses)
+            {
+                end_pins.insert((name, iface.name.as_str()), pin);
+            }
+        }
+    }
     for c in &inv.circuits {
         let (a, z) = (&c.spec.a, &c.spec.z);
-        let pin = [a, z].iter().find_map(|end| {
-            devices
-                .get(end.device.as_str())
-                .and_then(|d| d.spec.interface(&end.interface))
-                .and_then(|i| v6_network(&i.addresses))
-        });
-        out.push(Request {
-            key: format!(
-                "p2p/{}:{}--{}:{}",
-                a.device, a.interface, z.device, z.interface
-            ),
-            pool: PoolRef::PointToPoint,
-            owner: format!("Circuit/{}", c.name()),
-            origin: c.origin,
-            pin_path: at!["spec", "a"],
-            pin,
-        });
+        let pin = if end_pins.is_empty() {
+            None
+        } else {
+            [a, z].iter().find_map(|end| {
+                end_pins
+                    .get(&(end.device.as_str(), end.interface.as_str()))
+                    .copied()
+            })
+        };
+        out.push(with_pin_path(
+            Request {
+                key: cat(&[
+                    "p2p/",
+                    &a.device,
+                    ":",
+                    &a.interface,
+                    "--",
+                    &z.device,
+                    ":",
+                    &z.interface,
+                ]),
+                pool: PoolRef::PointToPoint,
+                owner: cat(&["Circuit/", c.name()]),
+                origin: c.origin,
+                pin_path: Vec::new(),
+                pin,
+            },
+            || at!["spec", "a"],
+        ));
     }
 
     if has_vlans {
@@ -205,8 +279,62 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             });
         }
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
+    sort_by_key(out)
+}
+
+/// Sorts requests by key, stably, comparing mostly the first 24 bytes of each key held inline
+/// (keys are long and share prefixes; sorting the requests themselves chases a pointer per
+/// comparison and moves large structs).
+fn sort_by_key(out: Vec<Request>) -> Vec<Request> {
+    let head = |key: &str| {
+        let mut b = [0u8; 24];
+        let n = key.len().min(24);
+        b[..n].copy_from_slice(&key.as_bytes()[..n]);
+        (
+            u128::from_be_bytes(b[..16].try_into().expect("16 bytes")),
+            u64::from_be_bytes(b[16..].try_into().expect("8 bytes")),
+        )
+    };
+    let mut order: Vec<(u128, u64, u32)> = out
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (a, b) = head(&r.key);
+            (a, b, i as u32)
+        })
+        .collect();
+    // Zero padding sorts a key before its extensions, as `str` does; equal heads fall back on
+    // the whole keys, then on the original position (stable).
+    order.sort_unstable_by(|x, y| {
+        (x.0, x.1)
+            .cmp(&(y.0, y.1))
+            .then_with(|| out[x.2 as usize].key.cmp(&out[y.2 as usize].key))
+            .then(x.2.cmp(&y.2))
+    });
+    let mut slots: Vec<Option<Request>> = out.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .map(|(_, _, i)| slots[i as usize].take().expect("each request once"))
+        .collect()
+}
+
+/// The parts joined, in a string of exactly their length (`format!` is several times slower,
+/// and a large inventory builds a few hundred thousand of these).
+fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
     out
+}
+
+/// Sets the path of the pin, only when there is one: it is only ever used to point at a pin, and
+/// building it for every request of a large inventory costs several allocations each.
+fn with_pin_path(mut r: Request, path: impl FnOnce() -> Vec<Seg>) -> Request {
+    if r.pin.is_some() {
+        r.pin_path = path();
+    }
+    r
 }
 
 /// The network of the first IPv6 interface address, as a pin.

@@ -38,7 +38,7 @@ pub struct Entry {
 pub struct Hold {
     /// Day the object disappeared from the inventory.
     pub since: NaiveDate,
-    /// First day the value may be released automatically.
+    /// Last day of the hold: the first plan after this day releases the value.
     pub release_after: NaiveDate,
 }
 
@@ -53,8 +53,9 @@ pub struct Ledger {
 #[serde(deny_unknown_fields)]
 struct FileForm {
     version: u32,
+    /// `entries:` with nothing under it (an empty ledger, as `to_yaml` writes it) is null.
     #[serde(default)]
-    entries: Vec<LineForm>,
+    entries: Option<Vec<LineForm>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -156,7 +157,7 @@ impl Ledger {
             .at(at(1, 1)));
         }
         let mut ledger = Ledger::default();
-        for (i, line) in form.entries.into_iter().enumerate() {
+        for (i, line) in form.entries.unwrap_or_default().into_iter().enumerate() {
             let entry_at = || {
                 let pos = locate::walk(&doc, &[Seg::from("entries"), Seg::Index(i)]).pos;
                 at(pos.line, pos.column)

@@ -7,18 +7,20 @@
 //! disappeared are held for the plan's hold time before they can be reused.
 
 mod demand;
+mod hash;
 pub mod ledger;
 mod pool;
 pub mod renumber;
 pub mod report;
 mod value;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
 
 pub use demand::{PoolRef, Request, site_key};
+use hash::FastMap;
 pub use ledger::{Entry, Hold, LEDGER_FILE, Ledger};
 pub use pool::{Exhausted, NumberPool, Placement, PrefixPool};
 pub use value::{AllocValue, Bits};
@@ -124,7 +126,6 @@ pub fn allocate(
         return Err(problems);
     }
 
-    let by_key: HashMap<&str, &Request> = requests.iter().map(|r| (r.key.as_str(), r)).collect();
     let mut next = Ledger::default();
     let mut changes = Vec::new();
     let mut kept = 0;
@@ -132,13 +133,31 @@ pub fn allocate(
         .checked_add_days(Days::new(u64::from(plan.spec.hold_days)))
         .unwrap_or(today);
 
-    // 1. Existing entries: keep, repin, hold, release.
+    // 1. Existing entries: keep, repin, hold, release. Requests and ledger are both sorted by
+    // key: walk them together (of a key requested twice, the last request counts).
+    let mut kept_entries: Vec<(String, Entry)> = Vec::with_capacity(ledger.entries.len());
+    let mut any_repinned = false;
+    let mut pending_requests = requests.iter().peekable();
     for (key, entry) in &ledger.entries {
-        match by_key.get(key.as_str()) {
+        while pending_requests
+            .peek()
+            .is_some_and(|r| r.key.as_str() < key.as_str())
+        {
+            pending_requests.next();
+        }
+        let mut found = None;
+        while let Some(r) = pending_requests.next_if(|r| r.key == *key) {
+            found = Some(r);
+        }
+        match found {
             Some(req) => {
-                let pool_name = req.pool.name();
-                let mut e = entry.clone();
-                e.owner = req.owner.clone();
+                let mut e = Entry {
+                    pool: entry.pool.clone(),
+                    value: entry.value,
+                    owner: req.owner.clone(),
+                    pinned: entry.pinned,
+                    held: entry.held,
+                };
                 if let Some(pin) = req.pin {
                     if pin != entry.value {
                         changes.push(change(
@@ -149,15 +168,16 @@ pub fn allocate(
                             Some(entry.value),
                         ));
                         e.value = pin;
+                        any_repinned = true;
                     } else if e.held.is_some() {
                         changes.push(change(ChangeKind::Reactivated, key, &req.owner, pin, None));
                     } else {
                         kept += 1;
                     }
                     e.pinned = true;
-                    e.pool = pool_name;
+                    e.pool = req.pool.name();
                     e.held = None;
-                } else if entry.pool != pool_name {
+                } else if !req.pool.is_named(&entry.pool) {
                     // Allocated again below, in the right pool.
                     continue;
                 } else {
@@ -175,7 +195,7 @@ pub fn allocate(
                     e.pinned = false;
                     e.held = None;
                 }
-                next.entries.insert(key.clone(), e);
+                kept_entries.push((key.clone(), e));
             }
             None => match entry.held {
                 Some(h) if h.release_after < today => {
@@ -189,7 +209,7 @@ pub fn allocate(
                 }
                 Some(_) => {
                     kept += 1;
-                    next.entries.insert(key.clone(), entry.clone());
+                    kept_entries.push((key.clone(), entry.clone()));
                 }
                 None => {
                     changes.push(change(
@@ -204,9 +224,42 @@ pub fn allocate(
                         since: today,
                         release_after: hold_until,
                     });
-                    next.entries.insert(key.clone(), e);
+                    kept_entries.push((key.clone(), e));
                 }
             },
+        }
+    }
+
+    // In key order already: the map is built in one pass.
+    next.entries = kept_entries.into_iter().collect();
+
+    // A site given a new prefix (a changed pin) takes its active segments along: those left
+    // outside it are allocated again inside it, below, as moved.
+    let stale: Vec<String> = if !any_repinned {
+        Vec::new()
+    } else {
+        next.entries
+            .iter()
+            .filter(|(_, e)| !e.pinned && e.held.is_none())
+            .filter(|(_, e)| {
+                let site = e.pool.strip_prefix("segment:");
+                match (site.and_then(|s| next.entries.get(s)), e.value.prefix()) {
+                    (Some(site), Some(seg)) => site
+                        .value
+                        .prefix()
+                        .is_some_and(|p| !Bits::of(&p).contains(&Bits::of(&seg))),
+                    _ => false,
+                }
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    for key in stale {
+        next.entries.remove(&key);
+        let before = changes.len();
+        changes.retain(|c| c.key != key);
+        if changes.len() == before {
+            kept -= 1;
         }
     }
 
@@ -216,7 +269,9 @@ pub fn allocate(
     }
     // Pins of new requests are taken before anything is allocated around them.
     for req in &requests {
-        if let (Some(pin), false) = (req.pin, next.entries.contains_key(&req.key)) {
+        if let Some(pin) = req.pin
+            && !next.entries.contains_key(&req.key)
+        {
             pools.take(&req.pool.name(), &pin);
         }
     }
@@ -226,23 +281,48 @@ pub fn allocate(
     }
 
     // 3. New requests, sites first (segments are carved from site prefixes), each in key order.
+    // Those not in the ledger yet: a walk over both, in key order.
+    let mut in_next = next.entries.keys().peekable();
     let (sites, rest): (Vec<&Request>, Vec<&Request>) = requests
         .iter()
-        .filter(|r| !next.entries.contains_key(&r.key))
+        .filter(|r| {
+            while in_next.next_if(|k| k.as_str() < r.key.as_str()).is_some() {}
+            in_next.peek().is_none_or(|k| **k != r.key)
+        })
         .partition(|r| matches!(r.pool, PoolRef::SiteV6 | PoolRef::SiteV4));
     for req in sites.into_iter().chain(rest) {
         let pool_name = req.pool.name();
         let value = match req.pin {
-            Some(pin) => pin,
+            Some(pin) => {
+                // A pinned segment must lie inside its site's prefix (known by now: sites first).
+                if let (PoolRef::Segment(site), AllocValue::Prefix(p)) = (&req.pool, pin)
+                    && let Some(parent) = next.entries.get(site).and_then(|e| e.value.prefix())
+                    && !Bits::of(&parent).contains(&Bits::of(&p))
+                {
+                    problems.push(
+                        Diagnostic::error(
+                            "pin-outside-pool",
+                            format!(
+                                "pinned value {pin} for `{}` is outside {parent}, the prefix of its site `{site}`",
+                                req.key
+                            ),
+                        )
+                        .at(locator.locate(req.origin, &req.pin_path))
+                        .object(req.owner.clone())
+                        .hint("a segment lies inside its site's prefix; pin an address inside it"),
+                    );
+                    continue;
+                }
+                pin
+            }
             None => {
                 if let PoolRef::Segment(site) = &req.pool
-                    && !pools.prefix.contains_key(&pool_name)
+                    && !pools.segments.contains_key(&pool_name)
                 {
                     match next.entries.get(site).and_then(|e| e.value.prefix()) {
                         Some(parent) => pools.add_segment_pool(
                             &pool_name,
                             parent,
-                            &next,
                             plan.spec.prefix_lengths.segment,
                         ),
                         None => continue,
@@ -257,10 +337,9 @@ pub fn allocate(
                 }
             }
         };
-        let moved = ledger
-            .entries
-            .get(&req.key)
-            .filter(|old| old.pool != pool_name);
+        // Allocated again although the ledger has it: it moved (another site, or its site's
+        // prefix changed).
+        let moved = ledger.entries.get(&req.key);
         let kind = if moved.is_some() {
             ChangeKind::Moved
         } else {
@@ -346,6 +425,35 @@ fn check_pins(
                 .get(&pool.name())
                 .is_some_and(|np| np.covers(*n)),
         };
+        // Inside the pool but on reserved space (infrastructure, services, the loopback block's
+        // all-zero address): before anything is taken, a pool's blocked list holds just those.
+        let reserved = match (&req.pool, pin) {
+            (PoolRef::Segment(_), _) | (_, AllocValue::Number(_)) => None,
+            (pool, AllocValue::Prefix(p)) => pools
+                .prefix
+                .get(&pool.name())
+                .and_then(|pp| pp.blocked.iter().find(|b| b.overlaps(&Bits::of(p)))),
+        };
+        if let (true, Some(block)) = (inside, reserved) {
+            problems.push(
+                Diagnostic::error(
+                    "pin-outside-pool",
+                    format!(
+                        "pinned value {pin} for `{}` overlaps {}, reserved in the `{}` pool of the address plan",
+                        req.key,
+                        block.net(),
+                        req.pool.name()
+                    ),
+                )
+                .at(locator.locate(req.origin, &req.pin_path))
+                .object(req.owner.clone())
+                .related(
+                    "the address plan",
+                    locator.locate(plan.origin, &[Seg::from("spec")]),
+                )
+                .hint("infrastructure and service blocks are never handed out; pin outside them"),
+            );
+        }
         if !inside {
             problems.push(
                 Diagnostic::error(
@@ -386,7 +494,10 @@ fn check_pins(
                 (value, &pin),
                 (AllocValue::Number(_), AllocValue::Number(_))
             ) && other.pool != req.pool;
-            if other.key != req.key && !same_pool_numbers {
+            if other.key != req.key
+                && !same_pool_numbers
+                && !nested(&other.key, &other.pool, &req.key, &req.pool)
+            {
                 problems.push(
                     Diagnostic::error(
                         "pin-conflict",
@@ -409,6 +520,12 @@ fn check_pins(
     }
 }
 
+/// Whether a value of one request may lie inside the other's: a segment inside its own site.
+fn nested(a_key: &str, a_pool: &PoolRef, b_key: &str, b_pool: &PoolRef) -> bool {
+    matches!(a_pool, PoolRef::Segment(site) if site == b_key)
+        || matches!(b_pool, PoolRef::Segment(site) if site == a_key)
+}
+
 /// A new pin must not overlap a value the ledger already holds for someone else.
 fn conflicts_with_ledger(
     requests: &[Request],
@@ -423,7 +540,10 @@ fn conflicts_with_ledger(
     for req in pins {
         let pin = req.pin.expect("filtered");
         for (key, e) in &next.entries {
-            if key == &req.key {
+            // A segment lies inside its own site's prefix.
+            let nested = matches!(&req.pool, PoolRef::Segment(site) if site == key)
+                || e.pool.strip_prefix("segment:") == Some(req.key.as_str());
+            if key == &req.key || nested {
                 continue;
             }
             let hit = match (&e.value, &pin) {
@@ -454,6 +574,10 @@ fn conflicts_with_ledger(
 struct Pools {
     prefix: BTreeMap<String, PrefixPool>,
     number: BTreeMap<String, NumberPool>,
+    /// Segment pools, one per site, made once the site has a prefix.
+    segments: FastMap<String, PrefixPool>,
+    /// Values taken in segment pools not made yet: the ledger's segments and new pins.
+    pending: FastMap<String, Vec<Bits>>,
 }
 
 impl Pools {
@@ -526,11 +650,17 @@ impl Pools {
                 NumberPool::new("vlan".into(), v.first, v.last),
             );
         }
-        Pools { prefix, number }
+        Pools {
+            prefix,
+            number,
+            segments: FastMap::default(),
+            pending: FastMap::default(),
+        }
     }
 
-    /// A segment pool for one site, seeded with the segments the ledger already has there.
-    fn add_segment_pool(&mut self, name: &str, parent: IpNet, ledger: &Ledger, len: u8) {
+    /// A segment pool for one site, seeded with the segments taken there: those the ledger
+    /// already has and pinned ones.
+    fn add_segment_pool(&mut self, name: &str, parent: IpNet, len: u8) {
         let mut pool = PrefixPool::new(
             name.to_owned(),
             vec![Bits::of(&parent)],
@@ -538,12 +668,10 @@ impl Pools {
             Placement::Sequential,
             vec![],
         );
-        for e in ledger.entries.values().filter(|e| e.pool == name) {
-            if let Some(p) = e.value.prefix() {
-                pool.take(&Bits::of(&p));
-            }
+        for b in self.pending.remove(name).unwrap_or_default() {
+            pool.take(&b);
         }
-        self.prefix.insert(name.to_owned(), pool);
+        self.segments.insert(name.to_owned(), pool);
     }
 
     fn take(&mut self, pool: &str, value: &AllocValue) {
@@ -553,6 +681,20 @@ impl Pools {
                 // of use, so a value only needs marking in its own pool.
                 if let Some(pp) = self.prefix.get_mut(pool) {
                     pp.take(&Bits::of(p));
+                } else if let Some(pp) = self.segments.get_mut(pool) {
+                    pp.take(&Bits::of(p));
+                } else if pool.starts_with("segment:") {
+                    let b = Bits::of(p);
+                    self.pending.entry(pool.to_owned()).or_default().push(b);
+                    // The site slot around a segment stays out of use while the segment lives,
+                    // even if its own site has a new prefix now (a no-op otherwise: that slot is
+                    // the site's own).
+                    let site_pool = if b.width == 128 { "site-v6" } else { "site-v4" };
+                    if let Some(sp) = self.prefix.get_mut(site_pool)
+                        && sp.covers(&b)
+                    {
+                        sp.take(&b.truncate(sp.child_len));
+                    }
                 }
             }
             AllocValue::Number(n) => {
@@ -564,6 +706,9 @@ impl Pools {
     }
 
     fn allocate(&mut self, pool: &str) -> Result<AllocValue, Exhausted> {
+        if let Some(p) = self.segments.get_mut(pool) {
+            return p.allocate().map(|b| AllocValue::Prefix(b.net()));
+        }
         if let Some(p) = self.prefix.get_mut(pool) {
             return p.allocate().map(|b| AllocValue::Prefix(b.net()));
         }
@@ -591,12 +736,8 @@ impl Pools {
                 reserved: p.blocked_slots(),
             });
         }
-        let segs: Vec<&PrefixPool> = self
-            .prefix
-            .iter()
-            .filter(|(n, _)| n.starts_with("segment:"))
-            .map(|(_, p)| p)
-            .collect();
+        // All segment pools have the plan's segment length; only sums are reported.
+        let segs: Vec<&PrefixPool> = self.segments.values().collect();
         if !segs.is_empty() {
             out.push(PoolUse {
                 name: "segment".into(),

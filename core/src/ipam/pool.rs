@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use super::hash::FastSet;
+
 use super::value::Bits;
 
 /// In what order a pool hands out its slots.
@@ -28,7 +30,7 @@ pub struct PrefixPool {
     /// Prefixes nothing may overlap (service blocks, infrastructure, pins of other lengths).
     pub blocked: Vec<Bits>,
     /// Network addresses of children already taken.
-    used: HashSet<u128>,
+    used: FastSet<u128>,
     /// Per parent: next slot counter to try (slots before it are known to be taken).
     cursor: Vec<u128>,
 }
@@ -58,7 +60,7 @@ impl PrefixPool {
             child_len,
             placement,
             blocked,
-            used: HashSet::new(),
+            used: FastSet::default(),
             cursor,
         }
     }
@@ -173,7 +175,7 @@ pub struct NumberPool {
     pub first: u32,
     /// Last value (inclusive).
     pub last: u32,
-    used: HashSet<u32>,
+    used: FastSet<u32>,
     cursor: u64,
 }
 
@@ -184,7 +186,7 @@ impl NumberPool {
             name,
             first,
             last,
-            used: HashSet::new(),
+            used: FastSet::default(),
             cursor: u64::from(first),
         }
     }

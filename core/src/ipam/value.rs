@@ -128,6 +128,24 @@ impl Bits {
         }
     }
 
+    /// The prefix of length `len` that contains this one (itself when it is shorter).
+    pub fn truncate(&self, len: u8) -> Bits {
+        if len >= self.len {
+            return *self;
+        }
+        let host = u32::from(self.width - len);
+        let mask = if host >= 128 {
+            0
+        } else {
+            !((1u128 << host) - 1)
+        };
+        Bits {
+            width: self.width,
+            addr: self.addr & mask,
+            len,
+        }
+    }
+
     /// Index of this prefix among the children of `parent` of its own length.
     pub fn index_in(&self, parent: &Bits) -> u128 {
         let shift = u32::from(self.width - self.len);
