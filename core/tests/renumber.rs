@@ -289,8 +289,9 @@ fn hanoi_every_new_commune_gets_exactly_one_prefix() {
         assert_eq!(plan.totals.inherited, 125, "{policy}");
         assert_eq!(plan.totals.pinned, 0);
         assert_eq!(plan.totals.new_prefixes, 1);
-        // IPv4: the old plan spread /24s over 10.8.0.0/14, the new one has 10.10.0.0/16.
-        assert_eq!((plan.totals.ipv4_kept, plan.totals.ipv4_drained), (29, 96));
+        // IPv4: the new plan keeps the old root 10.8.0.0/14, so every inheriting commune keeps
+        // its /24 (the tight-root case is `drained_prefixes_are_never_handed_out_during_the_window`).
+        assert_eq!((plan.totals.ipv4_kept, plan.totals.ipv4_drained), (125, 0));
         let new: Vec<(&str, &PrefixSource)> = plan
             .communes
             .iter()
@@ -688,7 +689,12 @@ fn seed_ledger_then_allocate_keeps_inherited_and_reserves_drained() {
 #[test]
 fn drained_prefixes_are_never_handed_out_during_the_window() {
     let w = world();
-    let plan = hanoi_plan(Policy::Largest);
+    // A tighter new IPv4 root than the old plan's 10.8.0.0/14: 96 inheriting communes' /24s lie
+    // outside it and drain, and only a few /24s are left while they do.
+    let mut tight = w.new.loaded.inventory.clone();
+    tight.address_plans[0].spec.ipv4_roots = vec!["10.10.0.0/16".parse().unwrap()];
+    let plan = &renumber::plan(&w.old_ledger, &tight, &w.rows, &options(Policy::Largest));
+    assert_eq!((plan.totals.ipv4_kept, plan.totals.ipv4_drained), (29, 96));
     let locator = w.new.loaded.locator();
     let seed = plan.seed_ledger(&w.old_ledger);
     let drained: Vec<IpNet> = plan
@@ -702,7 +708,7 @@ fn drained_prefixes_are_never_handed_out_during_the_window() {
 
     // How much of the new IPv4 root (10.10.0.0/16, 256 /24s) is left once the plan is applied:
     // held /24s of old communes that lie inside it count as taken.
-    let base = ipam::allocate(&w.new.loaded.inventory, &seed, &locator, day()).unwrap();
+    let base = ipam::allocate(&tight, &seed, &locator, day()).unwrap();
     let v4_root: IpNet = "10.10.0.0/16".parse().unwrap();
     let taken = base
         .ledger
@@ -720,7 +726,7 @@ fn drained_prefixes_are_never_handed_out_during_the_window() {
     // That many more sites ask for prefixes on the effective day: they fill the IPv4 root to the
     // last /24 without touching a draining prefix.
     let with_sites = |n: usize| {
-        let mut inv = w.new.loaded.inventory.clone();
+        let mut inv = tight.clone();
         let template = inv
             .sites
             .iter()
