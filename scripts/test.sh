@@ -27,8 +27,9 @@ if ((${#missing[@]})); then
   fi
 fi
 
-echo "== cargo test (workspace)"
-cargo test --workspace --locked --all-targets
+echo "== cargo test (workspace: unit, integration and CLI tests)"
+# Benchmarks are not run here: they need the generated nationwide inventory (scripts/bench.sh).
+cargo test --workspace --locked --lib --bins --tests
 
 echo "== doc tests"
 cargo test --workspace --locked --doc
