@@ -207,36 +207,7 @@ pub enum Ipam {
         domain: String,
     },
     /// Plan the renumbering of merged and split communes (RFC 4192 make-before-break).
-    Renumber {
-        /// Merge list (GSO layout: old_province_code,…,new_commune_name).
-        #[arg(long)]
-        map: PathBuf,
-        /// Inventory before the change (its ledger holds the old prefixes).
-        #[arg(long)]
-        from: PathBuf,
-        /// Inventory after the change.
-        #[arg(long)]
-        to: PathBuf,
-        /// Which predecessor's prefix a merged commune inherits.
-        #[arg(long, value_enum, default_value_t = RenumberPolicy::Largest)]
-        policy: RenumberPolicy,
-        /// Day the new units take effect.
-        #[arg(long, default_value = "2025-07-01")]
-        effective: NaiveDate,
-        /// Days predecessor prefixes stay as secondary prefixes before they are released.
-        #[arg(long, default_value_t = 180)]
-        drain_days: u32,
-        /// Write the new inventory's ledger seeded with inherited and draining prefixes, then
-        /// allocate what is still missing.
-        #[arg(long)]
-        write_ledger: bool,
-        /// Also write the plan as CSV to this file.
-        #[arg(long, value_name = "FILE")]
-        csv: Option<PathBuf>,
-        /// Judge dates as of this day instead of today.
-        #[arg(long, value_name = "DATE")]
-        today: Option<NaiveDate>,
-    },
+    Renumber(RenumberArgs),
 }
 
 /// `hatang render` options.
@@ -337,4 +308,37 @@ pub struct AuditArgs {
     /// Also write the report as JUnit XML to this file (one test case per device).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+}
+
+/// `hatang ipam renumber` options.
+#[derive(Debug, Args)]
+pub struct RenumberArgs {
+    /// Merge list (GSO layout: old_province_code,…,new_commune_name).
+    #[arg(long)]
+    pub map: PathBuf,
+    /// Inventory before the change (its ledger holds the old prefixes).
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Inventory after the change.
+    #[arg(long)]
+    pub to: PathBuf,
+    /// Which predecessor's prefix a merged commune inherits.
+    #[arg(long, value_enum, default_value_t = RenumberPolicy::Largest)]
+    pub policy: RenumberPolicy,
+    /// Day the new units take effect.
+    #[arg(long, default_value = "2025-07-01")]
+    pub effective: NaiveDate,
+    /// Days predecessor prefixes stay as secondary prefixes before they are released.
+    #[arg(long, default_value_t = 180)]
+    pub drain_days: u32,
+    /// Write the new inventory's ledger seeded with inherited and draining prefixes, then
+    /// allocate what is still missing.
+    #[arg(long)]
+    pub write_ledger: bool,
+    /// Also write the plan as CSV to this file.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Judge dates as of this day instead of today.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<NaiveDate>,
 }

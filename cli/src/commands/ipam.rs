@@ -231,30 +231,7 @@ pub fn run(cmd: Ipam, output: Output) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Ipam::Renumber {
-            map,
-            from,
-            to,
-            policy,
-            effective,
-            drain_days,
-            write_ledger,
-            csv,
-            today,
-        } => renumber(
-            RenumberArgs {
-                map,
-                from,
-                to,
-                policy,
-                effective,
-                drain_days,
-                write_ledger,
-                csv,
-                today,
-            },
-            output,
-        ),
+        Ipam::Renumber(args) => renumber(args, output),
     }
 }
 
@@ -268,25 +245,13 @@ fn stale_note(p: &super::Planned) {
     }
 }
 
-struct RenumberArgs {
-    map: std::path::PathBuf,
-    from: std::path::PathBuf,
-    to: std::path::PathBuf,
-    policy: crate::args::RenumberPolicy,
-    effective: chrono::NaiveDate,
-    drain_days: u32,
-    write_ledger: bool,
-    csv: Option<std::path::PathBuf>,
-    today: Option<chrono::NaiveDate>,
-}
-
 fn print_problems(diags: &[hatang_core::Diagnostic]) {
     for d in diags {
         println!("{d}\n");
     }
 }
 
-fn renumber(a: RenumberArgs, output: Output) -> Result<ExitCode> {
+fn renumber(a: crate::args::RenumberArgs, output: Output) -> Result<ExitCode> {
     use hatang_core::ipam::renumber;
     let text = std::fs::read_to_string(&a.map)
         .with_context(|| format!("cannot read `{}`", a.map.display()))?;
