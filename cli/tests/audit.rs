@@ -9,24 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{copy_dir, repo, text};
+
 use hatang_driver::lab::Overlay;
 use serde_json::Value;
 
 const LAB: &str = "hat1";
 const TODAY: &str = "2026-11-23";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn hatang(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hatang"))
@@ -66,20 +56,6 @@ impl Drop for Lab {
         let o = self.lab("down");
         if o.status.code() != Some(0) {
             eprintln!("cleanup of lab {LAB} failed: {}", text(&o));
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target, edit);
-        } else {
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            std::fs::write(target, edit(text)).unwrap();
         }
     }
 }

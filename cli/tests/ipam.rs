@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::copy_dir;
+
 fn hatang(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_hatang"))
         .args(args)
@@ -20,19 +23,6 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// A scratch copy of inventories/lab without its ledger.
 fn lab() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
@@ -40,6 +30,7 @@ fn lab() -> (tempfile::TempDir, PathBuf) {
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories/lab"),
         &inv,
+        &|t| t,
     );
     let _ = std::fs::remove_file(inv.join("allocations.lock.yaml"));
     (tmp, inv)
@@ -293,7 +284,7 @@ fn hanoi_ledger_is_the_renumbering_of_hanoi_2024() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("hanoi");
-    copy_dir(&root.join("inventories/hanoi"), &inv);
+    copy_dir(&root.join("inventories/hanoi"), &inv, &|t| t);
     std::fs::remove_file(inv.join("allocations.lock.yaml")).unwrap();
     let o = hatang(
         &root,

@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+use common::{copy_dir, repo, text};
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -27,15 +26,6 @@ fn skip_unless_root(test: &str) -> bool {
     }
     eprintln!("{test}: skipped: the lab needs root (network namespaces, veth links)");
     true
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn run(program: &str, args: &[&str]) -> Output {
@@ -213,20 +203,6 @@ fn link_local(namespace: &str, interface: &str) -> String {
         .and_then(|a| a["local"].as_str())
         .unwrap_or_else(|| panic!("no link-local on {namespace}:{interface}"))
         .to_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target, edit);
-        } else {
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            std::fs::write(target, edit(text)).unwrap();
-        }
-    }
 }
 
 #[test]
