@@ -88,7 +88,9 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
         .iter()
         .map(|r| (r.name(), r.spec.code.as_str()))
         .collect();
-    let mut site_keys = FastMap::default();
+    // Site name to the index of its prefix request in `out` (whose key it is).
+    let mut site_keys: FastMap<&str, usize> =
+        FastMap::with_capacity_and_hasher(inv.sites.len(), Default::default());
     let mut out = Vec::with_capacity(
         inv.sites.len() * 2 + inv.devices.len() * 3 + inv.circuits.len() + inv.colo_leases.len(),
     );
@@ -101,10 +103,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             s.spec.role,
             s.name(),
         );
-        site_keys.insert(s.name(), key.clone());
+        site_keys.insert(s.name(), out.len());
         out.push(with_pin_path(
             Request {
-                key: key.clone(),
+                key,
                 pool: PoolRef::SiteV6,
                 owner: cat(&["Site/", s.name()]),
                 origin: s.origin,
@@ -119,7 +121,7 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
         if dual_stack {
             out.push(with_pin_path(
                 Request {
-                    key: cat(&["site-v4/", &key["site/".len()..]]),
+                    key: cat(&["site-v4/", &out[out.len() - 1].key["site/".len()..]]),
                     pool: PoolRef::SiteV4,
                     owner: cat(&["Site/", s.name()]),
                     origin: s.origin,
@@ -135,13 +137,11 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
     }
 
     // Interfaces that are circuit ends, by device name.
-    let mut circuit_ends: FastMap<&str, Vec<&str>> = FastMap::default();
+    let mut circuit_ends: FastSet<(&str, &str)> =
+        FastSet::with_capacity_and_hasher(inv.circuits.len() * 2, Default::default());
     for c in &inv.circuits {
         for end in [&c.spec.a, &c.spec.z] {
-            circuit_ends
-                .entry(end.device.as_str())
-                .or_default()
-                .push(end.interface.as_str());
+            circuit_ends.insert((end.device.as_str(), end.interface.as_str()));
         }
     }
 
@@ -178,21 +178,21 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             ));
         }
         // Office LANs: every interface of a branch router that is not a circuit end.
-        let Some(site_key) = site_keys.get(d.spec.site.as_str()) else {
+        let Some(&site_request) = site_keys.get(d.spec.site.as_str()) else {
             continue;
         };
         if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
             continue;
         }
-        let ends = circuit_ends.get(d.name()).map_or(&[][..], Vec::as_slice);
         for (i, iface) in d.spec.interfaces.iter().enumerate() {
-            if ends.contains(&iface.name.as_str()) {
+            if circuit_ends.contains(&(d.name(), iface.name.as_str())) {
                 continue;
             }
+            let site_key = out[site_request].key.clone();
             out.push(with_pin_path(
                 Request {
                     key: cat(&["segment/", d.name(), ":", &iface.name]),
-                    pool: PoolRef::Segment(site_key.clone()),
+                    pool: PoolRef::Segment(site_key),
                     owner: owner.clone(),
                     origin: d.origin,
                     pin_path: Vec::new(),
@@ -304,8 +304,10 @@ fn sort_by_key(out: Vec<Request>) -> Vec<Request> {
         })
         .collect();
     // Zero padding sorts a key before its extensions, as `str` does; equal heads fall back on
-    // the whole keys, then on the original position (stable).
-    order.sort_unstable_by(|x, y| {
+    // the whole keys, then on the original position (stable). The order is total, so a stable
+    // sort gives the same result; it finds the runs requests come in (each kind of request in
+    // inventory order, often sorted already).
+    order.sort_by(|x, y| {
         (x.0, x.1)
             .cmp(&(y.0, y.1))
             .then_with(|| out[x.2 as usize].key.cmp(&out[y.2 as usize].key))

@@ -113,7 +113,7 @@ pub fn allocate(
             .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool"),
         ]);
     };
-    let requests = demand::requests(
+    let mut requests = demand::requests(
         inventory,
         !plan.spec.ipv4_roots.is_empty(),
         plan.spec.vlan_pool.is_some(),
@@ -135,26 +135,29 @@ pub fn allocate(
 
     // 1. Existing entries: keep, repin, hold, release. Requests and ledger are both sorted by
     // key: walk them together (of a key requested twice, the last request counts).
+    // An unpinned request whose entry is kept gives its key and owner to the next ledger (they
+    // are what a clone would be): its key is left empty, and `from_request` remembers where it
+    // came from in case the entry is dropped again below.
     let mut kept_entries: Vec<(String, Entry)> = Vec::with_capacity(ledger.entries.len());
+    let mut from_request: Vec<Option<usize>> = Vec::with_capacity(ledger.entries.len());
     let mut any_repinned = false;
-    let mut pending_requests = requests.iter().peekable();
+    let mut at = 0;
     for (key, entry) in &ledger.entries {
-        while pending_requests
-            .peek()
-            .is_some_and(|r| r.key.as_str() < key.as_str())
-        {
-            pending_requests.next();
+        while at < requests.len() && requests[at].key.as_str() < key.as_str() {
+            at += 1;
         }
         let mut found = None;
-        while let Some(r) = pending_requests.next_if(|r| r.key == *key) {
-            found = Some(r);
+        while at < requests.len() && requests[at].key == *key {
+            found = Some(at);
+            at += 1;
         }
         match found {
-            Some(req) => {
+            Some(index) => {
+                let req = &requests[index];
                 let mut e = Entry {
                     pool: entry.pool.clone(),
                     value: entry.value,
-                    owner: req.owner.clone(),
+                    owner: String::new(),
                     pinned: entry.pinned,
                     held: entry.held,
                 };
@@ -195,7 +198,17 @@ pub fn allocate(
                     e.pinned = false;
                     e.held = None;
                 }
-                kept_entries.push((key.clone(), e));
+                let req = &mut requests[index];
+                if req.pin.is_none() {
+                    e.owner = std::mem::take(&mut req.owner);
+                    kept_entries.push((std::mem::take(&mut req.key), e));
+                    from_request.push(Some(index));
+                } else {
+                    // Pinned requests are checked against the ledger below, by key.
+                    e.owner = req.owner.clone();
+                    kept_entries.push((key.clone(), e));
+                    from_request.push(None);
+                }
             }
             None => match entry.held {
                 Some(h) if h.release_after < today => {
@@ -210,6 +223,7 @@ pub fn allocate(
                 Some(_) => {
                     kept += 1;
                     kept_entries.push((key.clone(), entry.clone()));
+                    from_request.push(None);
                 }
                 None => {
                     changes.push(change(
@@ -225,6 +239,7 @@ pub fn allocate(
                         release_after: hold_until,
                     });
                     kept_entries.push((key.clone(), e));
+                    from_request.push(None);
                 }
             },
         }
@@ -235,13 +250,15 @@ pub fn allocate(
 
     // A site given a new prefix (a changed pin) takes its active segments along: those left
     // outside it are allocated again inside it, below, as moved.
-    let stale: Vec<String> = if !any_repinned {
+    let stale: Vec<(String, Option<usize>)> = if !any_repinned {
         Vec::new()
     } else {
         next.entries
             .iter()
-            .filter(|(_, e)| !e.pinned && e.held.is_none())
-            .filter(|(_, e)| {
+            .zip(&from_request)
+            .map(|((k, e), i)| (k, e, *i))
+            .filter(|(_, e, _)| !e.pinned && e.held.is_none())
+            .filter(|(_, e, _)| {
                 let site = e.pool.strip_prefix("segment:");
                 match (site.and_then(|s| next.entries.get(s)), e.value.prefix()) {
                     (Some(site), Some(seg)) => site
@@ -251,11 +268,18 @@ pub fn allocate(
                     _ => false,
                 }
             })
-            .map(|(k, _)| k.clone())
+            .map(|(k, _, i)| (k.clone(), i))
             .collect()
     };
-    for key in stale {
-        next.entries.remove(&key);
+    drop(from_request);
+    for (key, index) in stale {
+        if let Some(e) = next.entries.remove(&key)
+            && let Some(i) = index
+        {
+            // Its request is allocated again below: give it back its key and owner.
+            requests[i].key.clone_from(&key);
+            requests[i].owner = e.owner;
+        }
         let before = changes.len();
         changes.retain(|c| c.key != key);
         if changes.len() == before {
@@ -285,6 +309,7 @@ pub fn allocate(
     let mut in_next = next.entries.keys().peekable();
     let (sites, rest): (Vec<&Request>, Vec<&Request>) = requests
         .iter()
+        .filter(|r| !r.key.is_empty())
         .filter(|r| {
             while in_next.next_if(|k| k.as_str() < r.key.as_str()).is_some() {}
             in_next.peek().is_none_or(|k| **k != r.key)
@@ -685,7 +710,12 @@ impl Pools {
                     pp.take(&Bits::of(p));
                 } else if pool.starts_with("segment:") {
                     let b = Bits::of(p);
-                    self.pending.entry(pool.to_owned()).or_default().push(b);
+                    match self.pending.get_mut(pool) {
+                        Some(taken) => taken.push(b),
+                        None => {
+                            self.pending.insert(pool.to_owned(), vec![b]);
+                        }
+                    }
                     // The site slot around a segment stays out of use while the segment lives,
                     // even if its own site has a new prefix now (a no-op otherwise: that slot is
                     // the site's own).
