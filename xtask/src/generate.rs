@@ -162,109 +162,19 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
     }
 
     for (district, communes) in districts.values() {
-        let mut hub = None;
+        let mut behind_hub = None;
         if city.hubs
             && let Some((dcode, dname)) = district
         {
             let region = region_name(dname, &format!("{dcode:03}"));
-            let mut router = Router::new(format!("hub-{dcode:03}"), city.lab_names);
+            let (hub_docs, communes_text) =
+                hub(city, *dcode, dname, communes, &mut main, &mut backup)?;
             let mut text = head.clone();
-            let site = format!("hub-{region}");
-            push(
-                &mut text,
-                &Manifest::new(
-                    "Site",
-                    site.clone(),
-                    SiteSpec {
-                        display_name: format!("Điểm tập trung {dname}"),
-                        role: SiteRole::DistrictHub,
-                        region: region.clone(),
-                        address: Some(format!("Trụ sở UBND {dname}")),
-                        uplink: UplinkPolicy::DualHomed,
-                        excluded: None,
-                        ipv6_prefix: None,
-                        ipv4_prefix: None,
-                    },
-                ),
-            )?;
-            let up_main = router.add(
-                if city.lab_names {
-                    "eth1".into()
-                } else {
-                    "eth0".into()
-                },
-                "uplink to main DC".into(),
-            );
-            let up_backup = router.add(
-                if city.lab_names {
-                    "eth2".into()
-                } else {
-                    "eth3".into()
-                },
-                "uplink to backup DC".into(),
-            );
-            let z_main = main.add_next("eth1.", format!("hub {dname}"));
-            let z_backup = backup.add_next("eth2.", format!("hub {dname}"));
-            let mut circuits = String::new();
-            push(
-                &mut circuits,
-                &circuit(
-                    format!("hub-{dcode:03}-primary"),
-                    Link {
-                        a: up_main,
-                        z: z_main,
-                        medium: Medium::Fiber,
-                        provider: "VNPT",
-                        id: format!("FO-{}-{dcode:03}", city.tag),
-                        mbps: 1000,
-                        role: CircuitRole::Primary,
-                    },
-                ),
-            )?;
-            push(
-                &mut circuits,
-                &circuit(
-                    format!("hub-{dcode:03}-backup"),
-                    Link {
-                        a: up_backup,
-                        z: z_backup,
-                        medium: Medium::Mpls,
-                        provider: "Viettel",
-                        id: format!("MPLS-{}-{dcode:03}", city.tag),
-                        mbps: 1000,
-                        role: CircuitRole::Backup,
-                    },
-                ),
-            )?;
-            let mut communes_text = String::new();
-            for u in communes {
-                let end = router.add_next("eth1.", String::new());
-                communes_text.push_str(&commune(city, u, Some(end), &mut backup, &mut main)?);
-            }
-            push(
-                &mut text,
-                &Manifest::new(
-                    "Device",
-                    router.name.clone(),
-                    DeviceSpec {
-                        site,
-                        platform: Platform::Frr,
-                        role: DeviceRole::Hub,
-                        model: None,
-                        rack: None,
-                        power_w: 0,
-                        management: Some(mgmt(city.mgmt, 2, *dcode)),
-                        asn: None,
-                        loopback: None,
-                        interfaces: router.interfaces,
-                    },
-                ),
-            )?;
-            text.push_str(&circuits);
+            text.push_str(&hub_docs);
             files.push((format!("generated/hubs/{region}.yaml").into(), text));
-            hub = Some(communes_text);
+            behind_hub = Some(communes_text);
         }
-        match hub {
+        match behind_hub {
             Some(communes_text) => {
                 // Commune files under the hub's district.
                 let mut text = head.clone();
@@ -298,6 +208,114 @@ pub fn city(city: &City, data: &Path) -> Result<Files> {
     }
     files.push(("generated/dc-edges.yaml".into(), edges));
     Ok(files)
+}
+
+/// A district hub: its site, its router (an uplink to each data-center edge, a port per
+/// commune) and its two circuits; and the documents of the communes behind it.
+fn hub(
+    city: &City,
+    dcode: u32,
+    dname: &str,
+    communes: &[&GsoUnit],
+    main: &mut Router,
+    backup: &mut Router,
+) -> Result<(String, String)> {
+    let region = region_name(dname, &format!("{dcode:03}"));
+    let site = format!("hub-{region}");
+    let mut docs = String::new();
+    push(
+        &mut docs,
+        &Manifest::new(
+            "Site",
+            site.clone(),
+            SiteSpec {
+                display_name: format!("Điểm tập trung {dname}"),
+                role: SiteRole::DistrictHub,
+                region,
+                address: Some(format!("Trụ sở UBND {dname}")),
+                uplink: UplinkPolicy::DualHomed,
+                excluded: None,
+                ipv6_prefix: None,
+                ipv4_prefix: None,
+            },
+        ),
+    )?;
+    let mut router = Router::new(format!("hub-{dcode:03}"), city.lab_names);
+    let (up0, up1) = if city.lab_names {
+        ("eth1", "eth2")
+    } else {
+        ("eth0", "eth3")
+    };
+    let up_main = router.add(up0.into(), "uplink to main DC".into());
+    let up_backup = router.add(up1.into(), "uplink to backup DC".into());
+    let z_main = main.add_next("eth1.", format!("hub {dname}"));
+    let z_backup = backup.add_next("eth2.", format!("hub {dname}"));
+    let mut circuits = String::new();
+    for (a, z, medium, provider, id, role) in [
+        (
+            up_main,
+            z_main,
+            Medium::Fiber,
+            "VNPT",
+            format!("FO-{}-{dcode:03}", city.tag),
+            CircuitRole::Primary,
+        ),
+        (
+            up_backup,
+            z_backup,
+            Medium::Mpls,
+            "Viettel",
+            format!("MPLS-{}-{dcode:03}", city.tag),
+            CircuitRole::Backup,
+        ),
+    ] {
+        let suffix = if role == CircuitRole::Primary {
+            "primary"
+        } else {
+            "backup"
+        };
+        push(
+            &mut circuits,
+            &circuit(
+                format!("hub-{dcode:03}-{suffix}"),
+                Link {
+                    a,
+                    z,
+                    medium,
+                    provider,
+                    id,
+                    mbps: 1000,
+                    role,
+                },
+            ),
+        )?;
+    }
+    let mut communes_text = String::new();
+    for u in communes {
+        let end = router.add_next("eth1.", String::new());
+        communes_text.push_str(&commune(city, u, Some(end), backup, main)?);
+    }
+    push(
+        &mut docs,
+        &Manifest::new(
+            "Device",
+            router.name.clone(),
+            DeviceSpec {
+                site,
+                platform: Platform::Frr,
+                role: DeviceRole::Hub,
+                model: None,
+                rack: None,
+                power_w: 0,
+                management: Some(mgmt(city.mgmt, 2, dcode)),
+                asn: None,
+                loopback: None,
+                interfaces: router.interfaces,
+            },
+        ),
+    )?;
+    docs.push_str(&circuits);
+    Ok((docs, communes_text))
 }
 
 fn edge_device(edge: &Edge, router: Router, mgmt_base: &str, group: u32) -> Manifest<DeviceSpec> {
@@ -474,9 +492,15 @@ pub fn nationwide(data: &Path) -> Result<Files> {
         .into_iter()
         .find(|c| c.dir == "hanoi-2024")
         .expect("hanoi-2024");
+    // The nationwide estate: Hà Nội's data centers, its own circuit tag and management range.
+    let city = City {
+        tag: "VN",
+        mgmt: "2001:db8:fe",
+        ..template
+    };
     let mut files = Files::new();
-    let mut main = Router::new(template.main_edge.device, false);
-    let mut backup = Router::new(template.backup_edge.device, false);
+    let mut main = Router::new(city.main_edge.device, false);
+    let mut backup = Router::new(city.backup_edge.device, false);
     for p in provinces {
         let units: Vec<GsoUnit> = all
             .iter()
@@ -498,83 +522,10 @@ pub fn nationwide(data: &Path) -> Result<Files> {
             }
         }
         for (dcode, (dname, communes)) in by_district {
-            let region = region_name(&dname, &format!("{dcode:03}"));
-            let site = format!("hub-{region}");
-            push(
-                &mut out,
-                &Manifest::new(
-                    "Site",
-                    site.clone(),
-                    SiteSpec {
-                        display_name: format!("Điểm tập trung {dname}"),
-                        role: SiteRole::DistrictHub,
-                        region,
-                        address: None,
-                        uplink: UplinkPolicy::DualHomed,
-                        excluded: None,
-                        ipv6_prefix: None,
-                        ipv4_prefix: None,
-                    },
-                ),
-            )?;
-            let mut router = Router::new(format!("hub-{dcode:03}"), false);
-            let up_main = router.add("eth0".into(), "uplink to main DC".into());
-            let up_backup = router.add("eth3".into(), "uplink to backup DC".into());
-            let z_main = main.add_next("eth1.", dname.clone());
-            let z_backup = backup.add_next("eth2.", dname.clone());
-            push(
-                &mut out,
-                &circuit(
-                    format!("hub-{dcode:03}-primary"),
-                    Link {
-                        a: up_main,
-                        z: z_main,
-                        medium: Medium::Fiber,
-                        provider: "VNPT",
-                        id: format!("FO-VN-{dcode:03}"),
-                        mbps: 1000,
-                        role: CircuitRole::Primary,
-                    },
-                ),
-            )?;
-            push(
-                &mut out,
-                &circuit(
-                    format!("hub-{dcode:03}-backup"),
-                    Link {
-                        a: up_backup,
-                        z: z_backup,
-                        medium: Medium::Mpls,
-                        provider: "Viettel",
-                        id: format!("MPLS-VN-{dcode:03}"),
-                        mbps: 1000,
-                        role: CircuitRole::Backup,
-                    },
-                ),
-            )?;
-            for u in communes {
-                let end = router.add_next("eth1.", String::new());
-                out.push_str(&commune(&template, u, Some(end), &mut backup, &mut main)?);
-            }
-            push(
-                &mut out,
-                &Manifest::new(
-                    "Device",
-                    router.name.clone(),
-                    DeviceSpec {
-                        site,
-                        platform: Platform::Frr,
-                        role: DeviceRole::Hub,
-                        model: None,
-                        rack: None,
-                        power_w: 0,
-                        management: Some(mgmt("2001:db8:fe", 2, dcode)),
-                        asn: None,
-                        loopback: None,
-                        interfaces: router.interfaces,
-                    },
-                ),
-            )?;
+            let (hub_docs, communes_text) =
+                hub(&city, dcode, &dname, &communes, &mut main, &mut backup)?;
+            out.push_str(&hub_docs);
+            out.push_str(&communes_text);
         }
         let mut name = String::new();
         let _ = write!(name, "generated/provinces/{p:02}.yaml");
@@ -583,11 +534,11 @@ pub fn nationwide(data: &Path) -> Result<Files> {
     let mut edges = String::new();
     push(
         &mut edges,
-        &edge_device(&template.main_edge, main, "2001:db8:fe", 1),
+        &edge_device(&city.main_edge, main, city.mgmt, 1),
     )?;
     push(
         &mut edges,
-        &edge_device(&template.backup_edge, backup, "2001:db8:fe", 2),
+        &edge_device(&city.backup_edge, backup, city.mgmt, 2),
     )?;
     files.push(("generated/dc-edges.yaml".into(), edges));
     files.push(("datacenters.yaml".into(), NATIONWIDE_DCS.to_owned()));
