@@ -354,7 +354,7 @@ fn state(plan: &LabPlan) -> Result<(usize, usize), LabError> {
     Ok((created, kept))
 }
 
-/// Network namespace (with forwarding on) and UTS namespace of one device.
+/// Network namespace (with forwarding on, addresses kept on link down) and UTS namespace of one device.
 fn namespace(plan: &LabPlan, node: &Node) -> Result<bool, (String, LabError)> {
     let run = || -> Result<bool, LabError> {
         let mut created = false;
@@ -367,7 +367,12 @@ fn namespace(plan: &LabPlan, node: &Node) -> Result<bool, (String, LabError)> {
         }
         sys::ip(&["-n", &node.namespace, "link", "set", "lo", "up"])?;
         sys::in_netns(&file, || {
+            // Linux flushes an interface's IPv6 addresses when its link goes down, and zebra
+            // does not put them back when it comes up again: a flapped circuit would stay
+            // without its /127. Routers keep their addresses, so the lab's do too.
             for (path, value) in [
+                ("/proc/sys/net/ipv6/conf/all/keep_addr_on_down", "1"),
+                ("/proc/sys/net/ipv6/conf/default/keep_addr_on_down", "1"),
                 ("/proc/sys/net/ipv6/conf/all/forwarding", "1"),
                 ("/proc/sys/net/ipv6/conf/default/forwarding", "1"),
                 ("/proc/sys/net/ipv4/ip_forward", "1"),
