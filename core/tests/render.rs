@@ -127,3 +127,27 @@ fn from_cpe_export(hub: &hatang_core::compile::DeviceModel) -> Vec<String> {
         .export
         .clone()
 }
+
+#[test]
+fn apply_expects_every_session_and_every_announced_prefix_a_device_accepts() {
+    let (checked, ledger) = lab();
+    let models = compile(&checked.loaded.inventory, &ledger).unwrap();
+    let expect = hatang_core::apply::expectations(&models);
+    assert_eq!(expect.len(), models.len());
+    let cpe = &expect["cpe-00001"];
+    assert_eq!(cpe.sessions.len(), 2);
+    // Both data centers' service prefixes, not its own site prefix.
+    assert_eq!(cpe.routes, ["3fff:ab:10::/48", "3fff:ab:11::/48"]);
+    let edge = &expect["edge-backup"];
+    // The backup edge hears every commune directly and both hubs: 6 + 2 sessions, and every
+    // site prefix behind them (the service prefixes are its own).
+    assert_eq!(edge.sessions.len(), 8, "{edge:?}");
+    assert!(
+        !edge
+            .routes
+            .iter()
+            .any(|r| r == "3fff:ab:10::/48" || r == "3fff:ab:11::/48"),
+        "{edge:?}"
+    );
+    assert_eq!(edge.routes.len(), 8, "{edge:?}");
+}
