@@ -6,9 +6,12 @@
 //! caller explicitly accepts new keys (a changed key is refused always). [`ssh`] is the russh
 //! transport (connect and command timeouts, key-file or ssh-agent login, host keys checked
 //! through [`hostkey::KnownHosts`], uploads, bounded fan-out with a result per device);
-//! [`platform`] holds the FRR command set; `hatang audit` is built on both. [`lab`] runs an
+//! [`platform`] holds the FRR command set and reads its JSON; `hatang audit` is built on both.
+//! [`apply`] runs the apply transaction decided by `hatang_core::apply` on devices (backup,
+//! check, commit, verify, save, rollback, recovery) and keeps its journal. [`lab`] runs an
 //! inventory as FRR routers in network namespaces on this machine (`hatang lab`).
 
+pub mod apply;
 pub mod hostkey;
 pub mod lab;
 pub mod platform;
