@@ -68,6 +68,16 @@ pub enum Command {
     /// overlay) or in a known_hosts file: unknown or changed keys refuse the device. Exit code 1
     /// on drift or when a device could not be audited.
     Audit(AuditArgs),
+    /// Apply the rendered configurations to the devices as one transaction.
+    ///
+    /// Backs up every device's running and saved configuration, uploads each candidate and lets
+    /// the device check it (one rejection stops everything before any change), commits device by
+    /// device, verifies within --verify-timeout that the running configurations equal the
+    /// candidates and the expected BGP sessions and routes are up, then saves; on any failure
+    /// after a change every touched device is rolled back to its backup. A journal is written
+    /// before each step (`--recover JOURNAL` completes a killed run) and an audit record after.
+    /// Exit code 0 committed (or checked, with --dry-run), 1 stopped or rolled back.
+    Apply(ApplyArgs),
     /// Address management: show, tree, utilization, find, release, export, renumber.
     #[command(subcommand)]
     Ipam(Ipam),
@@ -138,6 +148,94 @@ pub struct PlanArgs {
     /// Print at most this many changes in text output.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub max_changes: usize,
+    /// What rendered configurations are compared with: the last successful apply recorded
+    /// under --state-dir (nothing is compared when there is none), or the devices themselves
+    /// (fetched over SSH with the options below).
+    #[arg(long, value_enum, default_value_t = Against::LastApplied)]
+    pub against: Against,
+    /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Where apply runs are recorded. Default: <inventory>/.hatang/applies.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// How to reach the devices (for --against live).
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+/// What `hatang plan` compares rendered configurations with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Against {
+    /// The candidates of the newest committed apply of each device.
+    LastApplied,
+    /// The running configurations, fetched over SSH (compared order-insensitively).
+    Live,
+}
+
+/// How to reach devices over SSH (shared by `apply` and `plan --against live`).
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// A lab state directory (`hatang lab up`): its overlay gives addresses, ports and pinned
+    /// host keys, and its login key, user and known_hosts are used unless given below.
+    #[arg(long, value_name = "DIR")]
+    pub lab_state: Option<PathBuf>,
+    /// known_hosts file with the devices' host keys (for devices without a pinned key).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Private key to log in with (OpenSSH format, unencrypted).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Also try the keys of the ssh-agent at $SSH_AUTH_SOCK.
+    #[arg(long)]
+    pub agent: bool,
+    /// User to log in as. Default: root (or the lab's user).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Trust devices whose host key is not known at all (and append their keys to
+    /// --known-hosts when given). A changed key is refused regardless.
+    #[arg(long)]
+    pub accept_new: bool,
+    /// Devices worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+    /// Seconds allowed to connect and log in, and again for each command on a device.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
+/// `hatang apply` options.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The inventory directory (not needed with --recover).
+    #[arg(required_unless_present = "recover")]
+    pub paths: Vec<PathBuf>,
+    /// Judge lease dates as of this day (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<NaiveDate>,
+    /// Apply only to these devices (comma-separated or repeated).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub devices: Vec<String>,
+    /// Back up and check only: nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Complete the transaction of a killed run from its journal: roll back the devices it
+    /// touched, or finish a commit that was verified.
+    #[arg(long, value_name = "JOURNAL", conflicts_with_all = ["dry_run", "devices"])]
+    pub recover: Option<PathBuf>,
+    /// Seconds verification may wait for the expected BGP sessions and routes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub verify_timeout: u64,
+    /// Where runs are recorded (journal, backups, audit record). Default:
+    /// <inventory>/.hatang/applies.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// How to reach the devices.
+    #[command(flatten)]
+    pub ssh: SshArgs,
 }
 
 /// Export formats.

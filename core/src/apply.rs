@@ -567,6 +567,7 @@ pub struct RecordDevice {
 /// What every apply leaves behind for auditors: who, when, what, the per-device changes and the
 /// result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     /// Transaction id.
     pub id: String,

@@ -1,6 +1,8 @@
 //! One function per subcommand.
 
+mod apply;
 mod audit;
+mod fleet;
 mod import;
 mod ipam;
 mod lab;
@@ -25,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(args) => plan::run(&args, cli.output),
         Command::Render(args) => render::run(&args),
         Command::Audit(args) => audit::run(&args, cli.output),
+        Command::Apply(args) => apply::run(&args, cli.output),
         Command::Ipam(cmd) => ipam::run(cmd, cli.output),
         Command::Lab(cmd) => lab::run(cmd, cli.output),
         Command::Schema => {

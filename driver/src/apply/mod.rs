@@ -85,6 +85,9 @@ impl Progress for Silent {
     fn note(&self, _: &str) {}
 }
 
+/// A hook called with the number of devices committed so far.
+pub type CommitHook = Arc<dyn Fn(usize) + Send + Sync>;
+
 /// How to run a transaction.
 #[derive(Clone)]
 pub struct ApplyOptions {
@@ -98,7 +101,7 @@ pub struct ApplyOptions {
     pub progress: Arc<dyn Progress>,
     /// Called with the count of committed devices after each commit is journaled (fault
     /// injection for tests: the CLI aborts the process here when asked).
-    pub after_commit: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    pub after_commit: Option<CommitHook>,
 }
 
 fn now() -> String {
