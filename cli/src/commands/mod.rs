@@ -7,6 +7,7 @@ mod import;
 mod ipam;
 mod lab;
 mod plan;
+mod plan_configs;
 mod render;
 mod stats;
 mod validate;

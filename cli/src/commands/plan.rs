@@ -1,4 +1,6 @@
-//! `hatang plan`: what allocations the inventory needs, written to the ledger after showing them.
+//! `hatang plan`: what allocations the inventory needs, written to the ledger after showing them,
+//! and how the rendered configurations differ from the last apply or the devices
+//! (`plan_configs`).
 
 use std::process::ExitCode;
 
@@ -27,6 +29,8 @@ pub fn run(args: &PlanArgs, output: Output) -> Result<ExitCode> {
         *counts.entry(c.kind).or_insert(0usize) += 1;
     }
     let written = changed && !args.dry_run && !args.locked;
+    let configs =
+        super::plan_configs::compare(args, &checked.loaded.inventory, &allocation.ledger)?;
     match output {
         Output::Json => println!(
             "{}",
@@ -37,6 +41,7 @@ pub fn run(args: &PlanArgs, output: Output) -> Result<ExitCode> {
                 "kept": allocation.kept,
                 "changes": allocation.changes,
                 "warnings": checked.diagnostics,
+                "configs": configs,
             }))?
         ),
         Output::Text => {
@@ -89,7 +94,19 @@ pub fn run(args: &PlanArgs, output: Output) -> Result<ExitCode> {
                     " — not written (--dry-run)".to_owned()
                 }
             );
+            if let Some(configs) = &configs {
+                super::plan_configs::print(configs);
+            }
         }
+    }
+    if configs
+        .as_ref()
+        .is_some_and(|c| c.iter().any(|c| c.status == "failed"))
+    {
+        if written {
+            lock.write(&allocation.ledger)?;
+        }
+        return Ok(ExitCode::from(1));
     }
     if changed && args.locked {
         eprintln!(

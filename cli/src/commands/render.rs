@@ -49,6 +49,18 @@ pub fn desired(
             return Ok(Err(ExitCode::from(1)));
         }
     };
+    let templates = templates(templates_dir)?;
+    let (files, skipped) = render(&models, &templates)?;
+    Ok(Ok(Desired {
+        planned: p,
+        models,
+        files,
+        skipped,
+    }))
+}
+
+/// The built-in templates, overridden by `dir/<platform>/<file>.hbs` when given.
+pub fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
     let mut templates = Templates::builtin();
     if let Some(dir) = templates_dir {
         for platform in
@@ -73,13 +85,7 @@ pub fn desired(
             }
         }
     }
-    let (files, skipped) = render(&models, &templates)?;
-    Ok(Ok(Desired {
-        planned: p,
-        models,
-        files,
-        skipped,
-    }))
+    Ok(templates)
 }
 
 pub fn run(args: &RenderArgs) -> Result<ExitCode> {
