@@ -119,6 +119,7 @@ fn audit_reports_drift_clean_devices_single_changes_and_refusals() {
         eprintln!("audit test: skipped: the lab needs root (network namespaces, veth links)");
         return;
     }
+    let _turn = common::lab_lock();
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("lab");
     copy_dir(&repo().join("inventories/lab"), &inv, &|t| {

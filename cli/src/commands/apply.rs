@@ -68,7 +68,7 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
         let options = options_for(&endpoints)?;
         let targets = endpoints.into_iter().map(|e| e.target).collect();
         let done = fleet::runtime()?.block_on(apply::recover(store.clone(), targets, &options))?;
-        return report(&done, store.dir(), output);
+        return report(&done, store.dir(), output, true);
     }
 
     if args.paths.len() != 1 {
@@ -151,7 +151,7 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
         dir.join(JOURNAL).display()
     );
     let done = fleet::runtime()?.block_on(apply::run(store.clone(), plans, &options))?;
-    report(&done, store.dir(), output)
+    report(&done, store.dir(), output, false)
 }
 
 fn fail_after() -> Result<Option<CommitHook>> {
@@ -169,7 +169,9 @@ fn fail_after() -> Result<Option<CommitHook>> {
     })))
 }
 
-fn report(journal: &Journal, dir: &Path, output: Output) -> Result<ExitCode> {
+/// Prints the finished journal. Exit 0 when the fleet is consistent as intended: committed or
+/// checked; for `--recover` also rolled back or closed (recovery did its job).
+fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Result<ExitCode> {
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(journal)?),
         Output::Text => {
@@ -208,6 +210,7 @@ fn report(journal: &Journal, dir: &Path, output: Output) -> Result<ExitCode> {
     }
     Ok(match journal.outcome {
         Some(Outcome::Committed | Outcome::Checked) => ExitCode::SUCCESS,
+        Some(Outcome::RolledBack | Outcome::Aborted) if recovering => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
 }

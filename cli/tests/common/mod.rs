@@ -33,3 +33,23 @@ pub fn copy_dir(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
         }
     }
 }
+
+/// Held while a test runs a lab of `inventories/lab`: such labs route the same management
+/// addresses on the host (unless a test rewrites them) and their BGP timing suffers when several
+/// share two cores, so they take turns, across test binaries too (an flock on a file in /run).
+pub struct LabLock(#[allow(dead_code)] std::fs::File);
+
+/// Waits for the lab lock.
+pub fn lab_lock() -> LabLock {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/run/hatang-lab-tests.lock")
+        .expect("open /run/hatang-lab-tests.lock");
+    // SAFETY: flock on a descriptor we own; released when the file is closed.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(r, 0, "flock: {}", std::io::Error::last_os_error());
+    LabLock(file)
+}
