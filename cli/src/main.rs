@@ -1,5 +1,7 @@
 //! `hatang`: the command line for city infrastructure inventories. Thin: parse arguments, call
-//! `hatang-core`, print. Exit codes: 0 ok, 1 invalid inventory, 2 usage (bad arguments or paths).
+//! `hatang-core` (pure work) and `hatang-driver` (devices: audit, apply, lab), print. Exit codes:
+//! 0 ok, 1 invalid inventory (or drift, or an apply that did not commit), 2 usage (bad arguments
+//! or paths).
 
 mod args;
 mod commands;
