@@ -348,7 +348,11 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
         .unwrap()
         .to_owned();
     for (cpe, source) in &cpes {
-        assert!(ping(cpe, source), "{cpe} ({source}) reaches {SERVICE}");
+        // A few tries: the first packet may wait for neighbour discovery on every hop.
+        assert!(
+            within(Duration::from_secs(5), || ping(cpe, source)).is_some(),
+            "{cpe} ({source}) reaches {SERVICE}"
+        );
         let path = best_path(cpe, "3fff:ab:10::/48").unwrap();
         assert!(
             path.contains(&edge_main_asn),
@@ -406,8 +410,14 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
         "{}",
         text(&o)
     );
-    let o = apply(&[], &[]);
+    let o = apply(&["--devices", hub], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let j = json(&o);
+    assert_eq!(
+        j["devices"].as_array().unwrap().len(),
+        1,
+        "only {hub}: {j:#}"
+    );
     let (code, r) = audit();
     assert_eq!(code, Some(0), "healed: {r:#}");
 
@@ -443,6 +453,11 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
     let warn = templates(&tmp.path().join("warn-templates"), &|t| {
         t.replace("log syslog informational", "log syslog warnings")
     });
+    // (A dry run of the same change checks every candidate and changes nothing.)
+    let o = apply(&["--templates", &warn, "--dry-run"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json(&o)["outcome"], "checked", "{}", text(&o));
+    assert_same(&before, "dry run");
     let o = apply(
         &["--templates", &warn, "--concurrency", "2"],
         &[("HATANG_APPLY_FAIL_AFTER", "3")],

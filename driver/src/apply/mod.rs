@@ -10,7 +10,7 @@ pub mod store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hatang_core::apply::{
@@ -279,12 +279,23 @@ pub async fn run(
     // 3. Commit, device by device; each is journaled as committing before it is touched.
     store.update(|j| j.enter(Phase::Commit, &now()))?;
     let committed = Arc::new(AtomicUsize::new(0));
+    // After the first failure no further device is touched: it stays `checked` and needs no
+    // rollback.
+    let stop = Arc::new(AtomicBool::new(false));
     let failed = {
         let (store, id, hook) = (store.clone(), id.clone(), options.after_commit.clone());
         fan_out(&targets, options, "commit", move |session| {
-            let (store, id, hook, committed) =
-                (store.clone(), id.clone(), hook.clone(), committed.clone());
+            let (store, id, hook, committed, stop) = (
+                store.clone(),
+                id.clone(),
+                hook.clone(),
+                committed.clone(),
+                stop.clone(),
+            );
             async move {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
                 let device = session.target().device.clone();
                 store
                     .update(|j| j.advance(&device, DeviceStep::Committing, &now()))
@@ -293,7 +304,10 @@ pub async fn run(
                 let load = platform::commands(Platform::Frr, &path)
                     .expect("FRR adapter")
                     .load_candidate;
-                exec_ok(&session, &load).await?;
+                if let Err(e) = exec_ok(&session, &load).await {
+                    stop.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
                 store
                     .update(|j| j.advance(&device, DeviceStep::Committed, &now()))
                     .map_err(local)?;
