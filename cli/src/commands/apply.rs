@@ -181,17 +181,19 @@ fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Re
                 .map(|d| d.name.len())
                 .max()
                 .unwrap_or(0);
+            // The names of the JSON output (`rolled-back`), not Rust's.
+            let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
             for d in &journal.devices {
-                let step = format!("{:?}", d.step).to_lowercase();
+                let step = name(serde_json::to_value(d.step)?);
                 match &d.error {
                     Some(e) => println!("{:width$}  {step}: {e}", d.name),
                     None => println!("{:width$}  {step}", d.name),
                 }
             }
-            let outcome = journal
-                .outcome
-                .map(|o| format!("{o:?}").to_lowercase())
-                .unwrap_or_else(|| "unfinished".into());
+            let outcome = match journal.outcome {
+                Some(o) => name(serde_json::to_value(o)?),
+                None => "unfinished".into(),
+            };
             println!(
                 "apply {}: {outcome}{}",
                 journal.id,

@@ -384,20 +384,35 @@ async fn backup(session: &Session, store: &RunStore) -> Result<(), SshError> {
         .map_err(local)
 }
 
-/// What is still wrong on one device.
-async fn problems(session: &Session, plan: &DevicePlan) -> Result<(Vec<String>, String), SshError> {
+/// What is still wrong on one device, cheapest question first: every `vtysh` costs a process
+/// start on the device, which matters on small CPE boxes (and on a lab of ten routers sharing
+/// two cores). The running configuration is compared once (`compare`), then sessions, then
+/// routes; later questions wait until the earlier ones are answered. Gives the problems and,
+/// when it was fetched and equal to the candidate, the running configuration.
+async fn problems(
+    session: &Session,
+    plan: &DevicePlan,
+    compare: bool,
+) -> Result<(Vec<String>, Option<String>), SshError> {
     let c = frr();
-    let mut out = Vec::new();
-    let running = exec_ok(session, &c.show_running).await?;
-    let deviations = hatang_core::audit::diff(&plan.candidate, &running);
-    if let Some(first) = deviations.first() {
-        out.push(format!(
-            "running configuration differs from the candidate ({} deviations, first: {first})",
-            deviations.len()
-        ));
+    let mut running = None;
+    if compare {
+        let text = exec_ok(session, &c.show_running).await?;
+        let deviations = hatang_core::audit::diff(&plan.candidate, &text);
+        if let Some(first) = deviations.first() {
+            return Ok((
+                vec![format!(
+                    "running configuration differs from the candidate ({} deviations, first: {first})",
+                    deviations.len()
+                )],
+                None,
+            ));
+        }
+        running = Some(text);
     }
     let states = platform::session_states(&exec_ok(session, &c.bgp_sessions).await?)
         .map_err(SshError::Protocol)?;
+    let mut out = Vec::new();
     for addr in &plan.expect.sessions {
         let state = states
             .iter()
@@ -407,6 +422,9 @@ async fn problems(session: &Session, plan: &DevicePlan) -> Result<(Vec<String>, 
         if state != "Established" {
             out.push(format!("BGP session {addr} is {state}"));
         }
+    }
+    if !out.is_empty() {
+        return Ok((out, running));
     }
     let routes = platform::installed_routes(&exec_ok(session, &c.routes).await?)
         .map_err(SshError::Protocol)?;
@@ -433,19 +451,26 @@ async fn verify(
 ) -> Result<(), BTreeMap<String, String>> {
     let deadline = Instant::now() + options.verify_timeout;
     let mut pending: Vec<Target> = targets.to_vec();
+    // Devices whose running configuration was found equal to the candidate.
+    let same: Arc<std::sync::Mutex<BTreeSet<String>>> = Default::default();
     let mut left = BTreeMap::new();
     options.progress.step("verify", targets.len());
     loop {
-        let plans2 = plans.clone();
+        let (plans2, same2) = (plans.clone(), same.clone());
         let results = ssh::for_each_device(
             pending.clone(),
             options.ssh.clone(),
             options.concurrency,
             move |session| {
-                let plans = plans2.clone();
+                let (plans, same) = (plans2.clone(), same2.clone());
                 async move {
                     let device = session.target().device.clone();
-                    problems(&session, &plans[&device]).await
+                    let compare = !same.lock().expect("lock").contains(&device);
+                    let r = problems(&session, &plans[&device], compare).await?;
+                    if r.1.is_some() {
+                        same.lock().expect("lock").insert(device);
+                    }
+                    Ok(r)
                 }
             },
         )
@@ -453,12 +478,15 @@ async fn verify(
         left.clear();
         for r in results {
             match r.outcome {
-                Ok((p, running)) if p.is_empty() => {
-                    let _ = store.put(&r.device, RUNNING_AFTER, &running);
-                    options.progress.device(&r.device, Ok(()));
-                }
-                Ok((p, _)) => {
-                    left.insert(r.device, p.join("; "));
+                Ok((p, running)) => {
+                    if let Some(running) = running {
+                        let _ = store.put(&r.device, RUNNING_AFTER, &running);
+                    }
+                    if p.is_empty() {
+                        options.progress.device(&r.device, Ok(()));
+                    } else {
+                        left.insert(r.device, p.join("; "));
+                    }
                 }
                 Err(e) => {
                     left.insert(r.device, e.to_string());
