@@ -330,6 +330,38 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
         text(&o)
     );
 
+    // … and without the lab's pins no router is trusted, unless new keys are accepted
+    //   explicitly: then they are recorded and trusted from then on.
+    let key = format!("{state}/id_ed25519");
+    let known = tmp.path().join("known_hosts");
+    std::fs::write(&known, "").unwrap();
+    let plain = [
+        "apply",
+        &inventory,
+        "--today",
+        TODAY,
+        "-o",
+        "json",
+        "--dry-run",
+        "-i",
+        &key,
+        "--known-hosts",
+        known.to_str().unwrap(),
+    ];
+    let o = hatang(&plain, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let j = json(&o);
+    assert_eq!(j["outcome"], "aborted", "{j:#}");
+    assert!(
+        j["reason"].as_str().unwrap().contains("is unknown"),
+        "{j:#}"
+    );
+    let o = hatang(&[&plain[..], &["--accept-new"]].concat(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&known).unwrap().lines().count(), 10);
+    let o = hatang(&plain, &[]);
+    assert_eq!(o.status.code(), Some(0), "now known: {}", text(&o));
+
     // 2. Every expected BGP session is Established (apply verified it; check independently).
     for d in &devices {
         let expected = rendered(d).matches(" remote-as ").count();

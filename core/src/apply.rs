@@ -334,6 +334,23 @@ impl Journal {
         Ok(())
     }
 
+    /// Records the host key a device presented when nothing was known about it and new keys
+    /// were accepted: from then on (and for recovery) it is the only key trusted for it.
+    pub fn accept_host_key(
+        &mut self,
+        device: &str,
+        key: &str,
+        at: &str,
+    ) -> Result<(), JournalError> {
+        self.device_mut(device)?.host_key = Some(key.to_owned());
+        self.events.push(Event {
+            at: at.to_owned(),
+            device: Some(device.to_owned()),
+            what: format!("new host key accepted: {key}"),
+        });
+        Ok(())
+    }
+
     /// Records an error for a device (its step stays).
     pub fn fail(&mut self, device: &str, error: &str, at: &str) -> Result<(), JournalError> {
         self.device_mut(device)?.error = Some(error.to_owned());
@@ -771,6 +788,8 @@ mod tests {
         let mut j = journal(&["a"]);
         j.advance("a", DeviceStep::BackedUp, T).unwrap();
         j.fail("a", "boom", T).unwrap();
+        j.accept_host_key("a", "ssh-ed25519 AAAA", T).unwrap();
+        assert_eq!(j.devices[0].host_key.as_deref(), Some("ssh-ed25519 AAAA"));
         let text = serde_json::to_string_pretty(&j).unwrap();
         assert!(text.contains("\"step\": \"backed-up\""), "{text}");
         assert_eq!(Journal::parse(&text).unwrap(), j);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::fleet::{self, Endpoint};
-use crate::args::{ApplyArgs, InventoryArgs, Output};
+use crate::args::{ApplyArgs, InventoryArgs, Output, SshArgs};
 use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, expectations};
 use hatang_driver::apply::store::{JOURNAL, RECORD, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
@@ -151,7 +151,35 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
         dir.join(JOURNAL).display()
     );
     let done = fleet::runtime()?.block_on(apply::run(store.clone(), plans, &options))?;
+    record_new_keys(&args.ssh, &endpoints, &done)?;
     report(&done, store.dir(), output, false)
+}
+
+/// Appends the host keys accepted as new (`--accept-new`) to `--known-hosts`, as `hatang audit`
+/// does, so the next run knows them.
+fn record_new_keys(ssh: &SshArgs, endpoints: &[Endpoint], done: &Journal) -> Result<()> {
+    let Some(file) = &ssh.known_hosts else {
+        return Ok(());
+    };
+    let mut lines = String::new();
+    for e in endpoints.iter().filter(|e| e.pin.is_none()) {
+        if let Some(key) = done
+            .device(&e.target.device)
+            .and_then(|d| d.host_key.as_ref())
+        {
+            lines.push_str(&format!("{} {key}\n", e.target.known_hosts_name()));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .and_then(|mut f| f.write_all(lines.as_bytes()))
+        .with_context(|| format!("cannot append to `{}`", file.display()))
 }
 
 fn fail_after() -> Result<Option<CommitHook>> {

@@ -151,6 +151,20 @@ where
     F: Fn(Arc<Session>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), SshError>> + Send + 'static,
 {
+    fan_out_keys(targets, options, step, work).await.0
+}
+
+/// [`fan_out`], also giving the host keys accepted as new (`--accept-new`), by device.
+async fn fan_out_keys<F, Fut>(
+    targets: &[Target],
+    options: &ApplyOptions,
+    step: &str,
+    work: F,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>)
+where
+    F: Fn(Arc<Session>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), SshError>> + Send + 'static,
+{
     options.progress.step(step, targets.len());
     let results = ssh::for_each_device(
         targets.to_vec(),
@@ -160,7 +174,11 @@ where
     )
     .await;
     let mut failed = BTreeMap::new();
+    let mut new_keys = BTreeMap::new();
     for r in results {
+        if let Some(k) = r.new_host_key {
+            new_keys.insert(r.device.clone(), k);
+        }
         match r.outcome {
             Ok(()) => options.progress.device(&r.device, Ok(())),
             Err(e) => {
@@ -170,7 +188,27 @@ where
             }
         }
     }
-    failed
+    (failed, new_keys)
+}
+
+/// Options that trust exactly the keys accepted as new during backup from now on: a device
+/// presenting another key at a later step is refused like any changed key.
+fn pin_new_keys(
+    options: &ApplyOptions,
+    targets: &[Target],
+    new_keys: &BTreeMap<String, String>,
+) -> ApplyOptions {
+    let mut options = options.clone();
+    let mut known = (*options.ssh.known_hosts).clone();
+    for t in targets {
+        if let Some(key) = new_keys.get(&t.device).and_then(|k| k.parse().ok()) {
+            known.forget(&t.known_hosts_name());
+            known.pin(&t.known_hosts_name(), key);
+        }
+    }
+    options.ssh.known_hosts = Arc::new(known);
+    options.ssh.accept_new = false;
+    options
 }
 
 fn summarize(failed: &BTreeMap<String, String>) -> String {
@@ -224,13 +262,27 @@ pub async fn run(
     }
 
     // 1. Backup: running and saved configuration of every device, kept locally.
-    let failed = {
+    let (failed, new_keys) = {
         let store = store.clone();
-        fan_out(&targets, options, "backup", move |session| {
+        fan_out_keys(&targets, options, "backup", move |session| {
             let store = store.clone();
             async move { backup(&session, &store).await }
         })
         .await
+    };
+    let pinned;
+    let options = if new_keys.is_empty() {
+        options
+    } else {
+        let at = now();
+        store.update(|j| {
+            for (d, k) in &new_keys {
+                j.accept_host_key(d, k, &at)?;
+            }
+            Ok(())
+        })?;
+        pinned = pin_new_keys(options, &targets, &new_keys);
+        &pinned
     };
     if !failed.is_empty() {
         record_failures(&store, &failed)?;

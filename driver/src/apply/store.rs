@@ -46,7 +46,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ApplyError + '_ {
 pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let tmp = path.with_extension("hatang-tmp");
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(".hatang-tmp");
+    let tmp = path.with_file_name(tmp_name);
     let mut f = File::create(&tmp).map_err(io(&tmp))?;
     f.write_all(bytes).map_err(io(&tmp))?;
     f.sync_all().map_err(io(&tmp))?;
