@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -49,7 +50,14 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), ApplyError> {
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".hatang-tmp");
     let tmp = path.with_file_name(tmp_name);
-    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    // Backups may hold secrets (BGP passwords, keys): readable by their owner only.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
     f.write_all(bytes).map_err(io(&tmp))?;
     f.sync_all().map_err(io(&tmp))?;
     drop(f);
@@ -67,6 +75,7 @@ impl RunStore {
             return Err(ApplyError::Exists(dir.display().to_string()));
         }
         std::fs::create_dir_all(dir).map_err(io(dir))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
         let store = RunStore {
             dir: dir.to_owned(),
             journal: Mutex::new(journal),
@@ -223,6 +232,10 @@ mod tests {
             .unwrap();
         let reopened = RunStore::open(&dir.join(JOURNAL)).unwrap();
         assert_eq!(reopened.journal().devices[0].step, DeviceStep::BackedUp);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        store.put("a", RUNNING_BEFORE, "password secret\n").unwrap();
+        assert_eq!(mode(&dir.join("devices/a").join(RUNNING_BEFORE)), 0o600);
         assert!(
             store
                 .update(|j| j.advance("a", DeviceStep::Committed, T))
