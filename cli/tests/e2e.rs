@@ -1,7 +1,8 @@
 //! End to end on a lab of `inventories/lab`: `hatang apply` brings every router up, commune
 //! offices reach the data-center service, hand-made drift is audited and healed, a candidate one
 //! router rejects changes nothing anywhere, a run killed mid-commit is recovered, and losing the
-//! main DC edge moves every commune to the backup DC within the BGP timers (and back).
+//! main DC edge (its links, or its BGP speaker freezing) moves every commune to the backup DC
+//! within the BGP timers (and back).
 //!
 //! Needs root and the lab's Debian packages (frr, frr-pythontools, openssh-server,
 //! openssh-client, iproute2, iputils-ping): it fails, loudly, otherwise. Its lab has its own name
@@ -231,7 +232,17 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
     let state = lab.state();
     let ssh = ["--lab-state", state.as_str(), "--timeout", "60"];
     let apply = |extra: &[&str], env: &[(&str, &str)]| -> Output {
-        let mut args = vec!["apply", &inventory, "--today", TODAY, "-o", "json"];
+        // Generous limits: two cores shared with compilers can make vtysh take seconds.
+        let mut args = vec![
+            "apply",
+            &inventory,
+            "--today",
+            TODAY,
+            "-o",
+            "json",
+            "--verify-timeout",
+            "120",
+        ];
         args.extend_from_slice(&ssh);
         args.extend_from_slice(extra);
         hatang(&args, env)
@@ -563,6 +574,45 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
         let o = run("ip", &["-n", &ns, "link", "set", i, "up"]);
         assert!(o.status.success(), "{}", text(&o));
     }
+    for (cpe, source) in &cpes {
+        let took = within(Duration::from_secs(30), || {
+            best_path(cpe, "3fff:ab:10::/48").is_some_and(|p| p.contains(&edge_main_asn))
+                && ping(cpe, source)
+        });
+        assert!(took.is_some(), "{cpe} comes back through the main DC");
+    }
+
+    // 8. The main DC edge's BGP speaker freezes (links stay up, nothing tells the neighbours):
+    //    only the hold timer (9 s) can notice. Every commune is on the backup DC within 15 s,
+    //    and back through main once it answers again.
+    let pid: i32 = std::fs::read_to_string(format!("/var/run/frr/{ns}/bgpd.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signalling the lab's own bgpd; SIGCONT follows below (and `lab down` kills it).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let frozen = Instant::now();
+    for (cpe, source) in &cpes {
+        let took = within(
+            Duration::from_secs(15).saturating_sub(frozen.elapsed()),
+            || {
+                best_path(cpe, "3fff:ab:10::/48")
+                    .is_some_and(|p| p.contains(&edge_backup_asn) && !p.contains(&edge_main_asn))
+                    && ping(cpe, source)
+            },
+        );
+        assert!(
+            took.is_some(),
+            "{cpe} fails over to the backup DC within 15 s of the main edge freezing"
+        );
+    }
+    eprintln!(
+        "all communes via backup {:?} after the freeze",
+        frozen.elapsed()
+    );
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
     for (cpe, source) in &cpes {
         let took = within(Duration::from_secs(30), || {
             best_path(cpe, "3fff:ab:10::/48").is_some_and(|p| p.contains(&edge_main_asn))
