@@ -55,15 +55,41 @@ impl PoolRef {
     }
 }
 
+/// The object a request belongs to, as written in the ledger (`Kind/name`); borrowed from the
+/// inventory so that planning a large inventory does not build a string per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    /// `Site`, `Device`, `Circuit`, `ColoLease`.
+    pub kind: &'static str,
+    /// The object's name.
+    pub name: &'a str,
+}
+
+impl Owner<'_> {
+    /// Whether `written` (a ledger entry's owner) names this object.
+    pub fn is(&self, written: &str) -> bool {
+        written.len() == self.kind.len() + 1 + self.name.len()
+            && written.starts_with(self.kind)
+            && written.as_bytes()[self.kind.len()] == b'/'
+            && written.ends_with(self.name)
+    }
+}
+
+impl std::fmt::Display for Owner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)
+    }
+}
+
 /// One value an object needs.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct Request<'a> {
     /// Stable identity (`site/commune-00004`, `loopback/cpe-00004`, …).
     pub key: String,
     /// Where the value comes from.
     pub pool: PoolRef,
-    /// `Kind/name` of the owner.
-    pub owner: String,
+    /// The owner.
+    pub owner: Owner<'a>,
     /// Where the owner is written (for pin errors).
     pub origin: Origin,
     /// Path of the pin inside the owner, when pinned (empty otherwise).
@@ -82,7 +108,7 @@ pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> St
 }
 
 /// Every request of `inv`, sorted by key.
-pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Request> {
+pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Request<'_>> {
     let regions: FastMap<&str, &str> = inv
         .regions
         .iter()
@@ -108,7 +134,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             Request {
                 key,
                 pool: PoolRef::SiteV6,
-                owner: cat(&["Site/", s.name()]),
+                owner: Owner {
+                    kind: "Site",
+                    name: s.name(),
+                },
                 origin: s.origin,
                 pin_path: Vec::new(),
                 pin: s
@@ -123,7 +152,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                 Request {
                     key: cat(&["site-v4/", &out[out.len() - 1].key["site/".len()..]]),
                     pool: PoolRef::SiteV4,
-                    owner: cat(&["Site/", s.name()]),
+                    owner: Owner {
+                        kind: "Site",
+                        name: s.name(),
+                    },
                     origin: s.origin,
                     pin_path: Vec::new(),
                     pin: s
@@ -146,12 +178,15 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
     }
 
     for d in &inv.devices {
-        let owner = cat(&["Device/", d.name()]);
+        let owner = Owner {
+            kind: "Device",
+            name: d.name(),
+        };
         out.push(with_pin_path(
             Request {
                 key: cat(&["loopback/", d.name()]),
                 pool: PoolRef::Loopback,
-                owner: owner.clone(),
+                owner,
                 origin: d.origin,
                 pin_path: Vec::new(),
                 pin: d
@@ -169,7 +204,7 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                 Request {
                     key: cat(&["asn/", d.name()]),
                     pool: PoolRef::Asn,
-                    owner: owner.clone(),
+                    owner,
                     origin: d.origin,
                     pin_path: Vec::new(),
                     pin: d.spec.asn.map(AllocValue::Number),
@@ -193,7 +228,7 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                 Request {
                     key: cat(&["segment/", d.name(), ":", &iface.name]),
                     pool: PoolRef::Segment(site_key),
-                    owner: owner.clone(),
+                    owner,
                     origin: d.origin,
                     pin_path: Vec::new(),
                     pin: v6_network(&iface.addresses),
@@ -254,7 +289,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                     &z.interface,
                 ]),
                 pool: PoolRef::PointToPoint,
-                owner: cat(&["Circuit/", c.name()]),
+                owner: Owner {
+                    kind: "Circuit",
+                    name: c.name(),
+                },
                 origin: c.origin,
                 pin_path: Vec::new(),
                 pin,
@@ -272,7 +310,10 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
                     l.name()
                 ),
                 pool: PoolRef::Vlan,
-                owner: format!("ColoLease/{}", l.name()),
+                owner: Owner {
+                    kind: "ColoLease",
+                    name: l.name(),
+                },
                 origin: l.origin,
                 pin_path: vec![],
                 pin: None,
@@ -285,7 +326,7 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
 /// Sorts requests by key, stably, comparing mostly the first 24 bytes of each key held inline
 /// (keys are long and share prefixes; sorting the requests themselves chases a pointer per
 /// comparison and moves large structs).
-fn sort_by_key(out: Vec<Request>) -> Vec<Request> {
+fn sort_by_key(out: Vec<Request<'_>>) -> Vec<Request<'_>> {
     let head = |key: &str| {
         let mut b = [0u8; 24];
         let n = key.len().min(24);
@@ -332,7 +373,7 @@ fn cat(parts: &[&str]) -> String {
 
 /// Sets the path of the pin, only when there is one: it is only ever used to point at a pin, and
 /// building it for every request of a large inventory costs several allocations each.
-fn with_pin_path(mut r: Request, path: impl FnOnce() -> Vec<Seg>) -> Request {
+fn with_pin_path<'a>(mut r: Request<'a>, path: impl FnOnce() -> Vec<Seg>) -> Request<'a> {
     if r.pin.is_some() {
         r.pin_path = path();
     }

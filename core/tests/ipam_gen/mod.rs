@@ -566,7 +566,7 @@ pub fn allocate(
     ledger: &Ledger,
     today: NaiveDate,
 ) -> Result<Allocation, Vec<Diagnostic>> {
-    ipam::allocate(&loaded.inventory, ledger, &loaded.locator(), today)
+    ipam::allocate(&loaded.inventory, ledger.clone(), &loaded.locator(), today)
 }
 
 /// Allocates and expects success.
