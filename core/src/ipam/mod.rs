@@ -276,7 +276,8 @@ pub fn allocate(
 
     // 3. New requests, sites first (segments are carved from site prefixes), each in key order;
     // of a key requested twice, the last request counts.
-    let (sites, rest): (Vec<(usize, &Request)>, Vec<(usize, &Request)>) = requests
+    type Numbered<'r, 'a> = Vec<(usize, &'r Request<'a>)>;
+    let (sites, rest): (Numbered, Numbered) = requests
         .iter()
         .enumerate()
         .filter(|(i, r)| !in_ledger[*i] && requests.get(i + 1).is_none_or(|n| n.key != r.key))
