@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
 
-pub use demand::{Owner, PoolRef, Request, site_key};
+pub use demand::{Owner, PinAt, PoolRef, Request, site_key};
 use hash::FastMap;
 pub use ledger::{Entry, Hold, LEDGER_FILE, Ledger};
 pub use pool::{Exhausted, NumberPool, Placement, PrefixPool};
@@ -288,7 +288,7 @@ pub fn allocate(
             Some(pin) => {
                 // A pinned segment must lie inside its site's prefix (known by now: sites first).
                 if let (PoolRef::Segment(site), AllocValue::Prefix(p)) = (&req.pool, pin)
-                    && let Some(parent) = ledger.entries.get(site).and_then(|e| e.value.prefix())
+                    && let Some(parent) = ledger.entries.get(&**site).and_then(|e| e.value.prefix())
                     && !Bits::of(&parent).contains(&Bits::of(&p))
                 {
                     problems.push(
@@ -299,7 +299,7 @@ pub fn allocate(
                                 req.key
                             ),
                         )
-                        .at(locator.locate(req.origin, &req.pin_path))
+                        .at(locator.locate(req.origin, &req.pin_at.path()))
                         .object(req.owner.to_string())
                         .hint("a segment lies inside its site's prefix; pin an address inside it"),
                     );
@@ -311,7 +311,7 @@ pub fn allocate(
                 if let PoolRef::Segment(site) = &req.pool
                     && !pools.segments.contains_key(&pool_name)
                 {
-                    match ledger.entries.get(site).and_then(|e| e.value.prefix()) {
+                    match ledger.entries.get(&**site).and_then(|e| e.value.prefix()) {
                         Some(parent) => pools.add_segment_pool(
                             &pool_name,
                             parent,
@@ -431,7 +431,7 @@ fn check_pins(
                         req.pool.name()
                     ),
                 )
-                .at(locator.locate(req.origin, &req.pin_path))
+                .at(locator.locate(req.origin, &req.pin_at.path()))
                 .object(req.owner.to_string())
                 .related(
                     "the address plan",
@@ -450,7 +450,7 @@ fn check_pins(
                         req.pool.name()
                     ),
                 )
-                .at(locator.locate(req.origin, &req.pin_path))
+                .at(locator.locate(req.origin, &req.pin_at.path()))
                 .object(req.owner.to_string())
                 .related(
                     "the address plan",
@@ -492,11 +492,11 @@ fn check_pins(
                             req.key, other.key
                         ),
                     )
-                    .at(locator.locate(req.origin, &req.pin_path))
+                    .at(locator.locate(req.origin, &req.pin_at.path()))
                     .object(req.owner.to_string())
                     .related(
                         format!("{} pins {value} here", other.owner),
-                        locator.locate(other.origin, &other.pin_path),
+                        locator.locate(other.origin, &other.pin_at.path()),
                     )
                     .hint("every pinned value must be unique; change one of the pins"),
                 );
@@ -508,8 +508,8 @@ fn check_pins(
 
 /// Whether a value of one request may lie inside the other's: a segment inside its own site.
 fn nested(a_key: &str, a_pool: &PoolRef, b_key: &str, b_pool: &PoolRef) -> bool {
-    matches!(a_pool, PoolRef::Segment(site) if site == b_key)
-        || matches!(b_pool, PoolRef::Segment(site) if site == a_key)
+    matches!(a_pool, PoolRef::Segment(site) if **site == *b_key)
+        || matches!(b_pool, PoolRef::Segment(site) if **site == *a_key)
 }
 
 /// A new pin must not overlap a value the ledger already holds for someone else.
@@ -527,7 +527,7 @@ fn conflicts_with_ledger(
         let pin = req.pin.expect("filtered");
         for (key, e) in &next.entries {
             // A segment lies inside its own site's prefix.
-            let nested = matches!(&req.pool, PoolRef::Segment(site) if site == key)
+            let nested = matches!(&req.pool, PoolRef::Segment(site) if **site == **key)
                 || e.pool.strip_prefix("segment:") == Some(req.key.as_str());
             if key == &req.key || nested {
                 continue;
@@ -547,7 +547,7 @@ fn conflicts_with_ledger(
                         "pin-conflict",
                         format!("pinned {pin} for `{}` overlaps {} already allocated to `{key}` ({})", req.key, e.value, e.owner),
                     )
-                    .at(locator.locate(req.origin, &req.pin_path))
+                    .at(locator.locate(req.origin, &req.pin_at.path()))
                     .object(req.owner.to_string())
                     .hint("allocations never move; choose a free value for the pin, or release the other one first"),
                 );
