@@ -143,6 +143,13 @@ pub fn allocate(
     // Values of requests allocated again although the ledger has their key (they moved).
     let mut moved_from: FastMap<usize, AllocValue> = FastMap::default();
     let mut leaving: Vec<String> = Vec::new();
+    // Old values of entries that were repinned or moved: still routed until the change is
+    // applied everywhere, so they are held like a removed object's (see `previous_key`).
+    let mut previous: Vec<(String, Entry)> = Vec::new();
+    let hold = Hold {
+        since: today,
+        release_after: hold_until,
+    };
     let mut any_repinned = false;
     let mut at = 0;
     for (key, e) in ledger.entries.iter_mut() {
@@ -166,6 +173,9 @@ pub fn allocate(
                             pin,
                             Some(e.value),
                         ));
+                        previous.push(as_previous(key, e, e.held.unwrap_or(hold)));
+                        // The pin may go back to a value this key held before.
+                        leaving.push(previous_key(key, &pin));
                         e.value = pin;
                         any_repinned = true;
                     } else if e.held.is_some() {
@@ -180,6 +190,7 @@ pub fn allocate(
                 } else if !req.pool.is_named(&e.pool) {
                     // Allocated again below, in the right pool.
                     moved_from.insert(index, e.value);
+                    previous.push(as_previous(key, e, e.held.unwrap_or(hold)));
                     leaving.push(key.clone());
                     continue;
                 } else {
@@ -210,10 +221,7 @@ pub fn allocate(
                 Some(_) => kept += 1,
                 None => {
                     changes.push(change(ChangeKind::Held, key, &e.owner, e.value, None));
-                    e.held = Some(Hold {
-                        since: today,
-                        release_after: hold_until,
-                    });
+                    e.held = Some(hold);
                 }
             },
         }
@@ -245,6 +253,7 @@ pub fn allocate(
             let Some(e) = ledger.entries.remove(&key) else {
                 continue;
             };
+            previous.push(as_previous(&key, &e, hold));
             // Its request (the last of that key) is allocated again below.
             let last = requests.partition_point(|r| r.key.as_str() <= key.as_str());
             if last > 0 && requests[last - 1].key == key {
@@ -257,6 +266,11 @@ pub fn allocate(
                 kept -= 1;
             }
         }
+    }
+
+    for (key, e) in previous {
+        changes.push(change(ChangeKind::Held, &key, &e.owner, e.value, None));
+        ledger.entries.insert(key, e);
     }
 
     // 2. Everything in the ledger (held values too) is taken.
@@ -359,6 +373,32 @@ pub fn allocate(
         changes,
         kept,
     })
+}
+
+/// The ledger key under which the old value of `key` is held after a repin or a move:
+/// `<key>@<value>`, sorted right after the key, released like any held value.
+pub fn previous_key(key: &str, value: &AllocValue) -> String {
+    format!("{key}@{value}")
+}
+
+/// Whether `entry_key` holds an old value of `key` (see [`previous_key`]).
+fn is_previous_of(entry_key: &str, key: &str) -> bool {
+    entry_key.len() > key.len() + 1
+        && entry_key.starts_with(key)
+        && entry_key.as_bytes()[key.len()] == b'@'
+}
+
+fn as_previous(key: &str, e: &Entry, hold: Hold) -> (String, Entry) {
+    (
+        previous_key(key, &e.value),
+        Entry {
+            pool: e.pool.clone(),
+            value: e.value,
+            owner: e.owner.clone(),
+            pinned: false,
+            held: Some(hold),
+        },
+    )
 }
 
 fn change(
@@ -529,7 +569,7 @@ fn conflicts_with_ledger(
             // A segment lies inside its own site's prefix.
             let nested = matches!(&req.pool, PoolRef::Segment(site) if **site == **key)
                 || e.pool.strip_prefix("segment:") == Some(req.key.as_str());
-            if key == &req.key || nested {
+            if key == &req.key || nested || is_previous_of(key, &req.key) {
                 continue;
             }
             let hit = match (&e.value, &pin) {

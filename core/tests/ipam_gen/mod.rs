@@ -660,8 +660,10 @@ pub fn violations(ledger: &Ledger, plan: &Plan) -> Vec<String> {
     for (b, k, e) in prefixes {
         open.retain(|(o, _, _)| o.contains(&b));
         for (o, ko, eo) in &open {
-            let nested = e.pool.strip_prefix("segment:") == Some(ko.as_str())
-                || eo.pool.strip_prefix("segment:") == Some(k.as_str());
+            // A repinned site's old prefix is held under `<key>@<value>`: still that site's.
+            let site = |key: &'_ str| key.split('@').next().unwrap_or(key).to_owned();
+            let nested = e.pool.strip_prefix("segment:") == Some(site(ko).as_str())
+                || eo.pool.strip_prefix("segment:") == Some(site(k).as_str());
             if !nested {
                 out.push(format!("{k} = {} overlaps {ko} = {}", b.net(), o.net()));
             }
