@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use handlebars::{Handlebars, handlebars_helper, no_escape};
+use handlebars::{Context, Handlebars, handlebars_helper, no_escape};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -129,15 +129,26 @@ pub fn render(
                 message: e.to_string(),
             })?;
     }
-    // Devices render independently: in parallel, collected back in model order.
+    // Devices render independently: in parallel, collected back in model order. A device's
+    // model is turned into template data once, for all of its files (an edge router's model
+    // has a BGP neighbour per commune: converting it is most of the cost).
     let per_device: Vec<Result<Vec<RenderedFile>, RenderError>> = models
         .par_iter()
+        .with_max_len(64)
         .map(|m| {
-            templates
-                .for_platform(m.platform)
+            let mut files = templates.for_platform(m.platform).peekable();
+            if files.peek().is_none() {
+                return Ok(Vec::new());
+            }
+            let data = Context::wraps(m).map_err(|e| RenderError::Render {
+                template: platform_dir(m.platform).to_owned(),
+                device: m.name.clone(),
+                message: e.to_string(),
+            })?;
+            files
                 .map(|(file, _)| {
                     let name = format!("{}/{file}", platform_dir(m.platform));
-                    hb.render(&name, m)
+                    hb.render_with_context(&name, &data)
                         .map(|text| RenderedFile {
                             device: m.name.clone(),
                             file: file.to_owned(),

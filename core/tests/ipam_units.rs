@@ -1067,16 +1067,23 @@ fn a_device_moved_to_another_site_gets_a_segment_there() {
     let (_, loaded) = load_one(&docs);
     let a = allocate_ok(&loaded, &l0, later(1));
     assert_sound(&a.ledger, &inv.plan);
-    assert_eq!(a.changes.len(), 1, "{:?}", a.changes);
+    let old = value(&l0, "segment/cpe-20000:lan0");
+    let kinds: Vec<(ChangeKind, &str)> =
+        a.changes.iter().map(|c| (c.kind, c.key.as_str())).collect();
+    let previous = format!("segment/cpe-20000:lan0@{old}");
+    assert_eq!(
+        kinds,
+        [
+            (ChangeKind::Moved, "segment/cpe-20000:lan0"),
+            (ChangeKind::Held, previous.as_str())
+        ]
+    );
     let c = &a.changes[0];
-    assert_eq!(
-        (c.kind, c.key.as_str()),
-        (ChangeKind::Moved, "segment/cpe-20000:lan0")
-    );
-    assert_eq!(
-        c.old.as_deref(),
-        Some(value(&l0, "segment/cpe-20000:lan0").as_str())
-    );
+    assert_eq!(c.old.as_deref(), Some(old.as_str()));
+    // The old segment is still routed at the old site until the change is applied: held.
+    let held = &a.ledger.entries[&previous];
+    assert_eq!(held.value.to_string(), old);
+    assert!(held.held.is_some_and(|h| h.since == later(1)));
     let site1 = prefix(&l0, "site/commune-20001");
     let new = prefix(&a.ledger, "segment/cpe-20000:lan0");
     assert!(site1.contains(&new), "{new} should be inside {site1}");
@@ -1131,7 +1138,8 @@ fn a_site_given_a_new_prefix_takes_its_segments_along() {
     let moved: Vec<(&str, Option<&str>, &str)> = a
         .changes
         .iter()
-        .filter(|c| c.key != "site/commune-20000" && c.kind != ChangeKind::Added)
+        .filter(|c| c.key != "site/commune-20000")
+        .filter(|c| !matches!(c.kind, ChangeKind::Added | ChangeKind::Held))
         .map(|c| (c.key.as_str(), c.old.as_deref(), c.value.as_str()))
         .collect();
     let (lan0, lan1) = (sub64(pin, 0).to_string(), sub64(pin, 1).to_string());
@@ -1150,10 +1158,77 @@ fn a_site_given_a_new_prefix_takes_its_segments_along() {
         a.changes
             .iter()
             .filter(|c| c.key.starts_with("segment/cpe-20000"))
-            .all(|c| c.kind == ChangeKind::Moved)
+            .all(|c| c.kind == ChangeKind::Moved || c.key.contains('@'))
     );
-    // The old /48 is free again: nothing lives in it any more.
-    assert_eq!(value(&a.ledger, "site/commune-20002"), old_site);
+    // The old /48 and the old segments are still routed until the change is applied
+    // everywhere: they are held (not handed to commune 2) until the hold time ends.
+    let held: Vec<&str> = a
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Held)
+        .map(|c| c.key.as_str())
+        .collect();
+    let previous = [
+        format!("segment/cpe-20000:lan0@{old0}"),
+        format!("segment/cpe-20000:lan1@{old1}"),
+        format!("site/commune-20000@{old_site}"),
+    ];
+    assert_eq!(
+        held,
+        previous.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_ne!(value(&a.ledger, "site/commune-20002"), old_site);
+    // After the hold they are released, and the old /48 can be handed out again.
+    let day = later(1) + chrono::Days::new(u64::from(Plan::default().hold_days) + 1);
+    let b = allocate_ok(&loaded, &a.ledger, day);
+    let released: Vec<&str> = b
+        .changes
+        .iter()
+        .filter(|c| c.kind == ChangeKind::Released)
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(
+        released,
+        previous.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_pin_changed_back_takes_its_held_value_again() {
+    let inv = Inv::plain(2);
+    let (_, loaded) = load_one(&inv.docs());
+    let l0 = allocate_ok(&loaded, &empty(), today()).ledger;
+    let first = value(&l0, "site/commune-20001");
+    let mut docs = inv.docs();
+    let pin = Commune::plain(1).site_pin(&inv.plan);
+    edit(
+        &mut docs,
+        "Site/ubnd-xa-20001",
+        "  region: xa-20001\n",
+        &format!("  region: xa-20001\n  ipv6Prefix: \"{pin}\"\n"),
+    );
+    let (_, pinned) = load_one(&docs);
+    let a = allocate_ok(&pinned, &l0, later(1));
+    let previous = format!("site/commune-20001@{first}");
+    assert!(a.ledger.entries[&previous].held.is_some());
+    // Pinning the first value again is not a conflict with the held copy: it is taken back.
+    let mut docs = inv.docs();
+    edit(
+        &mut docs,
+        "Site/ubnd-xa-20001",
+        "  region: xa-20001\n",
+        &format!("  region: xa-20001\n  ipv6Prefix: \"{first}\"\n"),
+    );
+    let (_, back) = load_one(&docs);
+    let b = allocate_ok(&back, &a.ledger, later(2));
+    assert_sound(&b.ledger, &inv.plan);
+    assert_eq!(value(&b.ledger, "site/commune-20001"), first);
+    assert!(!b.ledger.entries.contains_key(&previous));
+    assert!(
+        b.ledger
+            .entries
+            .contains_key(&format!("site/commune-20001@{pin}"))
+    );
 }
 
 #[test]

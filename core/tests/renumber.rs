@@ -75,7 +75,7 @@ fn world() -> &'static World {
         let new = load("hanoi");
         let old_ledger = ipam::allocate(
             &old.loaded.inventory,
-            &Ledger::default(),
+            Ledger::default(),
             &old.loaded.locator(),
             day(),
         )
@@ -564,7 +564,8 @@ fn seed_ledger_then_allocate_keeps_inherited_and_reserves_drained() {
     );
     assert_no_overlap(&seed);
 
-    let alloc = ipam::allocate(inv, &seed, &locator, day()).expect("the seeded ledger allocates");
+    let alloc =
+        ipam::allocate(inv, seed.clone(), &locator, day()).expect("the seeded ledger allocates");
     let next = &alloc.ledger;
     assert_no_overlap(next);
 
@@ -644,7 +645,7 @@ fn seed_ledger_then_allocate_keeps_inherited_and_reserves_drained() {
         .collect();
     assert_eq!(added, ["site/commune-00196"]);
     // Planning again changes nothing.
-    let again = ipam::allocate(inv, next, &locator, day()).unwrap();
+    let again = ipam::allocate(inv, next.clone(), &locator, day()).unwrap();
     assert!(again.changes.is_empty(), "{:?}", again.changes);
 
     // The last day of the window still holds them; the day after releases them all.
@@ -658,7 +659,7 @@ fn seed_ledger_then_allocate_keeps_inherited_and_reserves_drained() {
         .iter()
         .any(|p| key.starts_with(p))
     };
-    let last = ipam::allocate(inv, next, &locator, end_of_drain()).unwrap();
+    let last = ipam::allocate(inv, next.clone(), &locator, end_of_drain()).unwrap();
     assert!(
         !last
             .changes
@@ -667,7 +668,7 @@ fn seed_ledger_then_allocate_keeps_inherited_and_reserves_drained() {
     );
     let after = ipam::allocate(
         inv,
-        next,
+        next.clone(),
         &locator,
         end_of_drain().checked_add_days(Days::new(1)).unwrap(),
     )
@@ -708,7 +709,7 @@ fn drained_prefixes_are_never_handed_out_during_the_window() {
 
     // How much of the new IPv4 root (10.10.0.0/16, 256 /24s) is left once the plan is applied:
     // held /24s of old communes that lie inside it count as taken.
-    let base = ipam::allocate(&tight, &seed, &locator, day()).unwrap();
+    let base = ipam::allocate(&tight, seed.clone(), &locator, day()).unwrap();
     let v4_root: IpNet = "10.10.0.0/16".parse().unwrap();
     let taken = base
         .ledger
@@ -743,7 +744,7 @@ fn drained_prefixes_are_never_handed_out_during_the_window() {
     };
     let inv = with_sites(free);
     let new_values = |seed: &Ledger| -> Vec<IpNet> {
-        let alloc = ipam::allocate(&inv, seed, &locator, day()).unwrap();
+        let alloc = ipam::allocate(&inv, seed.clone(), &locator, day()).unwrap();
         alloc
             .changes
             .iter()
@@ -765,7 +766,7 @@ fn drained_prefixes_are_never_handed_out_during_the_window() {
         );
     }
     // One more site finds the IPv4 root full: it is not given a draining /24.
-    let err = ipam::allocate(&with_sites(free + 1), &seed, &locator, day()).unwrap_err();
+    let err = ipam::allocate(&with_sites(free + 1), seed.clone(), &locator, day()).unwrap_err();
     assert_eq!(err.len(), 1);
     assert!(
         err[0].message.contains("pool `site-v4` is exhausted"),
@@ -816,7 +817,7 @@ fn a_pin_overrules_the_policy_and_can_map_by_hand() {
     assert!(plan.render_text().contains(", pinned by hand"));
     let alloc = ipam::allocate(
         &inv,
-        &plan.seed_ledger(&w.old_ledger),
+        plan.seed_ledger(&w.old_ledger),
         &w.new.loaded.locator(),
         day(),
     )

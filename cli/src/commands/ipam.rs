@@ -320,10 +320,11 @@ fn renumber(a: crate::args::RenumberArgs, output: Output) -> Result<ExitCode> {
         let path = crate::ledger_file::ledger_path(&a.to);
         let lock = crate::ledger_file::LedgerLock::acquire(&path)?;
         let seed = plan.seed_ledger(&old);
+        let carried = seed.entries.len();
         let today = super::today(&inventory);
         let allocation = match hatang_core::ipam::allocate(
             &checked.loaded.inventory,
-            &seed,
+            seed,
             &checked.loaded.locator(),
             today,
         ) {
@@ -346,7 +347,7 @@ fn renumber(a: crate::args::RenumberArgs, output: Output) -> Result<ExitCode> {
             "wrote {}: {} entries ({} carried over from the old ledger; then {})",
             path.display(),
             allocation.ledger.entries.len(),
-            seed.entries.len(),
+            carried,
             if counts.is_empty() {
                 "no changes".to_owned()
             } else {

@@ -99,7 +99,7 @@ pub fn planned(args: &InventoryArgs) -> Result<std::result::Result<Planned, Exit
     };
     let allocation = match hatang_core::ipam::allocate(
         &checked.loaded.inventory,
-        &before,
+        before,
         &checked.loaded.locator(),
         today(args),
     ) {

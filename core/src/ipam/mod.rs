@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
 
-pub use demand::{PoolRef, Request, site_key};
+pub use demand::{Owner, PinAt, PoolRef, Request, site_key};
 use hash::FastMap;
 pub use ledger::{Entry, Hold, LEDGER_FILE, Ledger};
 pub use pool::{Exhausted, NumberPool, Placement, PrefixPool};
@@ -98,9 +98,12 @@ pub struct PoolUse {
 }
 
 /// Allocates everything `inventory` needs on top of `ledger`, as of `today`.
+///
+/// The ledger is taken by value and patched in place: a re-plan that changes a few entries of a
+/// large ledger touches those entries, not every one (callers own the ledger they read from disk).
 pub fn allocate(
     inventory: &Inventory,
-    ledger: &Ledger,
+    mut ledger: Ledger,
     locator: &Locator<'_>,
     today: NaiveDate,
 ) -> Result<Allocation, Vec<Diagnostic>> {
@@ -113,7 +116,7 @@ pub fn allocate(
             .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool"),
         ]);
     };
-    let mut requests = demand::requests(
+    let requests = demand::requests(
         inventory,
         !plan.spec.ipv4_roots.is_empty(),
         plan.spec.vlan_pool.is_some(),
@@ -126,7 +129,6 @@ pub fn allocate(
         return Err(problems);
     }
 
-    let mut next = Ledger::default();
     let mut changes = Vec::new();
     let mut kept = 0;
     let hold_until = today
@@ -134,15 +136,23 @@ pub fn allocate(
         .unwrap_or(today);
 
     // 1. Existing entries: keep, repin, hold, release. Requests and ledger are both sorted by
-    // key: walk them together (of a key requested twice, the last request counts).
-    // An unpinned request whose entry is kept gives its key and owner to the next ledger (they
-    // are what a clone would be): its key is left empty, and `from_request` remembers where it
-    // came from in case the entry is dropped again below.
-    let mut kept_entries: Vec<(String, Entry)> = Vec::with_capacity(ledger.entries.len());
-    let mut from_request: Vec<Option<usize>> = Vec::with_capacity(ledger.entries.len());
+    // key: walk them together (of a key requested twice, the last request counts). Entries are
+    // updated where they are; those leaving the ledger are removed after the walk.
+    // `in_ledger[i]`: request i keeps its ledger entry; the others are allocated in step 3.
+    let mut in_ledger = vec![false; requests.len()];
+    // Values of requests allocated again although the ledger has their key (they moved).
+    let mut moved_from: FastMap<usize, AllocValue> = FastMap::default();
+    let mut leaving: Vec<String> = Vec::new();
+    // Old values of entries that were repinned or moved: still routed until the change is
+    // applied everywhere, so they are held like a removed object's (see `previous_key`).
+    let mut previous: Vec<(String, Entry)> = Vec::new();
+    let hold = Hold {
+        since: today,
+        release_after: hold_until,
+    };
     let mut any_repinned = false;
     let mut at = 0;
-    for (key, entry) in &ledger.entries {
+    for (key, e) in ledger.entries.iter_mut() {
         while at < requests.len() && requests[at].key.as_str() < key.as_str() {
             at += 1;
         }
@@ -154,41 +164,41 @@ pub fn allocate(
         match found {
             Some(index) => {
                 let req = &requests[index];
-                let mut e = Entry {
-                    pool: entry.pool.clone(),
-                    value: entry.value,
-                    owner: String::new(),
-                    pinned: entry.pinned,
-                    held: entry.held,
-                };
                 if let Some(pin) = req.pin {
-                    if pin != entry.value {
+                    if pin != e.value {
                         changes.push(change(
                             ChangeKind::Repinned,
                             key,
-                            &req.owner,
+                            req.owner,
                             pin,
-                            Some(entry.value),
+                            Some(e.value),
                         ));
+                        previous.push(as_previous(key, e, e.held.unwrap_or(hold)));
+                        // The pin may go back to a value this key held before.
+                        leaving.push(previous_key(key, &pin));
                         e.value = pin;
                         any_repinned = true;
                     } else if e.held.is_some() {
-                        changes.push(change(ChangeKind::Reactivated, key, &req.owner, pin, None));
+                        changes.push(change(ChangeKind::Reactivated, key, req.owner, pin, None));
                     } else {
                         kept += 1;
                     }
                     e.pinned = true;
-                    e.pool = req.pool.name();
-                    e.held = None;
-                } else if !req.pool.is_named(&entry.pool) {
+                    if !req.pool.is_named(&e.pool) {
+                        e.pool = req.pool.name();
+                    }
+                } else if !req.pool.is_named(&e.pool) {
                     // Allocated again below, in the right pool.
+                    moved_from.insert(index, e.value);
+                    previous.push(as_previous(key, e, e.held.unwrap_or(hold)));
+                    leaving.push(key.clone());
                     continue;
                 } else {
                     if e.held.is_some() {
                         changes.push(change(
                             ChangeKind::Reactivated,
                             key,
-                            &req.owner,
+                            req.owner,
                             e.value,
                             None,
                         ));
@@ -196,71 +206,40 @@ pub fn allocate(
                         kept += 1;
                     }
                     e.pinned = false;
-                    e.held = None;
                 }
-                let req = &mut requests[index];
-                if req.pin.is_none() {
-                    e.owner = std::mem::take(&mut req.owner);
-                    kept_entries.push((std::mem::take(&mut req.key), e));
-                    from_request.push(Some(index));
-                } else {
-                    // Pinned requests are checked against the ledger below, by key.
-                    e.owner = req.owner.clone();
-                    kept_entries.push((key.clone(), e));
-                    from_request.push(None);
+                e.held = None;
+                if !req.owner.is(&e.owner) {
+                    e.owner = req.owner.to_string();
                 }
+                in_ledger[index] = true;
             }
-            None => match entry.held {
+            None => match e.held {
                 Some(h) if h.release_after < today => {
-                    changes.push(change(
-                        ChangeKind::Released,
-                        key,
-                        &entry.owner,
-                        entry.value,
-                        None,
-                    ));
+                    changes.push(change(ChangeKind::Released, key, &e.owner, e.value, None));
+                    leaving.push(key.clone());
                 }
-                Some(_) => {
-                    kept += 1;
-                    kept_entries.push((key.clone(), entry.clone()));
-                    from_request.push(None);
-                }
+                Some(_) => kept += 1,
                 None => {
-                    changes.push(change(
-                        ChangeKind::Held,
-                        key,
-                        &entry.owner,
-                        entry.value,
-                        None,
-                    ));
-                    let mut e = entry.clone();
-                    e.held = Some(Hold {
-                        since: today,
-                        release_after: hold_until,
-                    });
-                    kept_entries.push((key.clone(), e));
-                    from_request.push(None);
+                    changes.push(change(ChangeKind::Held, key, &e.owner, e.value, None));
+                    e.held = Some(hold);
                 }
             },
         }
     }
-
-    // In key order already: the map is built in one pass.
-    next.entries = kept_entries.into_iter().collect();
+    for key in leaving {
+        ledger.entries.remove(&key);
+    }
 
     // A site given a new prefix (a changed pin) takes its active segments along: those left
     // outside it are allocated again inside it, below, as moved.
-    let stale: Vec<(String, Option<usize>)> = if !any_repinned {
-        Vec::new()
-    } else {
-        next.entries
+    if any_repinned {
+        let stale: Vec<String> = ledger
+            .entries
             .iter()
-            .zip(&from_request)
-            .map(|((k, e), i)| (k, e, *i))
-            .filter(|(_, e, _)| !e.pinned && e.held.is_none())
-            .filter(|(_, e, _)| {
+            .filter(|(_, e)| !e.pinned && e.held.is_none())
+            .filter(|(_, e)| {
                 let site = e.pool.strip_prefix("segment:");
-                match (site.and_then(|s| next.entries.get(s)), e.value.prefix()) {
+                match (site.and_then(|s| ledger.entries.get(s)), e.value.prefix()) {
                     (Some(site), Some(seg)) => site
                         .value
                         .prefix()
@@ -268,60 +247,62 @@ pub fn allocate(
                     _ => false,
                 }
             })
-            .map(|(k, _, i)| (k.clone(), i))
-            .collect()
-    };
-    drop(from_request);
-    for (key, index) in stale {
-        if let Some(e) = next.entries.remove(&key)
-            && let Some(i) = index
-        {
-            // Its request is allocated again below: give it back its key and owner.
-            requests[i].key.clone_from(&key);
-            requests[i].owner = e.owner;
-        }
-        let before = changes.len();
-        changes.retain(|c| c.key != key);
-        if changes.len() == before {
-            kept -= 1;
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in stale {
+            let Some(e) = ledger.entries.remove(&key) else {
+                continue;
+            };
+            previous.push(as_previous(&key, &e, hold));
+            // Its request (the last of that key) is allocated again below.
+            let last = requests.partition_point(|r| r.key.as_str() <= key.as_str());
+            if last > 0 && requests[last - 1].key == key {
+                in_ledger[last - 1] = false;
+                moved_from.insert(last - 1, e.value);
+            }
+            let before = changes.len();
+            changes.retain(|c| c.key != key);
+            if changes.len() == before {
+                kept -= 1;
+            }
         }
     }
 
+    for (key, e) in previous {
+        changes.push(change(ChangeKind::Held, &key, &e.owner, e.value, None));
+        ledger.entries.insert(key, e);
+    }
+
     // 2. Everything in the ledger (held values too) is taken.
-    for e in next.entries.values() {
+    for e in ledger.entries.values() {
         pools.take(&e.pool, &e.value);
     }
     // Pins of new requests are taken before anything is allocated around them.
-    for req in &requests {
-        if let Some(pin) = req.pin
-            && !next.entries.contains_key(&req.key)
-        {
+    for (req, _) in requests.iter().zip(&in_ledger).filter(|(_, kept)| !**kept) {
+        if let Some(pin) = req.pin {
             pools.take(&req.pool.name(), &pin);
         }
     }
-    conflicts_with_ledger(&requests, &next, locator, &mut problems);
+    conflicts_with_ledger(&requests, &ledger, locator, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
 
-    // 3. New requests, sites first (segments are carved from site prefixes), each in key order.
-    // Those not in the ledger yet: a walk over both, in key order.
-    let mut in_next = next.entries.keys().peekable();
-    let (sites, rest): (Vec<&Request>, Vec<&Request>) = requests
+    // 3. New requests, sites first (segments are carved from site prefixes), each in key order;
+    // of a key requested twice, the last request counts.
+    type Numbered<'r, 'a> = Vec<(usize, &'r Request<'a>)>;
+    let (sites, rest): (Numbered, Numbered) = requests
         .iter()
-        .filter(|r| !r.key.is_empty())
-        .filter(|r| {
-            while in_next.next_if(|k| k.as_str() < r.key.as_str()).is_some() {}
-            in_next.peek().is_none_or(|k| **k != r.key)
-        })
-        .partition(|r| matches!(r.pool, PoolRef::SiteV6 | PoolRef::SiteV4));
-    for req in sites.into_iter().chain(rest) {
+        .enumerate()
+        .filter(|(i, r)| !in_ledger[*i] && requests.get(i + 1).is_none_or(|n| n.key != r.key))
+        .partition(|(_, r)| matches!(r.pool, PoolRef::SiteV6 | PoolRef::SiteV4));
+    for (index, req) in sites.into_iter().chain(rest) {
         let pool_name = req.pool.name();
         let value = match req.pin {
             Some(pin) => {
                 // A pinned segment must lie inside its site's prefix (known by now: sites first).
                 if let (PoolRef::Segment(site), AllocValue::Prefix(p)) = (&req.pool, pin)
-                    && let Some(parent) = next.entries.get(site).and_then(|e| e.value.prefix())
+                    && let Some(parent) = ledger.entries.get(&**site).and_then(|e| e.value.prefix())
                     && !Bits::of(&parent).contains(&Bits::of(&p))
                 {
                     problems.push(
@@ -332,8 +313,8 @@ pub fn allocate(
                                 req.key
                             ),
                         )
-                        .at(locator.locate(req.origin, &req.pin_path))
-                        .object(req.owner.clone())
+                        .at(locator.locate(req.origin, &req.pin_at.path()))
+                        .object(req.owner.to_string())
                         .hint("a segment lies inside its site's prefix; pin an address inside it"),
                     );
                     continue;
@@ -344,7 +325,7 @@ pub fn allocate(
                 if let PoolRef::Segment(site) = &req.pool
                     && !pools.segments.contains_key(&pool_name)
                 {
-                    match next.entries.get(site).and_then(|e| e.value.prefix()) {
+                    match ledger.entries.get(&**site).and_then(|e| e.value.prefix()) {
                         Some(parent) => pools.add_segment_pool(
                             &pool_name,
                             parent,
@@ -362,27 +343,21 @@ pub fn allocate(
                 }
             }
         };
-        // Allocated again although the ledger has it: it moved (another site, or its site's
+        // Allocated again although the ledger had it: it moved (another site, or its site's
         // prefix changed).
-        let moved = ledger.entries.get(&req.key);
+        let moved = moved_from.get(&index).copied();
         let kind = if moved.is_some() {
             ChangeKind::Moved
         } else {
             ChangeKind::Added
         };
-        changes.push(change(
-            kind,
-            &req.key,
-            &req.owner,
-            value,
-            moved.map(|m| m.value),
-        ));
-        next.entries.insert(
+        changes.push(change(kind, &req.key, req.owner, value, moved));
+        ledger.entries.insert(
             req.key.clone(),
             Entry {
                 pool: pool_name,
                 value,
-                owner: req.owner.clone(),
+                owner: req.owner.to_string(),
                 pinned: req.pin.is_some(),
                 held: None,
             },
@@ -394,23 +369,49 @@ pub fn allocate(
     changes.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(Allocation {
         pools: pools.usage(),
-        ledger: next,
+        ledger,
         changes,
         kept,
     })
 }
 
+/// The ledger key under which the old value of `key` is held after a repin or a move:
+/// `<key>@<value>`, sorted right after the key, released like any held value.
+pub fn previous_key(key: &str, value: &AllocValue) -> String {
+    format!("{key}@{value}")
+}
+
+/// Whether `entry_key` holds an old value of `key` (see [`previous_key`]).
+fn is_previous_of(entry_key: &str, key: &str) -> bool {
+    entry_key.len() > key.len() + 1
+        && entry_key.starts_with(key)
+        && entry_key.as_bytes()[key.len()] == b'@'
+}
+
+fn as_previous(key: &str, e: &Entry, hold: Hold) -> (String, Entry) {
+    (
+        previous_key(key, &e.value),
+        Entry {
+            pool: e.pool.clone(),
+            value: e.value,
+            owner: e.owner.clone(),
+            pinned: false,
+            held: Some(hold),
+        },
+    )
+}
+
 fn change(
     kind: ChangeKind,
     key: &str,
-    owner: &str,
+    owner: impl std::fmt::Display,
     value: AllocValue,
     old: Option<AllocValue>,
 ) -> Change {
     Change {
         kind,
         key: key.to_owned(),
-        owner: owner.to_owned(),
+        owner: owner.to_string(),
         value: value.to_string(),
         old: old.map(|v| v.to_string()),
     }
@@ -422,7 +423,7 @@ fn exhausted(e: &Exhausted, req: &Request, locator: &Locator<'_>) -> Diagnostic 
         format!("pool `{}` is exhausted ({} slots all taken) while allocating `{}`", e.pool, e.slots, req.key),
     )
     .at(locator.locate(req.origin, &[Seg::from("metadata"), Seg::from("name")]))
-    .object(req.owner.clone())
+    .object(req.owner.to_string())
     .hint("add a root or a larger block to the AddressPlan, or release held values with `hatang ipam release`")
 }
 
@@ -470,8 +471,8 @@ fn check_pins(
                         req.pool.name()
                     ),
                 )
-                .at(locator.locate(req.origin, &req.pin_path))
-                .object(req.owner.clone())
+                .at(locator.locate(req.origin, &req.pin_at.path()))
+                .object(req.owner.to_string())
                 .related(
                     "the address plan",
                     locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -489,8 +490,8 @@ fn check_pins(
                         req.pool.name()
                     ),
                 )
-                .at(locator.locate(req.origin, &req.pin_path))
-                .object(req.owner.clone())
+                .at(locator.locate(req.origin, &req.pin_at.path()))
+                .object(req.owner.to_string())
                 .related(
                     "the address plan",
                     locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -531,11 +532,11 @@ fn check_pins(
                             req.key, other.key
                         ),
                     )
-                    .at(locator.locate(req.origin, &req.pin_path))
-                    .object(req.owner.clone())
+                    .at(locator.locate(req.origin, &req.pin_at.path()))
+                    .object(req.owner.to_string())
                     .related(
                         format!("{} pins {value} here", other.owner),
-                        locator.locate(other.origin, &other.pin_path),
+                        locator.locate(other.origin, &other.pin_at.path()),
                     )
                     .hint("every pinned value must be unique; change one of the pins"),
                 );
@@ -547,8 +548,8 @@ fn check_pins(
 
 /// Whether a value of one request may lie inside the other's: a segment inside its own site.
 fn nested(a_key: &str, a_pool: &PoolRef, b_key: &str, b_pool: &PoolRef) -> bool {
-    matches!(a_pool, PoolRef::Segment(site) if site == b_key)
-        || matches!(b_pool, PoolRef::Segment(site) if site == a_key)
+    matches!(a_pool, PoolRef::Segment(site) if **site == *b_key)
+        || matches!(b_pool, PoolRef::Segment(site) if **site == *a_key)
 }
 
 /// A new pin must not overlap a value the ledger already holds for someone else.
@@ -566,9 +567,9 @@ fn conflicts_with_ledger(
         let pin = req.pin.expect("filtered");
         for (key, e) in &next.entries {
             // A segment lies inside its own site's prefix.
-            let nested = matches!(&req.pool, PoolRef::Segment(site) if site == key)
+            let nested = matches!(&req.pool, PoolRef::Segment(site) if **site == **key)
                 || e.pool.strip_prefix("segment:") == Some(req.key.as_str());
-            if key == &req.key || nested {
+            if key == &req.key || nested || is_previous_of(key, &req.key) {
                 continue;
             }
             let hit = match (&e.value, &pin) {
@@ -586,8 +587,8 @@ fn conflicts_with_ledger(
                         "pin-conflict",
                         format!("pinned {pin} for `{}` overlaps {} already allocated to `{key}` ({})", req.key, e.value, e.owner),
                     )
-                    .at(locator.locate(req.origin, &req.pin_path))
-                    .object(req.owner.clone())
+                    .at(locator.locate(req.origin, &req.pin_at.path()))
+                    .object(req.owner.to_string())
                     .hint("allocations never move; choose a free value for the pin, or release the other one first"),
                 );
             }

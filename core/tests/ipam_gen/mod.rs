@@ -566,7 +566,7 @@ pub fn allocate(
     ledger: &Ledger,
     today: NaiveDate,
 ) -> Result<Allocation, Vec<Diagnostic>> {
-    ipam::allocate(&loaded.inventory, ledger, &loaded.locator(), today)
+    ipam::allocate(&loaded.inventory, ledger.clone(), &loaded.locator(), today)
 }
 
 /// Allocates and expects success.
@@ -660,8 +660,10 @@ pub fn violations(ledger: &Ledger, plan: &Plan) -> Vec<String> {
     for (b, k, e) in prefixes {
         open.retain(|(o, _, _)| o.contains(&b));
         for (o, ko, eo) in &open {
-            let nested = e.pool.strip_prefix("segment:") == Some(ko.as_str())
-                || eo.pool.strip_prefix("segment:") == Some(k.as_str());
+            // A repinned site's old prefix is held under `<key>@<value>`: still that site's.
+            let site = |key: &'_ str| key.split('@').next().unwrap_or(key).to_owned();
+            let nested = e.pool.strip_prefix("segment:") == Some(site(ko).as_str())
+                || eo.pool.strip_prefix("segment:") == Some(site(k).as_str());
             if !nested {
                 out.push(format!("{k} = {} overlaps {ko} = {}", b.net(), o.net()));
             }
