@@ -145,7 +145,7 @@ ANSIBLE="$VENV/bin/ansible routers -i $WORK/hosts.ini -f $CONCURRENCY -m command
 # stop short for the edges (thousands of lines). Such routers get their configuration again, so
 # that both tools fetch a fleet in sync; what matters for the timing is that every device answers.
 echo "== sanity: every device answers and is in sync"
-for try in 1 2 3; do
+for _ in 1 2 3; do
   $AUDIT >"$WORK/audit.json" && break
   drifting=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['summary'], file=sys.stderr); \
 print(' '.join(d['device'] for d in r['devices'] if d['status'] == 'drift'))" "$WORK/audit.json")
