@@ -111,7 +111,7 @@ struct Report {
     devices: Vec<DeviceAudit>,
 }
 
-/// A device to audit: its rendered configuration and how to reach it.
+/// A device to audit: its name and inventory entry (management address, accepted deviations).
 struct Candidate<'a> {
     name: &'a str,
     spec: &'a DeviceSpec,
