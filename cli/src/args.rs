@@ -64,9 +64,11 @@ pub enum Command {
     ///
     /// Both are normalized (comments, `!`, `exit`, version lines and blank lines dropped; line
     /// order within blocks ignored) and each deviation is classified as missing, unexpected or
-    /// changed. Host keys must be pinned (inventory `spec.management.sshHostKey`, the lab
-    /// overlay) or in a known_hosts file: unknown or changed keys refuse the device. Exit code 1
-    /// on drift or when a device could not be audited.
+    /// changed. Deviations the inventory accepts (Device `spec.acceptedDeviations`, with owner,
+    /// reason and expiry) are listed apart; once expired they are drift again. Host keys must be
+    /// pinned (inventory `spec.management.sshHostKey`, the lab overlay) or in a known_hosts
+    /// file: unknown or changed keys refuse the device. Exit code 1 on drift that is not
+    /// accepted or when a device could not be audited.
     Audit(AuditArgs),
     /// Apply the rendered configurations to the devices as one transaction.
     ///
@@ -104,7 +106,7 @@ pub struct InventoryArgs {
     /// Inventory files or directories (searched recursively for *.yaml and *.yml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Judge lease dates as of this day (YYYY-MM-DD) instead of today.
+    /// Judge lease dates and accepted deviations as of this day (YYYY-MM-DD) instead of today.
     #[arg(long, value_name = "DATE")]
     pub today: Option<NaiveDate>,
     /// Largest inventory file accepted, in bytes.
@@ -400,6 +402,11 @@ pub struct AuditArgs {
     /// Audit only these devices (repeatable).
     #[arg(long = "device", value_name = "NAME")]
     pub devices: Vec<String>,
+    /// Read each device's running configuration from DIR/<device>.conf (saved earlier by a
+    /// backup tool, or `vtysh -c 'show running-config' > DIR/<device>.conf`) instead of
+    /// fetching it over SSH.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["lab_state", "identity", "agent", "accept_new"])]
+    pub saved: Option<PathBuf>,
     /// Also write the report as Markdown to this file.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,

@@ -245,6 +245,29 @@ fn audit_reports_drift_clean_devices_single_changes_and_refusals() {
         text(&o)
     );
 
+    // 3b. The same change accepted in (a copy of) the inventory, with owner, reason and expiry:
+    //     listed apart, exit 0.
+    let accepted = tmp.path().join("lab-accepted");
+    let head = "  name: cpe-00001\nspec:\n";
+    copy_dir(&inv, &accepted, &|t| {
+        t.replace(
+            head,
+            &format!(
+                "{head}  acceptedDeviations:\n  - kind: changed\n    block: [router bgp {asn}]\n    \
+                 line: neighbor {neighbor} timers 5 15\n    owner: noc\n    reason: live test\n    \
+                 expires: {TODAY}\n"
+            ),
+        )
+    });
+    let (code, r) = audit(
+        accepted.to_str().unwrap(),
+        &[&lab_state[..], &["--device", "cpe-00001"]].concat(),
+    );
+    assert_eq!(code, Some(0), "{r:#}");
+    let d = device(&r, "cpe-00001");
+    assert_eq!(d["status"], "accepted", "{r:#}");
+    assert_eq!(d["accepted"][0]["acceptance"]["owner"], "noc", "{r:#}");
+
     // 4. A wrong pinned host key refuses that device; an unreachable one is reported; the others
     //    are audited all the same.
     let mut tampered = overlay.clone();
@@ -307,4 +330,232 @@ fn audit_reports_drift_clean_devices_single_changes_and_refusals() {
     let (code, r) = audit(&inventory, &plain);
     assert_eq!(r["summary"]["failed"], 0, "now known: {r:#}");
     assert_eq!(code, Some(1));
+}
+
+/// A copy of `inventories/lab` in `dir/lab` with accepted deviations (YAML list items) on
+/// some devices.
+fn lab_with_acceptances(dir: &Path, acceptances: &[(&str, String)]) -> PathBuf {
+    let inv = dir.join("lab");
+    copy_dir(&repo().join("inventories/lab"), &inv, &|mut t| {
+        for (device, entries) in acceptances {
+            let head = format!("  name: {device}\nspec:\n");
+            t = t.replace(&head, &format!("{head}  acceptedDeviations:\n{entries}"));
+        }
+        t
+    });
+    inv
+}
+
+#[test]
+fn saved_configurations_are_audited_with_the_inventory_s_accepted_deviations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rendered = tmp.path().join("rendered");
+    let o = hatang(&[
+        "render",
+        "inventories/lab",
+        "--today",
+        TODAY,
+        "--out",
+        rendered.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let conf = |d: &str| std::fs::read_to_string(rendered.join(d).join("frr.conf")).unwrap();
+    let asn = |c: &str| {
+        c.lines()
+            .find_map(|l| l.strip_prefix("router bgp "))
+            .unwrap()
+            .to_owned()
+    };
+    // What the devices run: cpe-00001 with slower timers, cpe-00007 with an extra line,
+    // hub-001 exactly as rendered.
+    let saved = tmp.path().join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    let cpe1 = conf("cpe-00001");
+    let timers = cpe1
+        .lines()
+        .find(|l| l.ends_with(" timers 3 9"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let slower = timers.replace("timers 3 9", "timers 5 15");
+    std::fs::write(saved.join("cpe-00001.conf"), cpe1.replace(&timers, &slower)).unwrap();
+    std::fs::write(
+        saved.join("cpe-00007.conf"),
+        conf("cpe-00007").replace(
+            " description primary uplink\n",
+            " description primary uplink\n shutdown\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(saved.join("hub-001.conf"), conf("hub-001")).unwrap();
+
+    // No acceptances: two devices drift.
+    let devices = [
+        "--device",
+        "cpe-00001",
+        "--device",
+        "cpe-00007",
+        "--device",
+        "hub-001",
+    ];
+    let saved_arg = saved.to_str().unwrap();
+    let plain = [&["--saved", saved_arg][..], &devices].concat();
+    let (code, r) = audit("inventories/lab", &plain);
+    assert_eq!(code, Some(1), "{r:#}");
+    assert_eq!(r["summary"]["drift"], 2, "{r:#}");
+    assert_eq!(r["summary"]["clean"], 1, "{r:#}");
+
+    // The slower timers accepted until the audit day, the shutdown until the day before, and
+    // one acceptance for a line hub-001 does not have.
+    let inv = lab_with_acceptances(
+        tmp.path(),
+        &[
+            (
+                "cpe-00001",
+                format!(
+                    "  - kind: changed\n    block: [router bgp {}]\n    line: {slower}\n    \
+                     owner: noc-hanoi\n    reason: VNPT fibre works\n    expires: {TODAY}\n    \
+                     ticket: CR-2026-118\n",
+                    asn(&cpe1)
+                ),
+            ),
+            (
+                "cpe-00007",
+                "  - kind: unexpected\n    block: [interface eth1]\n    line: shutdown\n    \
+                 owner: an.nguyen\n    reason: circuit under repair\n    expires: 2026-11-22\n"
+                    .to_owned(),
+            ),
+            (
+                "hub-001",
+                "  - kind: missing\n    line: log syslog informational\n    owner: soc\n    \
+                 reason: collector moved\n    expires: 2027-01-31\n"
+                    .to_owned(),
+            ),
+        ],
+    );
+    let inv_arg = inv.to_str().unwrap();
+    let md = tmp.path().join("audit.md");
+    let xml = tmp.path().join("audit.xml");
+    let (code, r) = audit(
+        inv_arg,
+        &[
+            &plain[..],
+            &[
+                "--markdown",
+                md.to_str().unwrap(),
+                "--junit",
+                xml.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "the expired acceptance is drift: {r:#}");
+    let s = &r["summary"];
+    assert_eq!(
+        (&s["clean"], &s["accepted"], &s["drift"]),
+        (&1.into(), &1.into(), &1.into()),
+        "{r:#}"
+    );
+    assert_eq!(s["accepted_deviations"], 1, "{r:#}");
+    assert_eq!(s["expired_acceptances"], 1, "{r:#}");
+    assert_eq!(s["unused_acceptances"], 1, "{r:#}");
+    let cpe = device(&r, "cpe-00001");
+    assert_eq!(cpe["status"], "accepted", "{r:#}");
+    assert_eq!(cpe["deviations"], serde_json::json!([]), "{r:#}");
+    assert_eq!(cpe["accepted"][0]["running"], slower.as_str(), "{r:#}");
+    assert_eq!(
+        cpe["accepted"][0]["acceptance"],
+        serde_json::json!({"index": 0, "owner": "noc-hanoi", "reason": "VNPT fibre works",
+            "expires": TODAY, "ticket": "CR-2026-118", "expired": false}),
+        "{r:#}"
+    );
+    let cpe7 = device(&r, "cpe-00007");
+    assert_eq!(cpe7["status"], "drift", "{r:#}");
+    assert_eq!(cpe7["deviations"][0]["running"], "shutdown", "{r:#}");
+    assert_eq!(
+        cpe7["deviations"][0]["acceptance"]["expired"], true,
+        "{r:#}"
+    );
+    let hub = device(&r, "hub-001");
+    assert_eq!(hub["status"], "clean", "{r:#}");
+    assert_eq!(
+        hub["unused_acceptances"][0]["line"],
+        "log syslog informational"
+    );
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert!(markdown.contains("### Accepted deviations"), "{markdown}");
+    assert!(
+        markdown.contains("| noc-hanoi | VNPT fibre works | 2026-11-23 | CR-2026-118 |"),
+        "{markdown}"
+    );
+    let junit = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        junit.contains("failures=\"1\"")
+            && junit.contains("acceptance by an.nguyen expired on 2026-11-22"),
+        "{junit}"
+    );
+
+    // Text: accepted deviations apart, with owner, expiry and reason; the expired one as drift.
+    let o = hatang(&[&["audit", inv_arg, "--today", TODAY][..], &plain].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("cpe-00001  accepted: 1 deviation accepted\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "accepted changed [router bgp {}]: `{slower}` → `{timers}` — accepted by noc-hanoi until 2026-11-23 (CR-2026-118): VNPT fibre works",
+            asn(&cpe1)
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("unexpected [interface eth1]: `shutdown` (acceptance by an.nguyen expired on 2026-11-22: circuit under repair)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unused acceptance #0 missing: `log syslog informational`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("audit: 3 devices: 1 clean, 1 accepted, 1 drifted (1 deviations), 0 failed, 0 skipped; acceptances: 1 in force, 1 expired, 1 unused"),
+        "{out}"
+    );
+
+    // Without the expired device only accepted and clean devices remain: exit 0. A day later
+    // the timers acceptance has expired too.
+    let two = [
+        "--saved",
+        saved_arg,
+        "--device",
+        "cpe-00001",
+        "--device",
+        "hub-001",
+    ];
+    let (code, r) = audit(inv_arg, &two);
+    assert_eq!(code, Some(0), "{r:#}");
+    let o = hatang(
+        &[
+            &["audit", inv_arg, "--today", "2026-11-24", "-o", "json"][..],
+            &two,
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(device(&r, "cpe-00001")["status"], "drift", "{r:#}");
+
+    // A device without a saved configuration is not audited.
+    let (code, r) = audit(inv_arg, &["--saved", saved_arg, "--device", "edge-main"]);
+    assert_eq!(code, Some(1), "{r:#}");
+    let edge = device(&r, "edge-main");
+    assert_eq!(edge["status"], "failed", "{r:#}");
+    assert!(
+        edge["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("no saved configuration"),
+        "{r:#}"
+    );
 }

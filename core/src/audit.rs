@@ -13,13 +13,17 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use serde::Serialize;
+
+use crate::model::AcceptedDeviation;
+pub use crate::model::DeviationKind;
 
 /// One normalized line: the block headers it is nested in, then the line.
 pub type Path = Vec<String>;
 
 /// Lines that never count: banners, terminators and FRR's version stamp.
-fn ignored(line: &str) -> bool {
+pub fn ignored(line: &str) -> bool {
     line.is_empty()
         || line.starts_with('!')
         || line.starts_with('#')
@@ -32,13 +36,18 @@ fn ignored(line: &str) -> bool {
         || line == "Current configuration:"
 }
 
+/// A line with its indentation dropped and runs of whitespace made one space.
+pub fn collapse(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Normalized lines of a configuration, in text order.
 pub fn normalize(text: &str) -> Vec<Path> {
     let mut out = Vec::new();
     let mut stack: Vec<(usize, String)> = Vec::new();
     for raw in text.lines() {
         let indent = raw.len() - raw.trim_start().len();
-        let line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        let line = collapse(raw);
         if ignored(&line) {
             continue;
         }
@@ -61,18 +70,6 @@ pub fn normalize(text: &str) -> Vec<Path> {
     out
 }
 
-/// How a line deviates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeviationKind {
-    /// Desired but not running.
-    Missing,
-    /// Running but not desired.
-    Unexpected,
-    /// Running with other values than desired.
-    Changed,
-}
-
 /// One deviation of a device from its desired configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deviation {
@@ -86,6 +83,10 @@ pub struct Deviation {
     /// The running line (unexpected, changed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub running: Option<String>,
+    /// The inventory's acceptance of this deviation: in force (the deviation is accepted) or
+    /// expired (it is drift again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<Acceptance>,
 }
 
 impl std::fmt::Display for Deviation {
@@ -181,6 +182,7 @@ pub fn diff(desired: &str, running: &str) -> Vec<Deviation> {
             context: context.to_vec(),
             desired: Some(line[0].clone()),
             running: pair_of_missing[i].map(|j| unexpected[j].last().unwrap().clone()),
+            acceptance: None,
         });
     }
     for (j, u) in unexpected.iter().enumerate() {
@@ -191,9 +193,110 @@ pub fn diff(desired: &str, running: &str) -> Vec<Deviation> {
                 context: context.to_vec(),
                 desired: None,
                 running: Some(line[0].clone()),
+                acceptance: None,
             });
         }
     }
+    out
+}
+
+/// An inventory acceptance as the audit reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acceptance {
+    /// Position in the device's `spec.acceptedDeviations` (from 0).
+    pub index: usize,
+    /// Who accepted it.
+    pub owner: String,
+    /// Why.
+    pub reason: String,
+    /// Last day it holds.
+    pub expires: NaiveDate,
+    /// Change request or ticket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// Past its last day on the audit day: what it matches counts as drift.
+    pub expired: bool,
+}
+
+impl Acceptance {
+    fn of(index: usize, a: &AcceptedDeviation, today: NaiveDate) -> Self {
+        Acceptance {
+            index,
+            owner: a.owner.clone(),
+            reason: a.reason.clone(),
+            expires: a.expires,
+            ticket: a.ticket.clone(),
+            expired: today > a.expires,
+        }
+    }
+}
+
+/// A device's deviations judged against the acceptances in its inventory entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Judgement {
+    /// Deviations nobody accepted, and those accepted only until a day that has passed (they
+    /// carry that expired acceptance).
+    pub drift: Vec<Deviation>,
+    /// Deviations accepted by an acceptance in force (carried along).
+    pub accepted: Vec<Deviation>,
+    /// Acceptances that matched no deviation: the device no longer deviates that way, or the
+    /// entry does not say it as the audit does. Their owners should remove or correct them.
+    pub unused: Vec<Acceptance>,
+}
+
+/// Whether `accepted` describes `deviation`: same kind, same blocks, same line (the rendered
+/// line for `missing`, the running one otherwise), whitespace runs counted as one space.
+pub fn matches(accepted: &AcceptedDeviation, deviation: &Deviation) -> bool {
+    let line = match deviation.kind {
+        DeviationKind::Missing => deviation.desired.as_deref(),
+        DeviationKind::Unexpected | DeviationKind::Changed => deviation.running.as_deref(),
+    };
+    accepted.kind == deviation.kind
+        && line.is_some_and(|l| l == collapse(&accepted.line))
+        && accepted.block.len() == deviation.context.len()
+        && accepted
+            .block
+            .iter()
+            .zip(&deviation.context)
+            .all(|(a, c)| collapse(a) == *c)
+}
+
+/// Sorts `deviations` into drift and accepted by the device's `acceptances` as of `today`
+/// (an acceptance holds through its `expires` day). When several match, one in force wins.
+pub fn judge(
+    deviations: Vec<Deviation>,
+    acceptances: &[AcceptedDeviation],
+    today: NaiveDate,
+) -> Judgement {
+    let mut used = vec![false; acceptances.len()];
+    let mut out = Judgement::default();
+    for mut d in deviations {
+        let mut found: Option<usize> = None;
+        for (i, a) in acceptances.iter().enumerate() {
+            if matches(a, &d) {
+                used[i] = true;
+                let in_force = today <= a.expires;
+                let better = match found {
+                    None => true,
+                    Some(f) => in_force && today > acceptances[f].expires,
+                };
+                if better {
+                    found = Some(i);
+                }
+            }
+        }
+        d.acceptance = found.map(|i| Acceptance::of(i, &acceptances[i], today));
+        match &d.acceptance {
+            Some(a) if !a.expired => out.accepted.push(d),
+            _ => out.drift.push(d),
+        }
+    }
+    out.unused = acceptances
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used[*i])
+        .map(|(i, a)| Acceptance::of(i, a, today))
+        .collect();
     out
 }
 
@@ -285,5 +388,128 @@ end
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].kind, DeviationKind::Missing);
         assert_eq!(d[1].kind, DeviationKind::Unexpected);
+    }
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn accept(kind: DeviationKind, block: &[&str], line: &str, expires: &str) -> AcceptedDeviation {
+        AcceptedDeviation {
+            kind,
+            block: block.iter().map(|b| b.to_string()).collect(),
+            line: line.to_owned(),
+            owner: "noc-hanoi".to_owned(),
+            reason: "provider maintenance".to_owned(),
+            expires: day(expires),
+            ticket: Some("CR-2026-118".to_owned()),
+        }
+    }
+
+    /// Running = DESIRED with a changed hostname, a missing network and an extra shutdown.
+    fn three_deviations() -> Vec<Deviation> {
+        let running = DESIRED
+            .replace("hostname r1", "hostname x")
+            .replace("  network 3fff:1::/48\n", "")
+            .replace(" description up\n", " description up\n shutdown\n");
+        diff(DESIRED, &running)
+    }
+
+    #[test]
+    fn acceptances_match_kind_block_and_line_with_spaces_collapsed() {
+        let d = three_deviations();
+        let (changed, missing, unexpected) = (&d[0], &d[1], &d[2]);
+        use DeviationKind::*;
+        let today = "2026-12-31";
+        // `changed` names the running line; `missing` the rendered one.
+        assert!(matches(&accept(Changed, &[], "hostname x", today), changed));
+        assert!(!matches(
+            &accept(Changed, &[], "hostname r1", today),
+            changed
+        ));
+        assert!(matches(
+            &accept(
+                Missing,
+                &["router  bgp 65001", " address-family ipv6 unicast"],
+                "network   3fff:1::/48",
+                today
+            ),
+            missing
+        ));
+        // The same line in another block, or without its block, is another line.
+        assert!(!matches(
+            &accept(Missing, &["router bgp 65001"], "network 3fff:1::/48", today),
+            missing
+        ));
+        assert!(!matches(
+            &accept(Unexpected, &[], "shutdown", today),
+            unexpected
+        ));
+        assert!(matches(
+            &accept(Unexpected, &["interface eth1"], "shutdown", today),
+            unexpected
+        ));
+        // The kind must agree.
+        assert!(!matches(
+            &accept(Missing, &["interface eth1"], "shutdown", today),
+            unexpected
+        ));
+    }
+
+    #[test]
+    fn acceptances_hold_through_their_last_day_then_the_deviation_is_drift_again() {
+        let acceptances = [
+            accept(DeviationKind::Changed, &[], "hostname x", "2026-11-23"),
+            accept(
+                DeviationKind::Unexpected,
+                &["interface eth1"],
+                "shutdown",
+                "2026-11-22",
+            ),
+            accept(DeviationKind::Unexpected, &[], "log syslog", "2027-01-01"),
+        ];
+        let j = judge(three_deviations(), &acceptances, day("2026-11-23"));
+        assert_eq!(j.accepted.len(), 1, "{j:#?}");
+        assert_eq!(j.accepted[0].running.as_deref(), Some("hostname x"));
+        let a = j.accepted[0].acceptance.as_ref().unwrap();
+        assert_eq!((a.index, a.expired), (0, false));
+        assert_eq!(a.owner, "noc-hanoi");
+        assert_eq!(a.ticket.as_deref(), Some("CR-2026-118"));
+        // The missing network was never accepted; the shutdown was, until yesterday.
+        assert_eq!(j.drift.len(), 2, "{j:#?}");
+        assert_eq!(j.drift[0].kind, DeviationKind::Missing);
+        assert_eq!(j.drift[0].acceptance, None);
+        let expired = j.drift[1].acceptance.as_ref().unwrap();
+        assert_eq!((expired.index, expired.expired), (1, true));
+        assert_eq!(expired.expires, day("2026-11-22"));
+        // The syslog acceptance matched nothing: unused, and not expired.
+        assert_eq!(j.unused.len(), 1);
+        assert_eq!((j.unused[0].index, j.unused[0].expired), (2, false));
+
+        // A day later the hostname is drift too.
+        let j = judge(three_deviations(), &acceptances, day("2026-11-24"));
+        assert!(j.accepted.is_empty(), "{j:#?}");
+        assert_eq!(j.drift.len(), 3);
+        assert!(j.drift[0].acceptance.as_ref().unwrap().expired);
+    }
+
+    #[test]
+    fn an_acceptance_in_force_wins_over_an_expired_one_for_the_same_line() {
+        let acceptances = [
+            accept(DeviationKind::Changed, &[], "hostname x", "2026-01-31"),
+            accept(DeviationKind::Changed, &[], "hostname  x", "2027-01-31"),
+        ];
+        let j = judge(three_deviations(), &acceptances, day("2026-11-23"));
+        assert_eq!(j.accepted.len(), 1);
+        assert_eq!(j.accepted[0].acceptance.as_ref().unwrap().index, 1);
+        // The expired twin matched too, so it is not reported as unused.
+        assert!(j.unused.is_empty(), "{j:#?}");
+        assert_eq!(j.drift.len(), 2);
+    }
+
+    #[test]
+    fn without_acceptances_every_deviation_is_drift() {
+        let j = judge(three_deviations(), &[], day("2026-11-23"));
+        assert_eq!(j.drift, three_deviations());
+        assert!(j.accepted.is_empty() && j.unused.is_empty());
     }
 }

@@ -897,3 +897,158 @@ fn leases_one_after_another_do_not_add_up_their_power() {
         render(&diags)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Accepted deviations (judged on 2026-01-15)
+// ---------------------------------------------------------------------------------------------
+
+const CPE: &str = "Device/cpe-hoan-kiem";
+
+/// The base inventory with `entries` (YAML list items, indented for `acceptedDeviations`) on
+/// the Hoàn Kiếm CPE.
+fn with_deviations(entries: &str) -> Docs {
+    Docs::base().edit(
+        CPE,
+        "    - name: wan1\n",
+        &format!("    - name: wan1\n  acceptedDeviations:\n{entries}"),
+    )
+}
+
+const TIMERS: &str = "    - kind: changed
+      block: [router bgp 4200000001]
+      line: neighbor 2001:db8:0:2::1 timers 5 15
+      owner: noc-hanoi
+      reason: VNPT asked for slower timers during fibre works
+      expires: 2026-06-30
+      ticket: CR-2026-118
+";
+
+#[test]
+fn an_accepted_deviation_with_owner_reason_and_expiry_is_valid() {
+    let (_, diags) = check(&with_deviations(TIMERS));
+    assert!(diags.is_empty(), "{}", render(&diags));
+    let loaded = load(&with_deviations(TIMERS).text());
+    let cpe = loaded
+        .inventory
+        .devices
+        .iter()
+        .find(|d| d.name() == "cpe-hoan-kiem")
+        .unwrap();
+    let a = &cpe.spec.accepted_deviations[0];
+    assert_eq!(a.kind, hatang_core::model::DeviationKind::Changed);
+    assert_eq!(a.block, ["router bgp 4200000001"]);
+    assert_eq!(a.expires.to_string(), "2026-06-30");
+}
+
+#[test]
+fn an_accepted_deviation_needs_an_owner_and_a_reason() {
+    let docs = with_deviations(&TIMERS.replace("owner: noc-hanoi", "owner: \" \""));
+    let (text, diags) = check(&docs);
+    let d = sole_error(&diags, "deviation-unexplained");
+    assert_object(d, CPE);
+    assert_eq!(d.message, "an accepted deviation needs a non-empty owner");
+    assert_at(d, FILE, pos_of(&text, "owner: \" \"", "\" \""));
+
+    // Without the field at all the loader refuses the device, naming the field.
+    let docs = with_deviations(&TIMERS.replace(
+        "      reason: VNPT asked for slower timers during fibre works\n",
+        "",
+    ));
+    let text = docs.text();
+    let loaded = load(&text);
+    let d = only_error(&loaded.diagnostics, "missing-field");
+    assert!(d.message.contains("missing field `reason`"), "{d}");
+    assert_object(d, CPE);
+    assert_at(d, FILE, pos_of(&text, "- kind: changed", "kind"));
+}
+
+#[test]
+fn an_accepted_deviation_needs_an_expiry() {
+    let docs = with_deviations(&TIMERS.replace("      expires: 2026-06-30\n", ""));
+    let loaded = load(&docs.text());
+    let d = only_error(&loaded.diagnostics, "missing-field");
+    assert!(d.message.contains("missing field `expires`"), "{d}");
+    // A misspelt key is an unknown field, with the right name suggested.
+    let text = with_deviations(&TIMERS.replace("expires: 2026", "expiry: 2026")).text();
+    let loaded = load(&text);
+    let d = only_error(&loaded.diagnostics, "unknown-field");
+    assert_at(d, FILE, pos_of(&text, "expiry: 2026", "expiry"));
+    assert_eq!(hint(d), "did you mean `expires`?");
+}
+
+#[test]
+fn an_expired_acceptance_is_a_warning_that_it_is_drift_again() {
+    let docs = with_deviations(&TIMERS.replace("expires: 2026-06-30", "expires: 2026-01-14"));
+    let (text, diags) = check(&docs);
+    assert!(errors(&diags).is_empty(), "{}", render(&diags));
+    let w = the(&diags, "deviation-expired");
+    assert_object(w, CPE);
+    assert_eq!(
+        w.message,
+        "the acceptance by noc-hanoi expired on 2026-01-14: the audit counts this changed line \
+         as drift again"
+    );
+    assert_at(w, FILE, pos_of(&text, "expires: 2026-01-14", "2026-01-14"));
+}
+
+#[test]
+fn an_acceptance_ending_within_14_days_is_a_warning() {
+    // The last day is today: still in force, and ending.
+    let docs = with_deviations(&TIMERS.replace("expires: 2026-06-30", "expires: 2026-01-15"));
+    let (_, diags) = check(&docs);
+    assert_eq!(warnings(&diags).len(), 1, "{}", render(&diags));
+    assert!(
+        the(&diags, "deviation-expiring")
+            .message
+            .contains("(in 0 days)")
+    );
+    let docs = with_deviations(&TIMERS.replace("expires: 2026-06-30", "expires: 2026-01-29"));
+    let (_, diags) = check(&docs);
+    assert!(
+        the(&diags, "deviation-expiring")
+            .message
+            .contains("(in 14 days)")
+    );
+    let docs = with_deviations(&TIMERS.replace("expires: 2026-06-30", "expires: 2026-01-30"));
+    let (_, diags) = check(&docs);
+    assert!(diags.is_empty(), "{}", render(&diags));
+}
+
+#[test]
+fn the_same_line_accepted_twice_is_an_error() {
+    let second = TIMERS
+        .replace("timers 5 15", "timers  5 15")
+        .replace("expires: 2026-06-30", "expires: 2026-09-30");
+    let (text, diags) = check(&with_deviations(&format!("{TIMERS}{second}")));
+    let d = sole_error(&diags, "duplicate-deviation");
+    assert_eq!(
+        d.message,
+        "the same changed line is accepted twice (entries 0 and 1)"
+    );
+    // Each entry is pointed at by its first key.
+    let entries: Vec<u32> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("- kind: changed"))
+        .map(|(i, _)| i as u32 + 1)
+        .collect();
+    assert_at(d, FILE, (entries[1], 7));
+    assert_eq!(d.related.len(), 1, "{d}");
+    assert_eq!(d.related[0].message, "first accepted here");
+    assert_eq!(
+        (d.related[0].location.line, d.related[0].location.column),
+        (entries[0], 7)
+    );
+}
+
+#[test]
+fn a_line_the_audit_ignores_can_never_be_accepted() {
+    let docs = with_deviations(&TIMERS.replace(
+        "line: neighbor 2001:db8:0:2::1 timers 5 15",
+        "line: exit-address-family",
+    ));
+    let (text, diags) = check(&docs);
+    let d = sole_error(&diags, "deviation-never-matches");
+    assert!(d.message.contains("`exit-address-family`"), "{d}");
+    assert_at(d, FILE, pos_of(&text, "line: exit-address-family", "exit"));
+}

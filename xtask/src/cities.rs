@@ -9,7 +9,7 @@ pub struct City {
     /// GSO province code.
     pub province: u32,
     /// Keep only these commune codes (and their parents); all when empty.
-    pub communes: &'static [u32],
+    pub communes: Vec<u32>,
     /// District hubs between communes and the data centers (pre-2025 layout).
     pub hubs: bool,
     /// Short city tag for circuit ids.
@@ -41,7 +41,7 @@ pub fn all() -> Vec<City> {
             dir: "hanoi",
             csv: "vn-admin-units-2025.csv",
             province: 1,
-            communes: &[],
+            communes: vec![],
             hubs: false,
             tag: "HN",
             main_edge: Edge {
@@ -66,7 +66,7 @@ pub fn all() -> Vec<City> {
             dir: "hanoi-2024",
             csv: "vn-admin-units-2024.csv",
             province: 1,
-            communes: &[],
+            communes: vec![],
             hubs: true,
             tag: "HN",
             main_edge: Edge {
@@ -91,7 +91,7 @@ pub fn all() -> Vec<City> {
             dir: "haiphong",
             csv: "vn-admin-units-2025.csv",
             province: 31,
-            communes: &[],
+            communes: vec![],
             hubs: false,
             tag: "HP",
             main_edge: Edge {
@@ -120,7 +120,7 @@ the special zone is served by a single VSAT satellite link",
             dir: "lab",
             csv: "vn-admin-units-2024.csv",
             province: 1,
-            communes: &[1, 7, 31, 61, 70, 79],
+            communes: vec![1, 7, 31, 61, 70, 79],
             hubs: true,
             tag: "LAB",
             main_edge: Edge {

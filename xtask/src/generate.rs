@@ -311,6 +311,7 @@ fn hub(
                 asn: None,
                 loopback: None,
                 interfaces: router.interfaces,
+                accepted_deviations: vec![],
             },
         ),
     )?;
@@ -338,6 +339,7 @@ fn edge_device(edge: &Edge, router: Router, mgmt_base: &str, group: u32) -> Mani
             asn: None,
             loopback: None,
             interfaces: router.interfaces,
+            accepted_deviations: vec![],
         },
     )
 }
@@ -415,6 +417,7 @@ fn commune(
                 asn: None,
                 loopback: None,
                 interfaces,
+                accepted_deviations: vec![],
             },
         ),
     )?;

@@ -2,9 +2,12 @@
 //!
 //! - `examples --data DIR`: regenerate the generated parts of `inventories/*` from the GSO lists.
 //! - `nationwide --data DIR --out DIR`: write the nationwide benchmark inventory.
+//! - `bench-fleet --devices N --out DIR [--data DIR]`: write the audit benchmark's lab inventory
+//!   of exactly N devices (scripts/bench-audit.sh).
 //! - `docs`: regenerate `docs/inventory.md` and `docs/inventory.schema.json`.
 
 mod cities;
+mod fleet;
 mod generate;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +41,24 @@ fn main() -> Result<()> {
             println!("{}: {} files", out.display(), files.len());
             Ok(())
         }
+        Some("bench-fleet") => {
+            let out = flag("--out").unwrap_or_else(|| root.join("target/bench-fleet"));
+            let devices = match args.iter().position(|a| a == "--devices") {
+                Some(i) => args
+                    .get(i + 1)
+                    .and_then(|n| n.parse().ok())
+                    .context("--devices needs a number")?,
+                None => 200,
+            };
+            let files = fleet::bench_fleet(&data, devices)?;
+            write_generated(&out, &files)?;
+            println!(
+                "{}: {devices} devices, {} files",
+                out.display(),
+                files.len()
+            );
+            Ok(())
+        }
         Some("docs") => {
             let docs = root.join("docs");
             std::fs::write(
@@ -50,7 +71,10 @@ fn main() -> Result<()> {
             Ok(())
         }
         _ => {
-            bail!("usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] | docs")
+            bail!(
+                "usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] \
+                 | bench-fleet [--devices N] [--data DIR] [--out DIR] | docs"
+            )
         }
     }
 }

@@ -1,19 +1,22 @@
-//! `hatang audit`: running configurations (over SSH, `hatang_driver::ssh`) against the rendered
-//! ones (`hatang_core::audit`). Thin: gathers targets and trust, runs, prints.
+//! `hatang audit`: running configurations (over SSH, `hatang_driver::ssh`, or saved files)
+//! against the rendered ones (`hatang_core::audit`), judged by the deviations each device's
+//! inventory entry accepts. Thin: gathers targets and trust, runs, prints (`audit/report.rs`).
+
+mod report;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::args::{AuditArgs, Output};
-use hatang_core::audit::{Deviation, DeviationKind, diff};
-use hatang_core::model::Platform;
+use hatang_core::audit::{Acceptance, Deviation, DeviationKind, diff, judge};
+use hatang_core::model::{AcceptedDeviation, DeviceSpec, Platform};
 use hatang_driver::hostkey::{KnownHosts, PublicKey};
 use hatang_driver::lab::Overlay;
 use hatang_driver::platform;
@@ -25,12 +28,25 @@ use hatang_driver::ssh::{self, Auth, SshError, SshOptions, Target};
 enum Status {
     /// Running = desired.
     Clean,
-    /// Deviations found.
+    /// Running = desired apart from deviations the inventory accepts (and has not let expire).
+    Accepted,
+    /// Deviations nobody accepted, or whose acceptance expired.
     Drift,
-    /// Could not be audited (unreachable, refused host key, login or command failure).
+    /// Could not be audited (unreachable, refused host key, login or command failure, no saved
+    /// configuration).
     Failed,
     /// No adapter for its platform, or nothing rendered.
     Skipped,
+}
+
+/// An acceptance that matched nothing on its device, with what it says.
+#[derive(Debug, Serialize)]
+struct Unused {
+    #[serde(flatten)]
+    acceptance: Acceptance,
+    kind: DeviationKind,
+    block: Vec<String>,
+    line: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,19 +59,50 @@ struct DeviceAudit {
     error: Option<SshError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+    /// Drift: deviations not accepted, and those whose acceptance expired (with it).
     deviations: Vec<Deviation>,
+    /// Deviations accepted by the inventory, with owner, reason and expiry.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    accepted: Vec<Deviation>,
+    /// Acceptances of this device that matched no deviation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unused_acceptances: Vec<Unused>,
     #[serde(skip_serializing_if = "Option::is_none")]
     millis: Option<u64>,
+}
+
+impl DeviceAudit {
+    fn new(device: &str, status: Status) -> Self {
+        DeviceAudit {
+            device: device.to_owned(),
+            endpoint: None,
+            status,
+            error: None,
+            note: None,
+            deviations: vec![],
+            accepted: vec![],
+            unused_acceptances: vec![],
+            millis: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 struct Summary {
     devices: usize,
     clean: usize,
+    accepted: usize,
     drift: usize,
     failed: usize,
     skipped: usize,
+    /// Drift deviations (expired acceptances included).
     deviations: usize,
+    /// Deviations accepted by acceptances in force.
+    accepted_deviations: usize,
+    /// Drift deviations whose acceptance has expired.
+    expired_acceptances: usize,
+    /// Acceptances that matched nothing.
+    unused_acceptances: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,11 +111,171 @@ struct Report {
     devices: Vec<DeviceAudit>,
 }
 
+/// A device to audit: its name and inventory entry (management address, accepted deviations).
+struct Candidate<'a> {
+    name: &'a str,
+    spec: &'a DeviceSpec,
+}
+
+/// A running configuration as fetched, or the audit of a device that could not be fetched.
+type Fetched = (DeviceAudit, Option<String>);
+
 pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
     let desired = match super::render::desired(&args.inventory, args.templates.as_deref())? {
         Ok(d) => d,
         Err(code) => return Ok(code),
     };
+    let today = super::today(&args.inventory);
+    let inventory = &desired.planned.checked.loaded.inventory;
+    let specs: BTreeMap<&str, &DeviceSpec> = inventory
+        .devices
+        .iter()
+        .map(|d| (d.name(), &d.spec))
+        .collect();
+    let configs: BTreeMap<&str, &str> = desired
+        .files
+        .iter()
+        .filter(|f| f.file == "frr.conf")
+        .map(|f| (f.device.as_str(), f.text.as_str()))
+        .collect();
+    for d in &args.devices {
+        if !specs.contains_key(d.as_str()) {
+            bail!("no device `{d}` in the inventory");
+        }
+    }
+
+    // One candidate per rendered FRR device; others are reported as skipped.
+    let mut results: BTreeMap<String, DeviceAudit> = BTreeMap::new();
+    let mut candidates = Vec::new();
+    for model in &desired.models {
+        let name = model.name.as_str();
+        if !args.devices.is_empty() && !args.devices.iter().any(|d| d == name) {
+            continue;
+        }
+        let mut skip = |note: String| {
+            let mut a = DeviceAudit::new(name, Status::Skipped);
+            a.note = Some(note);
+            results.insert(name.to_owned(), a);
+        };
+        if platform::commands(model.platform, "").is_none() || model.platform != Platform::Frr {
+            skip(format!(
+                "no audit adapter for platform {:?}",
+                model.platform
+            ));
+            continue;
+        }
+        if !configs.contains_key(name) {
+            skip("nothing rendered".to_owned());
+            continue;
+        }
+        candidates.push(Candidate {
+            name,
+            spec: specs[name],
+        });
+    }
+
+    let fetched = match &args.saved {
+        Some(dir) => from_saved(dir, &candidates),
+        None => over_ssh(args, &candidates)?,
+    };
+    for (mut audit, running) in fetched {
+        if let Some(running) = running {
+            let spec = specs[audit.device.as_str()];
+            let deviations = diff(configs[audit.device.as_str()], &running);
+            let judged = judge(deviations, &spec.accepted_deviations, today);
+            audit.deviations = judged.drift;
+            audit.accepted = judged.accepted;
+            audit.unused_acceptances = judged
+                .unused
+                .into_iter()
+                .map(|a| unused(a, &spec.accepted_deviations))
+                .collect();
+            audit.status = match (audit.deviations.is_empty(), audit.accepted.is_empty()) {
+                (false, _) => Status::Drift,
+                (true, false) => Status::Accepted,
+                (true, true) => Status::Clean,
+            };
+        }
+        results.insert(audit.device.clone(), audit);
+    }
+
+    let devices: Vec<DeviceAudit> = results.into_values().collect();
+    let count = |s: Status| devices.iter().filter(|d| d.status == s).count();
+    let report = Report {
+        summary: Summary {
+            devices: devices.len(),
+            clean: count(Status::Clean),
+            accepted: count(Status::Accepted),
+            drift: count(Status::Drift),
+            failed: count(Status::Failed),
+            skipped: count(Status::Skipped),
+            deviations: devices.iter().map(|d| d.deviations.len()).sum(),
+            accepted_deviations: devices.iter().map(|d| d.accepted.len()).sum(),
+            expired_acceptances: devices
+                .iter()
+                .flat_map(|d| &d.deviations)
+                .filter(|x| x.acceptance.is_some())
+                .count(),
+            unused_acceptances: devices.iter().map(|d| d.unused_acceptances.len()).sum(),
+        },
+        devices,
+    };
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Text => print!("{}", report::text(&report)),
+    }
+    if let Some(f) = &args.markdown {
+        write(f, &report::markdown(&report))?;
+    }
+    if let Some(f) = &args.junit {
+        write(f, &report::junit(&report))?;
+    }
+    Ok(if report.summary.drift + report.summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn unused(acceptance: Acceptance, entries: &[AcceptedDeviation]) -> Unused {
+    let entry = &entries[acceptance.index];
+    Unused {
+        kind: entry.kind,
+        block: entry.block.clone(),
+        line: entry.line.clone(),
+        acceptance,
+    }
+}
+
+/// Running configurations saved as `dir/<device>.conf`.
+fn from_saved(dir: &Path, candidates: &[Candidate<'_>]) -> Vec<Fetched> {
+    candidates
+        .iter()
+        .map(|c| {
+            let path = dir.join(format!("{}.conf", c.name));
+            let mut audit = DeviceAudit::new(c.name, Status::Failed);
+            audit.endpoint = Some(path.display().to_string());
+            let start = Instant::now();
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    audit.millis = Some(start.elapsed().as_millis() as u64);
+                    (audit, Some(String::from_utf8_lossy(&bytes).into_owned()))
+                }
+                Err(e) => {
+                    audit.note = Some(format!(
+                        "no saved configuration: cannot read `{}`: {e}",
+                        path.display()
+                    ));
+                    (audit, None)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Running configurations fetched over SSH (`show running-config`), with the trust and login
+/// the arguments and the lab overlay give.
+fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetched>> {
     let overlay =
         match &args.lab_state {
             Some(dir) => {
@@ -102,7 +309,7 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
         auth.push(Auth::Agent);
     }
     if auth.is_empty() {
-        bail!("no login method: give --identity FILE, --agent or --lab-state DIR");
+        bail!("no login method: give --identity FILE, --agent or --lab-state DIR (or --saved DIR)");
     }
     let mut known = match &known_hosts_file {
         Some(f) => match std::fs::read_to_string(f) {
@@ -115,75 +322,24 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
         None => KnownHosts::default(),
     };
 
-    // One target per rendered FRR device; others are reported as skipped.
-    let inventory = &desired.planned.checked.loaded.inventory;
-    let specs: BTreeMap<&str, _> = inventory
-        .devices
-        .iter()
-        .map(|d| (d.name(), &d.spec))
-        .collect();
-    let configs: BTreeMap<&str, &str> = desired
-        .files
-        .iter()
-        .filter(|f| f.file == "frr.conf")
-        .map(|f| (f.device.as_str(), f.text.as_str()))
-        .collect();
-    for d in &args.devices {
-        if !specs.contains_key(d.as_str()) {
-            bail!("no device `{d}` in the inventory");
-        }
-    }
-    let mut results: BTreeMap<String, DeviceAudit> = BTreeMap::new();
+    let mut out = Vec::new();
     let mut targets = Vec::new();
-    let skip = |device: &str, note: String| DeviceAudit {
-        device: device.to_owned(),
-        endpoint: None,
-        status: Status::Skipped,
-        error: None,
-        note: Some(note),
-        deviations: vec![],
-        millis: None,
-    };
-    for model in &desired.models {
-        let name = model.name.as_str();
-        if !args.devices.is_empty() && !args.devices.iter().any(|d| d == name) {
-            continue;
-        }
-        if platform::commands(model.platform, "").is_none() || model.platform != Platform::Frr {
-            results.insert(
-                name.to_owned(),
-                skip(
-                    name,
-                    format!("no audit adapter for platform {:?}", model.platform),
-                ),
-            );
-            continue;
-        }
-        if !configs.contains_key(name) {
-            results.insert(name.to_owned(), skip(name, "nothing rendered".to_owned()));
-            continue;
-        }
+    for c in candidates {
         let lab = overlay
             .as_ref()
-            .and_then(|o| o.devices.iter().find(|d| d.name == name));
-        let management = specs.get(name).and_then(|s| s.management.as_ref());
-        let (host, port, pin) = match (lab, management) {
+            .and_then(|o| o.devices.iter().find(|d| d.name == c.name));
+        let (host, port, pin) = match (lab, &c.spec.management) {
             (Some(l), _) => (l.address.to_string(), l.port, Some(l.ssh_host_key.clone())),
             (None, Some(m)) => (m.address.to_string(), m.port, m.ssh_host_key.clone()),
             (None, None) => {
-                results.insert(
-                    name.to_owned(),
-                    DeviceAudit {
-                        status: Status::Failed,
-                        note: Some("no spec.management address".to_owned()),
-                        ..skip(name, String::new())
-                    },
-                );
+                let mut a = DeviceAudit::new(c.name, Status::Failed);
+                a.note = Some("no spec.management address".to_owned());
+                out.push((a, None));
                 continue;
             }
         };
         let target = Target {
-            device: name.to_owned(),
+            device: c.name.to_owned(),
             host,
             port,
         };
@@ -191,7 +347,7 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
         if let Some(pin) = pin {
             let key: PublicKey = pin
                 .parse()
-                .with_context(|| format!("pinned host key of `{name}`"))?;
+                .with_context(|| format!("pinned host key of `{}`", c.name))?;
             known.forget(&target.known_hosts_name());
             known.pin(&target.known_hosts_name(), key);
         }
@@ -222,38 +378,29 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
 
     let mut new_keys = Vec::new();
     for r in fetched {
-        let mut audit = DeviceAudit {
-            device: r.device.clone(),
-            endpoint: Some(r.endpoint.clone()),
-            status: Status::Failed,
-            error: None,
-            note: None,
-            deviations: vec![],
-            millis: Some(r.millis),
-        };
+        let mut audit = DeviceAudit::new(&r.device, Status::Failed);
+        audit.endpoint = Some(r.endpoint.clone());
+        audit.millis = Some(r.millis);
         if let Some(k) = &r.new_host_key {
             new_keys.push(format!("{} {k}", r.endpoint));
             audit.note = Some(format!("new host key accepted: {k}"));
         }
-        match r.outcome {
-            Err(e) => audit.error = Some(e),
+        let running = match r.outcome {
+            Err(e) => {
+                audit.error = Some(e);
+                None
+            }
             Ok(out) if !out.success() => {
                 audit.error = Some(SshError::Protocol(format!(
                     "`{show}` failed (exit {:?}): {}",
                     out.exit_status,
                     out.stderr.trim()
-                )))
+                )));
+                None
             }
-            Ok(out) => {
-                audit.deviations = diff(configs[r.device.as_str()], &out.stdout);
-                audit.status = if audit.deviations.is_empty() {
-                    Status::Clean
-                } else {
-                    Status::Drift
-                };
-            }
-        }
-        results.insert(r.device, audit);
+            Ok(out) => Some(out.stdout),
+        };
+        out.push((audit, running));
     }
     if !new_keys.is_empty()
         && let Some(f) = &args.known_hosts
@@ -267,155 +414,9 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
             writeln!(file, "{line}")?;
         }
     }
-
-    let devices: Vec<DeviceAudit> = results.into_values().collect();
-    let count = |s: Status| devices.iter().filter(|d| d.status == s).count();
-    let report = Report {
-        summary: Summary {
-            devices: devices.len(),
-            clean: count(Status::Clean),
-            drift: count(Status::Drift),
-            failed: count(Status::Failed),
-            skipped: count(Status::Skipped),
-            deviations: devices.iter().map(|d| d.deviations.len()).sum(),
-        },
-        devices,
-    };
-    match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Text => print!("{}", text(&report)),
-    }
-    if let Some(f) = &args.markdown {
-        write(f, &markdown(&report))?;
-    }
-    if let Some(f) = &args.junit {
-        write(f, &junit(&report))?;
-    }
-    Ok(if report.summary.drift + report.summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(out)
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))
-}
-
-fn headline(d: &DeviceAudit) -> String {
-    match d.status {
-        Status::Clean => "clean".to_owned(),
-        Status::Drift => {
-            let n = |k: DeviationKind| d.deviations.iter().filter(|x| x.kind == k).count();
-            format!(
-                "drift: {} changed, {} missing, {} unexpected",
-                n(DeviationKind::Changed),
-                n(DeviationKind::Missing),
-                n(DeviationKind::Unexpected)
-            )
-        }
-        Status::Failed => match (&d.error, &d.note) {
-            (Some(e), _) if e.is_host_key() => format!("REFUSED: {e}"),
-            (Some(e), _) => format!("failed: {e}"),
-            (None, Some(n)) => format!("failed: {n}"),
-            (None, None) => "failed".to_owned(),
-        },
-        Status::Skipped => format!("skipped: {}", d.note.as_deref().unwrap_or("")),
-    }
-}
-
-fn text(r: &Report) -> String {
-    let mut out = String::new();
-    let width = r.devices.iter().map(|d| d.device.len()).max().unwrap_or(0);
-    for d in &r.devices {
-        out.push_str(&format!("{:width$}  {}\n", d.device, headline(d)));
-        if let (Status::Clean | Status::Drift, Some(n)) = (d.status, &d.note) {
-            out.push_str(&format!("{:width$}  note: {n}\n", ""));
-        }
-        for x in &d.deviations {
-            out.push_str(&format!("{:width$}    {x}\n", ""));
-        }
-    }
-    let s = &r.summary;
-    out.push_str(&format!(
-        "audit: {} devices: {} clean, {} drifted ({} deviations), {} failed, {} skipped\n",
-        s.devices, s.clean, s.drift, s.deviations, s.failed, s.skipped
-    ));
-    out
-}
-
-fn markdown(r: &Report) -> String {
-    let s = &r.summary;
-    let mut out = format!(
-        "# hatang audit\n\n{} devices: {} clean, {} drifted ({} deviations), {} failed, {} skipped.\n\n\
-         | device | status |\n|---|---|\n",
-        s.devices, s.clean, s.drift, s.deviations, s.failed, s.skipped
-    );
-    let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
-    for d in &r.devices {
-        out.push_str(&format!("| {} | {} |\n", d.device, cell(&headline(d))));
-    }
-    for d in r.devices.iter().filter(|d| !d.deviations.is_empty()) {
-        out.push_str(&format!(
-            "\n## {}\n\n| kind | block | running | desired |\n|---|---|---|---|\n",
-            d.device
-        ));
-        for x in &d.deviations {
-            out.push_str(&format!(
-                "| {:?} | {} | {} | {} |\n",
-                x.kind,
-                cell(&x.context.join(" > ")),
-                x.running
-                    .as_deref()
-                    .map(|t| format!("`{}`", cell(t)))
-                    .unwrap_or_default(),
-                x.desired
-                    .as_deref()
-                    .map(|t| format!("`{}`", cell(t)))
-                    .unwrap_or_default(),
-            ));
-        }
-    }
-    out
-}
-
-fn xml(t: &str) -> String {
-    t.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn junit(r: &Report) -> String {
-    let s = &r.summary;
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuite name=\"hatang audit\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
-        s.devices, s.drift, s.failed, s.skipped
-    );
-    for d in &r.devices {
-        let time = d.millis.unwrap_or(0) as f64 / 1000.0;
-        out.push_str(&format!(
-            "  <testcase classname=\"audit\" name=\"{}\" time=\"{time:.3}\">",
-            xml(&d.device)
-        ));
-        match d.status {
-            Status::Clean => {}
-            Status::Drift => {
-                let body: Vec<String> = d.deviations.iter().map(|x| x.to_string()).collect();
-                out.push_str(&format!(
-                    "<failure message=\"{}\">{}</failure>",
-                    xml(&headline(d)),
-                    xml(&body.join("\n"))
-                ));
-            }
-            Status::Failed => out.push_str(&format!("<error message=\"{}\"/>", xml(&headline(d)))),
-            Status::Skipped => {
-                out.push_str(&format!("<skipped message=\"{}\"/>", xml(&headline(d))))
-            }
-        }
-        out.push_str("</testcase>\n");
-    }
-    out.push_str("</testsuite>\n");
-    out
 }

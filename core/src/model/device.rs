@@ -1,5 +1,6 @@
 //! Device: a router, switch, firewall or CPE.
 
+use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -138,6 +139,64 @@ pub struct DeviceSpec {
     /// Network interfaces.
     #[serde(default)]
     pub interfaces: Vec<Interface>,
+    /// Differences between the running and the rendered configuration that someone has accepted
+    /// until a date: `hatang audit` lists them apart and does not fail on them; after their
+    /// expiry they count as drift again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_deviations: Vec<AcceptedDeviation>,
+}
+
+/// How a configuration line deviates from the rendered configuration (`hatang audit`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviationKind {
+    /// Desired but not running.
+    Missing,
+    /// Running but not desired.
+    Unexpected,
+    /// Running with other values than desired.
+    Changed,
+}
+
+impl DeviationKind {
+    /// kebab-case name as written in inventories and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviationKind::Missing => "missing",
+            DeviationKind::Unexpected => "unexpected",
+            DeviationKind::Changed => "changed",
+        }
+    }
+}
+
+/// A deviation of the device from its rendered configuration, accepted for a time (a
+/// workaround during an incident, a provider's setting awaiting a template change). It matches
+/// one line of `hatang audit`'s report: the same kind, the same enclosing blocks and the same
+/// line, with runs of spaces counted as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcceptedDeviation {
+    /// `missing` (rendered, not running), `unexpected` (running, not rendered) or `changed`
+    /// (running with other values).
+    pub kind: DeviationKind,
+    /// Headers of the blocks the line is in, outermost first, as the audit prints them
+    /// (`["router bgp 4200000100", "address-family ipv6 unicast"]`). Empty for a top-level line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub block: Vec<String>,
+    /// The line: as rendered for `missing`, as the device runs it for `unexpected` and
+    /// `changed` (so another value on the device is drift again).
+    pub line: String,
+    /// Who accepted the deviation and answers for it (a person or team).
+    pub owner: String,
+    /// Why the device may differ.
+    pub reason: String,
+    /// Last day the acceptance holds (YYYY-MM-DD); from the next day on the deviation is drift.
+    pub expires: NaiveDate,
+    /// Change request or ticket that records the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
 }
 
 impl DeviceSpec {

@@ -18,7 +18,10 @@ use std::path::PathBuf;
 pub use addressplan::{AddressPlanSpec, InfrastructureBlock, NumberRange, PrefixLengths};
 pub use circuit::{CircuitEnd, CircuitRole, CircuitSpec, Medium};
 pub use datacenter::{DataCenterSpec, DataCenterTier, PowerFeed, Rack, Room};
-pub use device::{DeviceRole, DeviceSpec, Interface, Management, Platform, RackPlacement};
+pub use device::{
+    AcceptedDeviation, DeviationKind, DeviceRole, DeviceSpec, Interface, Management, Platform,
+    RackPlacement,
+};
 pub use lease::{ColoLeaseSpec, CrossConnect, Entitlement, RackSpace};
 pub use meta::{API_VERSION, Exclusion, Manifest, ObjectMeta};
 pub use net::{InterfaceAddress, IpAddress, IpPrefix, Ipv4Prefix, Ipv6Prefix};

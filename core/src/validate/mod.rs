@@ -4,6 +4,7 @@
 mod addressing;
 mod coverage;
 mod datacenters;
+mod deviations;
 mod identity;
 mod leases;
 mod power;
@@ -30,10 +31,12 @@ pub(crate) use at;
 /// Settings that make validation reproducible.
 #[derive(Debug, Clone, Copy)]
 pub struct ValidateOptions {
-    /// The day leases are judged against (expired, expiring).
+    /// The day leases and accepted deviations are judged against (expired, expiring).
     pub today: NaiveDate,
     /// Warn about leases that end within this many days.
     pub lease_warning_days: i64,
+    /// Warn about accepted deviations that expire within this many days.
+    pub deviation_warning_days: i64,
 }
 
 impl ValidateOptions {
@@ -42,6 +45,7 @@ impl ValidateOptions {
         ValidateOptions {
             today,
             lease_warning_days: 90,
+            deviation_warning_days: 14,
         }
     }
 }
@@ -63,6 +67,7 @@ pub fn validate(
     racks::check(inventory, &index, options, &mut report);
     power::check(inventory, &index, options, &mut report);
     leases::check(inventory, &index, options, &mut report);
+    deviations::check(inventory, options, &mut report);
     coverage::check(inventory, &index, &mut report);
     systems::check(inventory, &index, &mut report);
     addressing::check(inventory, &index, &mut report);
