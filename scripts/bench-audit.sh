@@ -77,17 +77,8 @@ echo "== lab up"
 sed -n 1,8p "$WORK/lab-up.txt"
 cat "$WORK/lab-up.time"
 
-# Logins run the user's shell, and Debian's bash reads ~/.bashrc for commands over SSH. This
-# machine's root ~/.bashrc starts pyenv (about 100 ms of CPU per session, for both tools alike),
-# which no router does: each router's sshd has a private mount namespace, where the file is
-# hidden behind an empty one. The host's own file is untouched.
-ROOT_HOME=$(getent passwd root | cut -d: -f6)
-if [ -s "$ROOT_HOME/.bashrc" ]; then
-  : >"$WORK/empty-bashrc"
-  for pid in "$STATE"/devices/*/sshd.pid; do
-    nsenter -t "$(cat "$pid")" -m mount --bind "$PWD/$WORK/empty-bashrc" "$ROOT_HOME/.bashrc"
-  done
-fi
+# Logins run the user's shell, and Debian's bash reads ~/.bashrc for commands over SSH; `lab up`
+# hides the host's root ~/.bashrc inside each router's sshd (no router runs pyenv), for both tools.
 free -m | sed -n 2p
 
 # Ansible: the same hosts, user, key and known_hosts, strict host key checking, 50 forks.

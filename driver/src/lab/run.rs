@@ -738,13 +738,15 @@ fn sshd(plan: &LabPlan, node: &Node, timeout: Duration) -> Result<bool, (String,
                     e,
                 )
             })?;
+            let mut binds = vec![
+                (node.frr_conf_dir(), PathBuf::from("/etc/frr")),
+                (run_dir, run_root),
+            ];
+            binds.extend(hidden_login_rc(plan)?);
             let enter = Enter {
                 netns: &node.netns_file(),
                 uts: &plan.uts_file(node),
-                binds: vec![
-                    (node.frr_conf_dir(), PathBuf::from("/etc/frr")),
-                    (run_dir, run_root),
-                ],
+                binds,
             };
             let log = plan.node_dir(node).join("sshd.log");
             sys::run_in(
@@ -778,6 +780,31 @@ fn sshd(plan: &LabPlan, node: &Node, timeout: Duration) -> Result<bool, (String,
         Ok(started)
     };
     run().map_err(at(node))
+}
+
+/// The host's root `~/.bashrc`, hidden behind an empty file inside the routers' sshd (a router
+/// has no such file). Debian's bash reads it for every command run over SSH, and a developer's
+/// one (pyenv, conda, …) costs ~100 ms per command and made commands time out under load; the
+/// host's own file is untouched.
+fn hidden_login_rc(plan: &LabPlan) -> Result<Option<(PathBuf, PathBuf)>, LabError> {
+    let home = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| {
+            p.lines()
+                .find(|l| l.starts_with("root:"))
+                .and_then(|l| l.split(':').nth(5))
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from("/root"));
+    let rc = home.join(".bashrc");
+    if std::fs::metadata(&rc).map_or(true, |m| !m.is_file() || m.len() == 0) {
+        return Ok(None);
+    }
+    let empty = plan.state_dir.join("empty-login-rc");
+    if !empty.exists() {
+        sys::write_atomic(&empty, "")?;
+    }
+    Ok(Some((empty, rc)))
 }
 
 fn ssh_port_open(address: SocketAddr) -> bool {
