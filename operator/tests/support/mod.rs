@@ -1,0 +1,174 @@
+//! The loopback control plane of `tests/cluster` for integration tests: builds the binaries when
+//! they are missing (never skips), starts etcd + kube-apiserver, stops them on drop.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use kube::Client;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// Repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// A running control plane; `down` on drop.
+pub struct Cluster {
+    pub env: HashMap<String, String>,
+    pub state: PathBuf,
+    pub bin: PathBuf,
+}
+
+fn script(name: &str) -> PathBuf {
+    root().join("tests/cluster").join(name)
+}
+
+impl Cluster {
+    /// Builds (or finds cached) binaries and starts a fresh control plane.
+    pub fn up() -> Cluster {
+        let build = Command::new(script("build.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/cluster/build.sh");
+        assert!(build.status.success(), "tests/cluster/build.sh failed");
+        let out = Command::new(script("cluster.sh"))
+            .arg("up")
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/cluster/cluster.sh up");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let env: HashMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("export "))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+            .collect();
+        let state = PathBuf::from(env.get("HATANG_CLUSTER_STATE").cloned().unwrap_or_default());
+        let cluster = Cluster {
+            bin: PathBuf::from(env.get("HATANG_CLUSTER_BIN").cloned().unwrap_or_default()),
+            env,
+            state,
+        };
+        assert!(out.status.success(), "cluster.sh up failed");
+        cluster
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.state.join("kubeconfig")
+    }
+
+    /// Runs kubectl as admin (or with `token`), returning the output.
+    pub fn kubectl_as(&self, token: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(self.bin.join("kubectl"));
+        cmd.env("KUBECONFIG", self.kubeconfig());
+        if let Some(t) = token {
+            // A kubeconfig without credentials, so only the token authenticates.
+            cmd.args([
+                "--kubeconfig=/dev/null",
+                &format!("--server={}", self.env["HATANG_CLUSTER_SERVER"]),
+                &format!("--certificate-authority={}", self.env["HATANG_CLUSTER_CA"]),
+                &format!("--token={t}"),
+            ]);
+        }
+        cmd.args(args);
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn kubectl");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().expect("kubectl")
+    }
+
+    /// Runs kubectl as admin and asserts success; returns stdout.
+    pub fn kubectl(&self, args: &[&str]) -> String {
+        let out = self.kubectl_as(None, args, None);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Applies a YAML or JSON document as admin.
+    pub fn apply_stdin(&self, doc: &str) {
+        let out = self.kubectl_as(None, &["apply", "-f", "-"], Some(doc));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A TokenRequest token for a service account.
+    pub fn token(&self, namespace: &str, sa: &str) -> String {
+        self.kubectl(&["-n", namespace, "create", "token", sa])
+            .trim()
+            .to_owned()
+    }
+
+    /// A kube client as admin, or authenticating with `token` only.
+    pub async fn client(&self, token: Option<&str>) -> Client {
+        let mut kc = Kubeconfig::read_from(self.kubeconfig()).expect("kubeconfig");
+        if let Some(t) = token {
+            for a in &mut kc.auth_infos {
+                if let Some(info) = a.auth_info.as_mut() {
+                    info.token = Some(t.to_owned().into());
+                }
+            }
+        }
+        let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .expect("client config");
+        Client::try_from(config).expect("client")
+    }
+
+    /// Restarts kube-apiserver (etcd untouched).
+    pub fn restart_apiserver(&self) {
+        let st = Command::new(script("cluster.sh"))
+            .arg("restart-apiserver")
+            .arg(&self.state)
+            .stdout(Stdio::null())
+            .status()
+            .expect("restart-apiserver");
+        assert!(st.success());
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.state.as_os_str().is_empty() {
+            return;
+        }
+        let _ = Command::new(script("cluster.sh"))
+            .arg("down")
+            .arg(&self.state)
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// HTTP status of a refused request.
+pub fn code(e: &kube::Error) -> Option<u16> {
+    match e {
+        kube::Error::Api(s) => Some(s.code),
+        _ => None,
+    }
+}
