@@ -8,8 +8,14 @@
 //! same way. It must not print or log credentials.
 
 pub mod client;
+pub mod controller;
 pub mod crd;
+pub mod http;
+pub mod inventory;
+pub mod leader;
+pub mod ledger;
 pub mod manifests;
+pub mod metrics;
 pub mod names;
 pub mod rbac;
 pub mod status;

@@ -38,11 +38,45 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the controllers (leader-elected per shard).
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Address of /healthz, /readyz and /metrics.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    listen: String,
+    /// Namespace of the ledger and the leader lease.
+    #[arg(long, env = "HATANG_NAMESPACE", default_value = "hatang-system")]
+    namespace: String,
+    /// Shard name: selects the ledger (`hatang-ledger-<shard>`) and the leader lease.
+    #[arg(long, default_value = "default")]
+    shard: String,
+    /// Label selector of the objects this shard reconciles (e.g. `hatang.io/shard=north`).
+    #[arg(long)]
+    selector: Option<String>,
+    /// Identity in the leader lease and in events.
+    #[arg(long, env = "POD_NAME")]
+    identity: Option<String>,
+    /// Act without holding the leader lease (tests of concurrent writers; never in production).
+    #[arg(long)]
+    no_leader_election: bool,
+    /// Concurrent status requests.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds between passes when nothing changes (lease expiry is judged by date).
+    #[arg(long, default_value_t = 300)]
+    resync_seconds: u64,
+    /// Warn about temporary leases ending within this many days.
+    #[arg(long, default_value_t = 30)]
+    lease_warning_days: i64,
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => run(args),
         Command::Crd { out: None } => {
             let crds = hatang_operator::crd::all()?;
             print!("{}", manifests::yaml_stream(&crds)?);
@@ -65,6 +99,67 @@ fn main() -> Result<()> {
             write(&out, files, check)
         }
     }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    use std::sync::Arc;
+
+    use hatang_operator::controller::{self, Caches, Reconciler, Settings};
+    use hatang_operator::metrics::Metrics;
+
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let client = kube::Client::try_default()
+            .await
+            .context("Kubernetes client (in-cluster or KUBECONFIG)")?;
+        let identity = args
+            .identity
+            .unwrap_or_else(|| format!("hatang-operator-{}", std::process::id()));
+        let metrics = Arc::new(Metrics::default());
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        tracing::info!(listen = %listener.local_addr()?, shard = %args.shard, %identity, "starting");
+        tokio::spawn(hatang_operator::http::serve(listener, metrics.clone()));
+        let lease_name = format!("hatang-operator-{}", args.shard);
+        if args.no_leader_election {
+            metrics.leader.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else {
+            let leases = kube::Api::namespaced(client.clone(), &args.namespace);
+            tokio::spawn(hatang_operator::leader::run(
+                leases,
+                lease_name,
+                identity.clone(),
+                metrics.clone(),
+            ));
+        }
+        let changed = Arc::new(tokio::sync::Notify::new());
+        let caches = Caches::start(&client, args.selector.as_deref(), changed.clone());
+        let settings = Settings {
+            namespace: args.namespace,
+            ledger: format!("hatang-ledger-{}", args.shard),
+            selector: args.selector,
+            concurrency: args.concurrency,
+            lease_warning_days: args.lease_warning_days,
+            identity,
+        };
+        let reconciler = Arc::new(Reconciler::new(client, caches, settings, metrics));
+        tokio::select! {
+            _ = controller::run(reconciler, changed, std::time::Duration::from_secs(args.resync_seconds)) => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
+        }
+        Ok(())
+    })
 }
 
 fn load(path: &Path) -> Result<hatang_core::Inventory> {
