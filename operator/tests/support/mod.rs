@@ -172,3 +172,137 @@ pub fn code(e: &kube::Error) -> Option<u16> {
         _ => None,
     }
 }
+
+/// A `hatang-operator run` child process; killed (SIGKILL) on drop.
+pub struct Operator {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Operator {
+    /// Starts the operator binary against `cluster` with extra `args`.
+    pub fn start(cluster: &Cluster, name: &str, args: &[&str]) -> Operator {
+        let port = free_port();
+        let log = cluster.state.join(format!("operator-{name}.log"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_hatang-operator"))
+            .args([
+                "run",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--identity",
+                name,
+            ])
+            .args(args)
+            .env("KUBECONFIG", cluster.kubeconfig())
+            .env("RUST_LOG", "info")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("start hatang-operator");
+        Operator { child, port, log }
+    }
+
+    /// GET a path of the health/metrics endpoint: (status code, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, String::new());
+        };
+        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut text = String::new();
+        let _ = s.read_to_string(&mut text);
+        let code = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (
+            code,
+            text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// A metric's value from /metrics.
+    pub fn metric(&self, name: &str) -> Option<u64> {
+        let (_, body) = self.get("/metrics");
+        body.lines().find_map(|l| {
+            l.strip_prefix(&format!("{name} "))
+                .and_then(|v| v.parse().ok())
+        })
+    }
+
+    /// Peak resident set size in KiB (VmHWM).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 250 ms until it returns true or `secs` pass.
+pub async fn wait_for<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+/// Installs CRDs, RBAC and the operator namespace, waiting until the CRDs are established.
+pub fn install(c: &Cluster) {
+    let dir = root().join("manifests");
+    c.kubectl(&["apply", "-k", dir.to_str().unwrap()]);
+    c.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        "crd",
+        "-l",
+        "app.kubernetes.io/part-of=hatang",
+        "--timeout=60s",
+    ]);
+}
+
+/// Installs and applies the lab inventory's sample resources.
+pub fn install_with_samples(c: &Cluster) {
+    install(c);
+    c.kubectl(&[
+        "apply",
+        "-k",
+        root().join("manifests/samples").to_str().unwrap(),
+    ]);
+}
