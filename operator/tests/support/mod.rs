@@ -18,11 +18,16 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
+/// Control planes of one test binary run one at a time: each is a real etcd + kube-apiserver,
+/// and CI machines have two cores.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A running control plane; `down` on drop.
 pub struct Cluster {
     pub env: HashMap<String, String>,
     pub state: PathBuf,
     pub bin: PathBuf,
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 fn script(name: &str) -> PathBuf {
@@ -32,6 +37,7 @@ fn script(name: &str) -> PathBuf {
 impl Cluster {
     /// Builds (or finds cached) binaries and starts a fresh control plane.
     pub fn up() -> Cluster {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let build = Command::new(script("build.sh"))
             .stderr(Stdio::inherit())
             .output()
@@ -54,6 +60,7 @@ impl Cluster {
             bin: PathBuf::from(env.get("HATANG_CLUSTER_BIN").cloned().unwrap_or_default()),
             env,
             state,
+            _serial: serial,
         };
         assert!(out.status.success(), "cluster.sh up failed");
         cluster
