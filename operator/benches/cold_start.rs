@@ -18,8 +18,15 @@ use hatang_operator::client;
 use support::{Cluster, Operator, install_with_samples};
 
 fn main() {
-    let n: usize = std::env::var("HATANG_BENCH_SITES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let n: usize = std::env::var("HATANG_BENCH_SITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let c = Cluster::up();
         install_with_samples(&c);

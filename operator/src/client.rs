@@ -91,3 +91,31 @@ pub async fn apply(client: &Client, docs: &[Value]) -> Result<usize, ClientError
     }
     Ok(changed)
 }
+
+/// Why a cluster plan failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Reading the cluster ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    /// The allocator refused (pin conflicts, exhausted pools, no address plan).
+    #[error("allocation failed: {}", .0.iter().map(|d| d.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Allocate(Vec<hatang_core::Diagnostic>),
+}
+
+/// What the operator would allocate for `inventory` on top of the cluster ledger
+/// (`namespace`/`ledger`), as `hatang plan` does on top of `allocations.lock.yaml`. Writes nothing.
+pub async fn plan(
+    client: &Client,
+    inventory: &hatang_core::Inventory,
+    locator: &hatang_core::load::Locator<'_>,
+    namespace: &str,
+    ledger: &str,
+    today: chrono::NaiveDate,
+) -> Result<hatang_core::ipam::Allocation, PlanError> {
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(client.clone(), namespace);
+    let stored = crate::ledger::read(&cms, ledger).await?;
+    hatang_core::ipam::allocate(inventory, &stored.ledger, locator, today)
+        .map_err(PlanError::Allocate)
+}

@@ -40,6 +40,22 @@ enum Command {
     },
     /// Run the controllers (leader-elected per shard).
     Run(RunArgs),
+    /// Apply an inventory to the cluster as custom resources (server-side apply, KUBECONFIG).
+    Apply {
+        /// Inventory directory or files.
+        path: PathBuf,
+    },
+    /// Show what the operator would allocate for an inventory on top of the cluster ledger.
+    Plan {
+        /// Inventory directory or files.
+        path: PathBuf,
+        /// Namespace of the ledger.
+        #[arg(long, default_value = "hatang-system")]
+        namespace: String,
+        /// Shard whose ledger to read.
+        #[arg(long, default_value = "default")]
+        shard: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -77,6 +93,59 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Apply { path } => {
+            let inventory = load(&path)?;
+            let docs = manifests::resources(&inventory);
+            block_on(async move {
+                let client = kube::Client::try_default().await?;
+                let changed = hatang_operator::client::apply(&client, &docs).await?;
+                println!(
+                    "{} objects applied, {changed} created or changed",
+                    docs.len()
+                );
+                Ok(())
+            })
+        }
+        Command::Plan {
+            path,
+            namespace,
+            shard,
+        } => {
+            let loaded = hatang_core::load_paths(std::slice::from_ref(&path), &Default::default())?;
+            if loaded.has_errors() {
+                bail!(
+                    "{} does not load cleanly; run `hatang validate`",
+                    path.display()
+                );
+            }
+            block_on(async move {
+                let client = kube::Client::try_default().await?;
+                let allocation = hatang_operator::client::plan(
+                    &client,
+                    &loaded.inventory,
+                    &loaded.locator(),
+                    &namespace,
+                    &format!("hatang-ledger-{shard}"),
+                    chrono::Utc::now().date_naive(),
+                )
+                .await?;
+                for c in &allocation.changes {
+                    println!(
+                        "{:<12} {:<44} {:<26} {}",
+                        format!("{:?}", c.kind).to_lowercase(),
+                        c.key,
+                        c.value,
+                        c.owner
+                    );
+                }
+                println!(
+                    "{} changes, {} kept (cluster ledger hatang-ledger-{shard})",
+                    allocation.changes.len(),
+                    allocation.kept
+                );
+                Ok(())
+            })
+        }
         Command::Crd { out: None } => {
             let crds = hatang_operator::crd::all()?;
             print!("{}", manifests::yaml_stream(&crds)?);
@@ -160,6 +229,13 @@ fn run(args: RunArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+fn block_on<F: std::future::Future<Output = Result<()>>>(f: F) -> Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }
 
 fn load(path: &Path) -> Result<hatang_core::Inventory> {

@@ -157,6 +157,23 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
         assert!(o.finalizers().iter().any(|f| f == FINALIZER), "{owner}");
     }
 
+    // `hatang-operator plan` (the CLI's planner on the cluster ledger) has nothing left to do.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hatang-operator"))
+        .args(["plan", root().join("inventories/lab").to_str().unwrap()])
+        .env("KUBECONFIG", c.kubeconfig())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("0 changes, {} kept", committed.entries.len())),
+        "{text}"
+    );
+
     // Health, readiness, metrics, leadership.
     assert_eq!(op_a.get("/healthz").0, 200);
     assert_eq!(op_a.get("/readyz").0, 200);
