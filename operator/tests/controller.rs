@@ -101,7 +101,9 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
     let c = Cluster::up();
     install_with_samples(&c);
     let admin = c.client(None).await;
-    let op_a = Operator::start(&c, "op-a", &["--lease-warning-days", "30"]);
+    // The operator runs as its own ServiceAccount: the generated least-privilege role is enough.
+    let sa_kubeconfig = c.kubeconfig_for("operator", &c.token("hatang-system", "hatang-operator"));
+    let op_a = Operator::start_with(&c, &sa_kubeconfig, "op-a", &["--lease-warning-days", "30"]);
     let loaded =
         hatang_core::load_paths(&[root().join("inventories/lab")], &Default::default()).unwrap();
     let inventory_len = loaded.inventory.len();
@@ -262,7 +264,7 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
     );
 
     // A second replica waits; it takes over when the leader dies.
-    let op_b = Operator::start(&c, "op-b", &[]);
+    let op_b = Operator::start_with(&c, &sa_kubeconfig, "op-b", &[]);
     wait_for(30, "op-b ready", || async { op_b.get("/readyz").0 == 200 }).await;
     assert_eq!(op_b.metric("hatang_leader"), Some(0));
     drop(op_a);

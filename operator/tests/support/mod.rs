@@ -131,6 +131,19 @@ impl Cluster {
             .to_owned()
     }
 
+    /// A kubeconfig file that authenticates with `token` only (no admin credentials).
+    pub fn kubeconfig_for(&self, name: &str, token: &str) -> PathBuf {
+        let path = self.state.join(format!("kubeconfig-{name}"));
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+             users:\n- name: u\n  user:\n    token: {token}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\n\
+             current-context: x\n",
+            self.env["HATANG_CLUSTER_SERVER"], self.env["HATANG_CLUSTER_CA"]
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// A kube client as admin, or authenticating with `token` only.
     pub async fn client(&self, token: Option<&str>) -> Client {
         let mut kc = Kubeconfig::read_from(self.kubeconfig()).expect("kubeconfig");
@@ -196,8 +209,13 @@ fn free_port() -> u16 {
 }
 
 impl Operator {
-    /// Starts the operator binary against `cluster` with extra `args`.
+    /// Starts the operator binary against `cluster` (as admin) with extra `args`.
     pub fn start(cluster: &Cluster, name: &str, args: &[&str]) -> Operator {
+        Self::start_with(cluster, &cluster.kubeconfig(), name, args)
+    }
+
+    /// Starts the operator binary with the credentials in `kubeconfig`.
+    pub fn start_with(cluster: &Cluster, kubeconfig: &Path, name: &str, args: &[&str]) -> Operator {
         let port = free_port();
         let log = cluster.state.join(format!("operator-{name}.log"));
         let file = std::fs::OpenOptions::new()
@@ -214,7 +232,7 @@ impl Operator {
                 name,
             ])
             .args(args)
-            .env("KUBECONFIG", cluster.kubeconfig())
+            .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info")
             .stdout(file.try_clone().unwrap())
             .stderr(file)
