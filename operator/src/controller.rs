@@ -35,6 +35,9 @@ use crate::status::{Condition, ConditionStatus, ConditionType, HatangStatus};
 /// Finalizer on objects that own allocations: deletion waits until the ledger holds them.
 pub const FINALIZER: &str = "hatang.io/ledger";
 
+/// Field manager owning the finalizer (server-side apply).
+pub const FINALIZER_MANAGER: &str = "hatang-operator-finalizer";
+
 /// Kinds whose objects own ledger entries.
 pub const ALLOCATING: &[Kind] = &[Kind::Site, Kind::Device, Kind::Circuit, Kind::ColoLease];
 
@@ -442,52 +445,71 @@ impl Reconciler {
         }
     }
 
-    /// Adds finalizers and patches statuses that differ, `concurrency` requests at a time.
+    /// Patches statuses that differ, then adds missing finalizers, `concurrency` requests at a
+    /// time. Statuses go first: they are what users wait for; finalizers only matter on delete.
     async fn write_back(&self, snap: &Snapshot, statuses: BTreeMap<ObjKey, HatangStatus>) -> usize {
-        let mut work = Vec::new();
+        let mut status_work = Vec::new();
+        let mut finalizer_work = Vec::new();
         for (key, desired) in statuses {
             let o = snap.objects[&key].clone();
             let current: Option<HatangStatus> = o
                 .data
                 .get("status")
                 .and_then(|s| serde_json::from_value(s.clone()).ok());
-            let needs_finalizer =
-                ALLOCATING.contains(&key.0) && !o.finalizers().iter().any(|f| f == FINALIZER);
-            let needs_status = current.as_ref() != Some(&desired);
-            if needs_finalizer || needs_status {
-                work.push((key, o, desired, current, needs_finalizer, needs_status));
+            if ALLOCATING.contains(&key.0) && !o.finalizers().iter().any(|f| f == FINALIZER) {
+                finalizer_work.push(key.clone());
+            }
+            if current.as_ref() != Some(&desired) {
+                status_work.push((key, desired, current));
             }
         }
         let client = &self.client;
         let metrics = &self.metrics;
-        futures::stream::iter(work)
-            .map(|(key, o, desired, current, fin, st)| async move {
+        let width = self.settings.concurrency.max(1);
+        let patched = futures::stream::iter(status_work)
+            .map(|(key, desired, current)| async move {
                 let a = api(client, key.0, key.1.as_deref());
-                if fin {
-                    let mut list: Vec<String> = o.finalizers().to_vec();
-                    list.push(FINALIZER.to_owned());
-                    let patch = json!({"metadata": {"finalizers": list, "resourceVersion": o.resource_version()}});
-                    if let Err(e) = a.patch(&key.2, &PatchParams::default(), &Patch::Merge(&patch)).await {
-                        tracing::debug!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
+                let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
+                // A merge patch keeps map keys it does not mention: clear the old ones.
+                let old: BTreeSet<String> = current
+                    .map(|c| c.allocations.into_keys().collect())
+                    .unwrap_or_default();
+                for k in old.iter().filter(|k| !desired.allocations.contains_key(*k)) {
+                    body["allocations"][k] = Value::Null;
+                }
+                let patch = json!({"status": body});
+                match a.patch_status(&key.2, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                    Ok(_) => {
+                        Metrics::inc(&metrics.status_patches);
+                        1
+                    }
+                    Err(e) => {
+                        tracing::debug!(object = %owner(&key), error = %e, "status not written (retried next pass)");
+                        0
                     }
                 }
-                if st {
-                    let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
-                    // A merge patch keeps map keys it does not mention: clear the old ones.
-                    let old: BTreeSet<String> = current.map(|c| c.allocations.into_keys().collect()).unwrap_or_default();
-                    for k in old.iter().filter(|k| !desired.allocations.contains_key(*k)) {
-                        body["allocations"][k] = Value::Null;
-                    }
-                    match a.patch_status(&key.2, &PatchParams::default(), &Patch::Merge(&json!({"status": body}))).await {
-                        Ok(_) => Metrics::inc(&metrics.status_patches),
-                        Err(e) => tracing::debug!(object = %owner(&key), error = %e, "status not written (retried next pass)"),
-                    }
-                }
-                usize::from(st)
             })
-            .buffer_unordered(self.settings.concurrency.max(1))
-            .fold(0, |n, x| async move { n + x })
-            .await
+            .buffer_unordered(width)
+            .fold(0usize, |n, x| async move { n + x })
+            .await;
+        futures::stream::iter(finalizer_work)
+            .map(|key| async move {
+                let a = api(client, key.0, key.1.as_deref());
+                // Server-side apply under a field manager of its own: finalizers are a set, so
+                // this adds ours beside anyone else's without a resourceVersion precondition
+                // (which the status patch just moved on).
+                let patch = json!({"apiVersion": crate::api_version(),
+                    "kind": key.0.as_str(),
+                    "metadata": {"name": key.2, "namespace": key.1, "finalizers": [FINALIZER]}});
+                let pp = PatchParams::apply(FINALIZER_MANAGER);
+                if let Err(e) = a.patch(&key.2, &pp, &Patch::Apply(&patch)).await {
+                    tracing::debug!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
+                }
+            })
+            .buffer_unordered(width)
+            .collect::<Vec<()>>()
+            .await;
+        patched
     }
 }
 
