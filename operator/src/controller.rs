@@ -87,9 +87,17 @@ impl Caches {
             if let Some(s) = selector {
                 config = config.labels(s);
             }
+            // The cache keeps what a pass reads: managed fields and kubectl's last-applied copy
+            // are dropped (they are most of an object's size).
             let stream = reflector(
                 writer,
-                watcher(api(client, kind, None), config).default_backoff(),
+                watcher(api(client, kind, None), config)
+                    .default_backoff()
+                    .modify(|o| {
+                        o.managed_fields_mut().clear();
+                        o.annotations_mut()
+                            .remove("kubectl.kubernetes.io/last-applied-configuration");
+                    }),
             );
             let changed = changed.clone();
             tokio::spawn(async move {

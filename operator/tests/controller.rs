@@ -381,3 +381,97 @@ async fn racing_claims_crash_and_apiserver_restart_never_duplicate() {
         "one ledger entry per site, none lost"
     );
 }
+
+fn labelled(kind: &str, name: &str, shard: &str, spec: serde_json::Value) -> DynamicObject {
+    serde_json::from_value(json!({"apiVersion": "hatang.io/v1alpha1", "kind": kind,
+        "metadata": {"name": name, "labels": {"hatang.io/shard": shard}}, "spec": spec}))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_by_label_selector_keep_their_own_ledgers_and_leaders() {
+    let c = Cluster::up();
+    support::install(&c);
+    let admin = c.client(None).await;
+    let pp = PostParams::default();
+    for (shard, n) in [("a", "a"), ("b", "b")] {
+        let plan = json!({"ipv6Roots": [format!("3fff:{n}::/32")],
+            "infrastructure": {"loopbacks": format!("3fff:{n}:0:1::/64"), "pointToPoint": format!("3fff:{n}:0:2::/64")},
+            "asnPool": {"first": 4200000100u64, "last": 4200000199u64}});
+        client::api(&admin, Kind::AddressPlan, None)
+            .create(
+                &pp,
+                &labelled("AddressPlan", &format!("plan-{shard}"), shard, plan),
+            )
+            .await
+            .unwrap();
+        let region = json!({"displayName": format!("Tỉnh {shard}"), "code": if shard == "a" { "01" } else { "02" },
+            "level": "province", "type": "tỉnh"});
+        client::api(&admin, Kind::Region, None)
+            .create(
+                &pp,
+                &labelled("Region", &format!("region-{shard}"), shard, region),
+            )
+            .await
+            .unwrap();
+        for i in 0..20 {
+            let name = format!("agency-{shard}-{i:02}");
+            let spec = json!({"displayName": name, "role": "agency", "region": format!("region-{shard}"), "uplink": "single-homed"});
+            client::api(&admin, Kind::Site, None)
+                .create(&pp, &labelled("Site", &name, shard, spec))
+                .await
+                .unwrap();
+        }
+    }
+    let _a = Operator::start(
+        &c,
+        "shard-a",
+        &["--shard", "a", "--selector", "hatang.io/shard=a"],
+    );
+    let _b = Operator::start(
+        &c,
+        "shard-b",
+        &["--shard", "b", "--selector", "hatang.io/shard=b"],
+    );
+    wait_for(60, "40 sites allocated by two shards", || async {
+        site_prefixes(&admin).await.len() == 40
+    })
+    .await;
+    for (name, prefix) in site_prefixes(&admin).await {
+        let shard = if name.starts_with("agency-a-") {
+            "a"
+        } else {
+            "b"
+        };
+        assert!(
+            prefix.starts_with(&format!("3fff:{shard}:")),
+            "{name} got {prefix} outside shard {shard}"
+        );
+    }
+    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "hatang-system");
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), "hatang-system");
+    for shard in ["a", "b"] {
+        let l = ledger::read(&cms, &format!("hatang-ledger-{shard}"))
+            .await
+            .unwrap()
+            .ledger;
+        assert_eq!(l.entries.len(), 20, "shard {shard}");
+        assert!(
+            l.entries
+                .values()
+                .all(|e| e.owner.starts_with(&format!("Site/agency-{shard}-")))
+        );
+        let holder = leases
+            .get(&format!("hatang-operator-{shard}"))
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .holder_identity;
+        assert_eq!(holder.as_deref(), Some(format!("shard-{shard}").as_str()));
+    }
+    assert!(
+        cluster_ledger(&admin).await.is_none(),
+        "no default-shard ledger"
+    );
+}
