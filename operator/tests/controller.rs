@@ -238,6 +238,41 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
     })
     .await;
 
+    // A site whose region does not exist: allocated (keys are stable) but not Ready, with the
+    // validation message the CLI would print.
+    let sites_api = client::api(&admin, Kind::Site, None);
+    let mut stray = site("stray");
+    stray.data["spec"]["region"] = json!("no-such-region");
+    sites_api
+        .create(&PostParams::default(), &stray)
+        .await
+        .unwrap();
+    wait_for(
+        30,
+        "the stray site's Ready=False naming the missing region",
+        || async {
+            let o = sites_api.get("stray").await.unwrap();
+            o.data["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c["type"] == "Ready"
+                        && c["status"] == "False"
+                        && c["reason"] == "Invalid"
+                        && c["message"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("no-such-region")
+                })
+        },
+    )
+    .await;
+    sites_api
+        .delete("stray", &Default::default())
+        .await
+        .unwrap();
+
     // Deleting a site: the finalizer holds it until the ledger records the hold, then it goes.
     let sites = client::api(&admin, Kind::Site, None);
     sites
