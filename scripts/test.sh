@@ -27,7 +27,13 @@ if ((${#missing[@]})); then
   fi
 fi
 
-echo "== cargo test (workspace: unit, integration and CLI tests)"
+# The operator's cluster tests (operator/tests/{cluster,controller}.rs) run a real etcd and
+# kube-apiserver built from Go modules (Go >= 1.26). Built once here, outside the repo, in
+# ${HATANG_CACHE:-~/.cache/hatang}/cluster (a fresh machine takes ~16 min; cached: instant).
+echo "== cluster harness (tests/cluster/build.sh)"
+tests/cluster/build.sh >/dev/null
+
+echo "== cargo test (workspace: unit, integration, CLI and cluster tests)"
 # Benchmarks are not run here: they need the generated nationwide inventory (scripts/bench.sh).
 cargo test --workspace --locked --lib --bins --tests
 

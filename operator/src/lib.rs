@@ -1,95 +1,24 @@
-//! `hatang-operator` owns the Kubernetes side: how each inventory kind becomes a custom resource
-//! (scope, plural, short names, category), and later the controllers that reconcile them.
+//! `hatang-operator` owns the Kubernetes side of hatang: how each inventory kind becomes a custom
+//! resource (naming, scope, structural schema, status, printer columns, CEL rules), the manifests
+//! that install it (CRDs, RBAC, Deployment, samples), the typed cluster client, and the
+//! controllers that reconcile the resources and keep allocations in cluster ledgers.
 //!
-//! It must not reimplement inventory logic: loading, validation and allocation come from
-//! `hatang-core`, so a file the CLI accepts is an object the operator accepts. This release
-//! holds the resource naming and scope table that CRD generation and RBAC are built from.
+//! It must not reimplement inventory logic: specs, validation and allocation come from
+//! `hatang-core`, so a file the CLI accepts is an object the operator accepts and allocates the
+//! same way. It must not print or log credentials.
 
-use hatang_core::model::{API_VERSION, Kind};
+pub mod client;
+pub mod controller;
+pub mod crd;
+pub mod http;
+pub mod inventory;
+pub mod leader;
+pub mod ledger;
+pub mod manifests;
+pub mod metrics;
+pub mod names;
+pub mod rbac;
+pub mod status;
+pub mod structural;
 
-/// API group of every hatang resource.
-pub const GROUP: &str = "hatang.io";
-
-/// Whether a resource lives in a namespace (tenant kinds) or cluster-wide (infrastructure).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Infrastructure owned by the city: Region, Site, DataCenter, Device, Circuit, AddressPlan, Tenant.
-    Cluster,
-    /// Owned by a tenant, in the tenant's namespace: ColoLease, InformationSystem.
-    Namespaced,
-}
-
-/// How a kind is named in the Kubernetes API.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResourceNames {
-    /// `Kind`.
-    pub kind: &'static str,
-    /// Lowercase plural used in URLs (`colocleases`).
-    pub plural: String,
-    /// Short names for kubectl (`cl`).
-    pub short_names: Vec<&'static str>,
-    /// Categories (`kubectl get hatang`).
-    pub categories: Vec<&'static str>,
-    /// Scope.
-    pub scope: Scope,
-}
-
-/// Names and scope of `kind` as a custom resource.
-pub fn resource_names(kind: Kind) -> ResourceNames {
-    let short: &[&'static str] = match kind {
-        Kind::Region => &["rgn"],
-        Kind::Site => &["hsite"],
-        Kind::DataCenter => &["dc"],
-        Kind::Device => &["dev"],
-        Kind::Circuit => &["ckt"],
-        Kind::AddressPlan => &["ap"],
-        Kind::Tenant => &["tnt"],
-        Kind::ColoLease => &["cl"],
-        Kind::InformationSystem => &["is"],
-    };
-    ResourceNames {
-        kind: kind.as_str(),
-        plural: format!("{}s", kind.as_str().to_lowercase()),
-        short_names: short.to_vec(),
-        categories: vec!["hatang"],
-        scope: if kind.namespaced() {
-            Scope::Namespaced
-        } else {
-            Scope::Cluster
-        },
-    }
-}
-
-/// `apiVersion` of the custom resources (same as inventory files).
-pub fn api_version() -> &'static str {
-    API_VERSION
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn tenant_kinds_are_namespaced_and_the_rest_cluster_scoped() {
-        for &k in Kind::ALL {
-            let n = resource_names(k);
-            let tenant_kind = matches!(k, Kind::ColoLease | Kind::InformationSystem);
-            assert_eq!(n.scope == Scope::Namespaced, tenant_kind, "{k}");
-        }
-    }
-
-    #[test]
-    fn plurals_and_short_names_are_unique() {
-        let mut seen = HashSet::new();
-        for &k in Kind::ALL {
-            let n = resource_names(k);
-            assert!(seen.insert(n.plural.clone()), "{}", n.plural);
-            for s in n.short_names {
-                assert!(seen.insert(s.to_owned()), "{s}");
-            }
-        }
-        assert_eq!(resource_names(Kind::ColoLease).plural, "cololeases");
-        assert!(api_version().starts_with(GROUP));
-    }
-}
+pub use names::{GROUP, ResourceNames, Scope, api_version, resource_names};

@@ -1,0 +1,585 @@
+//! The reconcile loop: watch every hatang kind, and on each change run one *pass* over the whole
+//! estate — the CLI's pipeline (decode → validate → allocate) on the cluster's objects, the
+//! ledger written with optimistic concurrency, then finalizers, events and status.
+//!
+//! A pass is whole-estate on purpose: the allocator is a pure function of (inventory, ledger)
+//! and hands out values in key order, so the cluster gets exactly what `hatang plan` computes
+//! for the same objects. Passes are coalesced (changes during a pass trigger one more).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use hatang_core::Severity;
+use hatang_core::ipam::{self, Ledger};
+use hatang_core::model::Kind;
+use hatang_core::validate::{self, ValidateOptions};
+
+use crate::client::{api, api_resource};
+use crate::inventory::{ObjKey, Snapshot, owner, snapshot};
+use crate::ledger::{self, Written};
+use crate::metrics::Metrics;
+use crate::status::{Condition, ConditionStatus, ConditionType, HatangStatus};
+
+/// Finalizer on objects that own allocations: deletion waits until the ledger holds them.
+pub const FINALIZER: &str = "hatang.io/ledger";
+
+/// Field manager owning the finalizer (server-side apply).
+pub const FINALIZER_MANAGER: &str = "hatang-operator-finalizer";
+
+/// Kinds whose objects own ledger entries.
+pub const ALLOCATING: &[Kind] = &[Kind::Site, Kind::Device, Kind::Circuit, Kind::ColoLease];
+
+/// Settings of one operator process (one shard).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Namespace holding the ledger and the leader lease.
+    pub namespace: String,
+    /// Name of the ledger ConfigMap (per shard).
+    pub ledger: String,
+    /// Label selector limiting the objects this shard reconciles.
+    pub selector: Option<String>,
+    /// Concurrent status and finalizer requests.
+    pub concurrency: usize,
+    /// Warn about temporary leases ending within this many days.
+    pub lease_warning_days: i64,
+    /// Reporter name for events (`hatang-operator`) and instance (pod name).
+    pub identity: String,
+}
+
+/// Why a pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    /// Ledger I/O.
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    /// Finalizer patch failed.
+    #[error("{0}: {1}")]
+    Api(String, kube::Error),
+}
+
+/// Cached watches of every kind.
+pub struct Caches {
+    stores: Vec<(Kind, reflector::Store<DynamicObject>)>,
+}
+
+impl Caches {
+    /// Starts a watch per kind (filtered by the shard's selector); `changed` is notified on
+    /// every event.
+    pub fn start(client: &Client, selector: Option<&str>, changed: Arc<Notify>) -> Caches {
+        let mut stores = Vec::new();
+        for &kind in Kind::ALL {
+            let ar = api_resource(kind);
+            let writer = reflector::store::Writer::<DynamicObject>::new(ar);
+            stores.push((kind, writer.as_reader()));
+            let mut config = watcher::Config::default();
+            if let Some(s) = selector {
+                config = config.labels(s);
+            }
+            // The cache keeps what a pass reads: managed fields and kubectl's last-applied copy
+            // are dropped (they are most of an object's size).
+            let stream = reflector(
+                writer,
+                watcher(api(client, kind, None), config)
+                    .default_backoff()
+                    .modify(|o| {
+                        o.managed_fields_mut().clear();
+                        o.annotations_mut()
+                            .remove("kubectl.kubernetes.io/last-applied-configuration");
+                    }),
+            );
+            let changed = changed.clone();
+            tokio::spawn(async move {
+                let mut stream = std::pin::pin!(stream);
+                while let Some(ev) = stream.next().await {
+                    match ev {
+                        Ok(_) => changed.notify_one(),
+                        Err(e) => tracing::warn!(%kind, error = %e, "watch error"),
+                    }
+                }
+            });
+        }
+        Caches { stores }
+    }
+
+    /// Waits until every watch has listed once.
+    pub async fn ready(&self) {
+        for (_, s) in &self.stores {
+            let _ = s.wait_until_ready().await;
+        }
+    }
+
+    fn state(&self) -> Vec<(Kind, Vec<Arc<DynamicObject>>)> {
+        self.stores.iter().map(|(k, s)| (*k, s.state())).collect()
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone)]
+pub struct PassReport {
+    /// Objects seen.
+    pub objects: usize,
+    /// Objects Ready.
+    pub ready: usize,
+    /// Ledger entries after the pass.
+    pub ledger_entries: usize,
+    /// Ledger writes refused (409) and retried.
+    pub conflicts: u64,
+    /// Status patches sent.
+    pub patched: usize,
+}
+
+/// The reconciler: client, caches, settings, metrics, events.
+pub struct Reconciler {
+    client: Client,
+    caches: Caches,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    recorder: Recorder,
+    warned: std::sync::Mutex<HashSet<(String, String)>>,
+}
+
+fn now_rfc3339() -> String {
+    Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn condition(
+    t: ConditionType,
+    ok: bool,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+) -> Condition {
+    Condition {
+        type_: t,
+        status: if ok {
+            ConditionStatus::True
+        } else {
+            ConditionStatus::False
+        },
+        reason: reason.to_owned(),
+        message,
+        last_transition_time: now_rfc3339(),
+        observed_generation: generation,
+    }
+}
+
+/// Racks named in a message (`rack \`r1\``).
+fn racks_named(message: &str) -> Vec<&str> {
+    message
+        .split("rack `")
+        .skip(1)
+        .filter_map(|rest| rest.split('`').next())
+        .collect()
+}
+
+impl Reconciler {
+    /// A reconciler over started caches.
+    pub fn new(client: Client, caches: Caches, settings: Settings, metrics: Arc<Metrics>) -> Self {
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: "hatang-operator".into(),
+                instance: Some(settings.identity.clone()),
+            },
+        );
+        Reconciler {
+            client,
+            caches,
+            settings,
+            metrics,
+            recorder,
+            warned: Default::default(),
+        }
+    }
+
+    /// Waits for the caches.
+    pub async fn ready(&self) {
+        self.caches.ready().await;
+        self.metrics.synced.store(true, Ordering::SeqCst);
+    }
+
+    /// One pass over the estate as of `today`.
+    pub async fn pass(&self, today: NaiveDate) -> Result<PassReport, PassError> {
+        let snap = snapshot(self.caches.state());
+        let locator = hatang_core::load::Locator::new(&[], Default::default());
+        let mut options = ValidateOptions::on(today);
+        options.lease_warning_days = self.settings.lease_warning_days;
+        let diagnostics = validate::validate(&snap.inventory, &locator, &options);
+
+        // Allocate on top of the cluster ledger; on a conflicting write, re-read and redo.
+        let cms: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.settings.namespace);
+        let mut report = PassReport {
+            objects: snap.objects.len(),
+            ..PassReport::default()
+        };
+        let (ledger, alloc_error) = loop {
+            let stored = ledger::read(&cms, &self.settings.ledger).await?;
+            match ipam::allocate(&snap.inventory, stored.ledger.clone(), &locator, today) {
+                Err(problems) => {
+                    let msg = problems
+                        .iter()
+                        .map(|d| d.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    break (stored.ledger, Some(msg));
+                }
+                Ok(a) if a.ledger == stored.ledger => break (a.ledger, None),
+                Ok(a) => {
+                    match ledger::write(
+                        &cms,
+                        &self.settings.ledger,
+                        &a.ledger,
+                        stored.resource_version.as_deref(),
+                    )
+                    .await?
+                    {
+                        Written::Stored(_) => {
+                            Metrics::inc(&self.metrics.ledger_writes);
+                            tracing::info!(
+                                changes = a.changes.len(),
+                                entries = a.ledger.entries.len(),
+                                "ledger written"
+                            );
+                            break (a.ledger, None);
+                        }
+                        Written::Conflict => {
+                            report.conflicts += 1;
+                            Metrics::inc(&self.metrics.ledger_conflicts);
+                            tracing::info!("ledger changed under us; allocating again");
+                        }
+                    }
+                }
+            }
+        };
+        report.ledger_entries = ledger.entries.len();
+
+        // The ledger now holds whatever deleted objects owned: let them go.
+        if alloc_error.is_none() {
+            for key in &snap.deleting {
+                let o = &snap.objects[key];
+                if o.finalizers().iter().any(|f| f == FINALIZER) {
+                    let rest: Vec<&String> =
+                        o.finalizers().iter().filter(|f| *f != FINALIZER).collect();
+                    let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": o.resource_version()}});
+                    match api(&self.client, key.0, key.1.as_deref())
+                        .patch(&key.2, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
+                    {
+                        Ok(_) | Err(kube::Error::Api(_)) => {}
+                        Err(e) => return Err(PassError::Api(owner(key), e)),
+                    }
+                }
+            }
+        }
+
+        let statuses = self.desired_statuses(&snap, &diagnostics, &ledger, alloc_error.as_deref());
+        report.ready = statuses
+            .values()
+            .filter(|s| {
+                s.condition(ConditionType::Ready)
+                    .is_some_and(|c| c.status == ConditionStatus::True)
+            })
+            .count();
+        self.events(&snap, &diagnostics).await;
+        report.patched = self.write_back(&snap, statuses).await;
+        Ok(report)
+    }
+
+    fn desired_statuses(
+        &self,
+        snap: &Snapshot,
+        diagnostics: &[hatang_core::Diagnostic],
+        ledger: &Ledger,
+        alloc_error: Option<&str>,
+    ) -> BTreeMap<ObjKey, HatangStatus> {
+        let mut by_owner: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+        for (k, e) in &ledger.entries {
+            if e.held.is_none() {
+                by_owner
+                    .entry(e.owner.as_str())
+                    .or_default()
+                    .insert(k.clone(), e.value.to_string());
+            }
+        }
+        let mut errors: BTreeMap<&str, Vec<&hatang_core::Diagnostic>> = BTreeMap::new();
+        for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+            if let Some(o) = d.object.as_deref() {
+                errors.entry(o).or_default().push(d);
+            }
+        }
+        // A lease on an over-full rack hears about it, with the rack's name.
+        let mut lease_racks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for l in &snap.inventory.colo_leases {
+            let dc = format!("DataCenter/{}", l.spec.data_center);
+            for d in errors.get(dc.as_str()).into_iter().flatten() {
+                let named = racks_named(&d.message);
+                if l.spec
+                    .space
+                    .iter()
+                    .any(|s| named.contains(&s.rack.as_str()))
+                {
+                    lease_racks
+                        .entry(l.metadata.name.clone())
+                        .or_default()
+                        .push(d.message.clone());
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (key, o) in &snap.objects {
+            if snap.deleting.contains(key) {
+                continue;
+            }
+            let generation = o.metadata.generation;
+            let mut status: HatangStatus = o
+                .data
+                .get("status")
+                .and_then(|s| serde_json::from_value(s.clone()).ok())
+                .unwrap_or_default();
+            status.observed_generation = generation;
+            let name = owner(key);
+            let allocations = by_owner.get(name.as_str()).cloned().unwrap_or_default();
+            let (allocated, reason, msg) = match (snap.invalid.get(key), alloc_error) {
+                (Some(e), _) => (false, "InvalidSpec", e.clone()),
+                (None, Some(e)) => (false, "AllocationFailed", e.to_owned()),
+                (None, None) => (
+                    true,
+                    "Allocated",
+                    format!(
+                        "{} values in ledger {}",
+                        allocations.len(),
+                        self.settings.ledger
+                    ),
+                ),
+            };
+            status.set(condition(
+                ConditionType::Allocated,
+                allocated,
+                reason,
+                msg,
+                generation,
+            ));
+            let mut problems: Vec<String> = errors
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .map(|d| format!("{}: {}", d.code, d.message))
+                .collect();
+            let capacity = key.0 == Kind::ColoLease && lease_racks.contains_key(&key.2);
+            problems.extend(
+                lease_racks
+                    .get(&key.2)
+                    .into_iter()
+                    .flatten()
+                    .filter(|_| key.0 == Kind::ColoLease)
+                    .cloned(),
+            );
+            let ready = allocated && problems.is_empty();
+            let (reason, msg) = match (ready, allocated, capacity) {
+                (true, _, _) => ("Reconciled", String::new()),
+                (false, false, _) => ("NotAllocated", "see the Allocated condition".to_owned()),
+                (false, true, true) => ("CapacityExceeded", problems.join("; ")),
+                (false, true, false) => ("Invalid", problems.join("; ")),
+            };
+            status.set(condition(
+                ConditionType::Ready,
+                ready,
+                reason,
+                msg,
+                generation,
+            ));
+            status.allocations = allocations;
+            out.insert(key.clone(), status);
+        }
+        out
+    }
+
+    /// Warning events for temporary leases that end soon or have ended (once per process).
+    async fn events(&self, snap: &Snapshot, diagnostics: &[hatang_core::Diagnostic]) {
+        for d in diagnostics {
+            if !d.code.contains("expir") {
+                continue;
+            }
+            let Some(name) = d
+                .object
+                .as_deref()
+                .and_then(|o| o.strip_prefix("ColoLease/"))
+            else {
+                continue;
+            };
+            let Some((_, o)) = snap
+                .objects
+                .iter()
+                .find(|(k, _)| k.0 == Kind::ColoLease && k.2 == name)
+            else {
+                continue;
+            };
+            let mark = (o.uid().unwrap_or_default(), d.message.clone());
+            if !self
+                .warned
+                .lock()
+                .map(|mut w| w.insert(mark))
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            let ev = Event {
+                type_: EventType::Warning,
+                reason: if d.code.contains("expired") {
+                    "LeaseExpired".into()
+                } else {
+                    "LeaseExpiring".into()
+                },
+                note: Some(d.message.clone()),
+                action: "Reconcile".into(),
+                secondary: None,
+            };
+            let reference = o.object_ref(&api_resource(Kind::ColoLease));
+            if let Err(e) = self.recorder.publish(&ev, &reference).await {
+                tracing::warn!(error = %e, lease = name, "could not publish event");
+            }
+        }
+    }
+
+    /// Patches statuses that differ, then adds missing finalizers, `concurrency` requests at a
+    /// time. Statuses go first: they are what users wait for; finalizers only matter on delete.
+    async fn write_back(&self, snap: &Snapshot, statuses: BTreeMap<ObjKey, HatangStatus>) -> usize {
+        let mut status_work = Vec::new();
+        let mut finalizer_work = Vec::new();
+        for (key, desired) in statuses {
+            let o = snap.objects[&key].clone();
+            let current: Option<HatangStatus> = o
+                .data
+                .get("status")
+                .and_then(|s| serde_json::from_value(s.clone()).ok());
+            if ALLOCATING.contains(&key.0) && !o.finalizers().iter().any(|f| f == FINALIZER) {
+                finalizer_work.push(key.clone());
+            }
+            if current.as_ref() != Some(&desired) {
+                status_work.push((key, desired, current));
+            }
+        }
+        let client = &self.client;
+        let metrics = &self.metrics;
+        let width = self.settings.concurrency.max(1);
+        let patched = futures::stream::iter(status_work)
+            .map(|(key, desired, current)| async move {
+                let a = api(client, key.0, key.1.as_deref());
+                let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
+                // A merge patch keeps map keys it does not mention: clear the old ones.
+                let old: BTreeSet<String> = current
+                    .map(|c| c.allocations.into_keys().collect())
+                    .unwrap_or_default();
+                for k in old.iter().filter(|k| !desired.allocations.contains_key(*k)) {
+                    body["allocations"][k] = Value::Null;
+                }
+                let patch = json!({"status": body});
+                match a.patch_status(&key.2, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                    Ok(_) => {
+                        Metrics::inc(&metrics.status_patches);
+                        1
+                    }
+                    Err(e) => {
+                        tracing::debug!(object = %owner(&key), error = %e, "status not written (retried next pass)");
+                        0
+                    }
+                }
+            })
+            .buffer_unordered(width)
+            .fold(0usize, |n, x| async move { n + x })
+            .await;
+        futures::stream::iter(finalizer_work)
+            .map(|key| async move {
+                let a = api(client, key.0, key.1.as_deref());
+                // Server-side apply under a field manager of its own: finalizers are a set, so
+                // this adds ours beside anyone else's without a resourceVersion precondition
+                // (which the status patch just moved on).
+                let patch = json!({"apiVersion": crate::api_version(),
+                    "kind": key.0.as_str(),
+                    "metadata": {"name": key.2, "namespace": key.1, "finalizers": [FINALIZER]}});
+                let pp = PatchParams::apply(FINALIZER_MANAGER);
+                if let Err(e) = a.patch(&key.2, &pp, &Patch::Apply(&patch)).await {
+                    tracing::debug!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
+                }
+            })
+            .buffer_unordered(width)
+            .collect::<Vec<()>>()
+            .await;
+        patched
+    }
+}
+
+/// Runs passes for as long as the process lives: after each change (coalesced), and at least
+/// every `resync`; only while `metrics.leader` is set.
+pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Duration) {
+    reconciler.ready().await;
+    tracing::info!("caches synced");
+    let metrics = reconciler.metrics.clone();
+    loop {
+        let _ = tokio::time::timeout(resync, changed.notified()).await;
+        // Let a burst of changes land before the pass.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if !metrics.leader.load(Ordering::SeqCst) {
+            continue;
+        }
+        let started = Instant::now();
+        match reconciler.pass(Utc::now().date_naive()).await {
+            Ok(r) => {
+                Metrics::inc(&metrics.passes);
+                metrics.objects.store(r.objects as u64, Ordering::Relaxed);
+                metrics.ready.store(r.ready as u64, Ordering::Relaxed);
+                metrics
+                    .ledger_entries
+                    .store(r.ledger_entries as u64, Ordering::Relaxed);
+                metrics
+                    .last_pass_ms
+                    .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                tracing::info!(
+                    objects = r.objects,
+                    ready = r.ready,
+                    ledger = r.ledger_entries,
+                    conflicts = r.conflicts,
+                    patched = r.patched,
+                    ms = started.elapsed().as_millis() as u64,
+                    "pass"
+                );
+                if r.patched > 0 {
+                    // Our own status writes come back as watch events; one more pass settles.
+                    changed.notify_one();
+                }
+            }
+            Err(e) => {
+                Metrics::inc(&metrics.errors);
+                tracing::error!(error = %e, "pass failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                changed.notify_one();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn racks_are_read_from_messages() {
+        assert_eq!(
+            racks_named("rack `r1` carries 9 kW; rack `r2` too"),
+            vec!["r1", "r2"]
+        );
+        assert!(racks_named("feed `a`").is_empty());
+    }
+}

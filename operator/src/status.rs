@@ -1,0 +1,141 @@
+//! The `status` every hatang resource carries: conditions, observed generation, allocations.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Condition types, in the order a resource goes through them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum ConditionType {
+    /// Everything the resource asks for is done.
+    Ready,
+    /// Its prefixes, addresses, ASNs, VLANs or rack units are recorded in the cluster ledger.
+    Allocated,
+    /// Device configuration was rendered from the compiled model.
+    Rendered,
+    /// The rendered configuration was applied to the devices.
+    Applied,
+    /// The live state differs from the desired state.
+    Drifted,
+}
+
+impl ConditionType {
+    /// Every condition type.
+    pub const ALL: &'static [ConditionType] = &[
+        ConditionType::Ready,
+        ConditionType::Allocated,
+        ConditionType::Rendered,
+        ConditionType::Applied,
+        ConditionType::Drifted,
+    ];
+}
+
+/// `True`, `False` or `Unknown`, as in Kubernetes conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConditionStatus {
+    /// The condition holds.
+    True,
+    /// The condition does not hold.
+    False,
+    /// Not known yet.
+    Unknown,
+}
+
+/// One observation about a resource (the shape of `metav1.Condition`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// What is observed.
+    #[serde(rename = "type")]
+    pub type_: ConditionType,
+    /// Whether it holds.
+    pub status: ConditionStatus,
+    /// CamelCase reason, for machines.
+    pub reason: String,
+    /// Human-readable detail (names the rack, the pool, the conflicting object).
+    #[serde(default)]
+    pub message: String,
+    /// When `status` last changed (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    pub last_transition_time: String,
+    /// `metadata.generation` this condition was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// Status of a hatang resource.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HatangStatus {
+    /// `metadata.generation` of the spec last reconciled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Conditions, one per type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Values allocated to this object, by ledger key (`site/commune-00004` → `2001:db8:…/48`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub allocations: BTreeMap<String, String>,
+}
+
+impl HatangStatus {
+    /// The condition of `type_`, if set.
+    pub fn condition(&self, type_: ConditionType) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+
+    /// Sets a condition, keeping `lastTransitionTime` when the status did not change.
+    pub fn set(&mut self, new: Condition) {
+        match self.conditions.iter_mut().find(|c| c.type_ == new.type_) {
+            Some(old) if old.status == new.status => {
+                old.reason = new.reason;
+                old.message = new.message;
+                old.observed_generation = new.observed_generation;
+            }
+            Some(old) => *old = new,
+            None => {
+                self.conditions.push(new);
+                self.conditions.sort_by_key(|c| c.type_);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(status: ConditionStatus, at: &str, reason: &str) -> Condition {
+        Condition {
+            type_: ConditionType::Ready,
+            status,
+            reason: reason.into(),
+            message: String::new(),
+            last_transition_time: at.into(),
+            observed_generation: Some(1),
+        }
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_status_changes() {
+        let mut s = HatangStatus::default();
+        s.set(cond(ConditionStatus::False, "t1", "Pending"));
+        s.set(cond(ConditionStatus::False, "t2", "StillPending"));
+        let c = s.condition(ConditionType::Ready).unwrap();
+        assert_eq!(
+            (c.last_transition_time.as_str(), c.reason.as_str()),
+            ("t1", "StillPending")
+        );
+        s.set(cond(ConditionStatus::True, "t3", "Reconciled"));
+        assert_eq!(
+            s.condition(ConditionType::Ready)
+                .unwrap()
+                .last_transition_time,
+            "t3"
+        );
+        assert_eq!(s.conditions.len(), 1);
+    }
+}
