@@ -28,7 +28,39 @@ JOBS=${HATANG_BUILD_JOBS:-2}
 log() { printf '[cluster/build] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-command -v go >/dev/null 2>&1 || die "go is not installed (Go >= 1.26 is needed to build Kubernetes 1.36)"
+# Go >= 1.26 builds Kubernetes 1.36. A machine without it (or with an older one) gets the official
+# toolchain from the Go module proxy (the same zip `GOTOOLCHAIN=auto` downloads), cached.
+GO_MIN=${HATANG_GO_VERSION:-1.26.8}
+go_ok() {
+  command -v go >/dev/null 2>&1 || return 1
+  local v
+  v=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+  [ "$(printf '%s\n%s\n' "1.26" "$v" | sort -V | head -1)" = "1.26" ]
+}
+if ! go_ok; then
+  TOOLCHAIN_DIR=${HATANG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hatang}/go-toolchain/go$GO_MIN
+  if [ ! -x "$TOOLCHAIN_DIR/bin/go" ]; then
+    command -v curl >/dev/null 2>&1 || die "Go >= 1.26 is missing and curl is not installed to fetch it"
+    command -v unzip >/dev/null 2>&1 || python3 -c 'import zipfile' 2>/dev/null \
+      || die "Go >= 1.26 is missing and neither unzip nor python3 can unpack it"
+    proxy=$(printf '%s' "${GOPROXY:-https://proxy.golang.org}" | cut -d, -f1)
+    [ "$proxy" = direct ] && proxy=https://proxy.golang.org
+    arch=$(uname -m); case $arch in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
+    zip_url="$proxy/golang.org/toolchain/@v/v0.0.1-go$GO_MIN.linux-$arch.zip"
+    log "fetching Go $GO_MIN from $zip_url"
+    tmp=$(mktemp -d)
+    curl -fsSL --retry 3 -o "$tmp/go.zip" "$zip_url" || die "cannot download $zip_url"
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmp/go.zip" "$tmp/x"
+    mkdir -p "$(dirname "$TOOLCHAIN_DIR")"
+    rm -rf "$TOOLCHAIN_DIR"
+    mv "$tmp/x/golang.org/toolchain@v0.0.1-go$GO_MIN.linux-$arch" "$TOOLCHAIN_DIR"
+    chmod +x "$TOOLCHAIN_DIR"/bin/* "$TOOLCHAIN_DIR"/pkg/tool/*/* 2>/dev/null || true
+    rm -rf "$tmp"
+  fi
+  export PATH="$TOOLCHAIN_DIR/bin:$PATH" GOTOOLCHAIN=local
+  go_ok || die "the Go toolchain in $TOOLCHAIN_DIR does not run"
+  log "using $(go version)"
+fi
 
 if [[ ! "$K8S_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
   die "HATANG_K8S_VERSION must look like v1.MINOR.PATCH, got '$K8S_VERSION'"
