@@ -164,6 +164,10 @@ pub struct PlanArgs {
     /// How to reach the devices (for --against live).
     #[command(flatten)]
     pub ssh: SshArgs,
+    /// Compare the inventory with the custom resources in the Kubernetes cluster of KUBECONFIG
+    /// instead (what `apply --cluster` would create or update); the ledger is not touched.
+    #[arg(long, conflicts_with_all = ["locked", "dry_run", "against", "state_dir"])]
+    pub cluster: bool,
 }
 
 /// What `hatang plan` compares rendered configurations with.
@@ -238,6 +242,10 @@ pub struct ApplyArgs {
     /// How to reach the devices.
     #[command(flatten)]
     pub ssh: SshArgs,
+    /// Apply the inventory to the Kubernetes cluster of KUBECONFIG as custom resources
+    /// (server-side apply, field manager `hatang`) for the operator, instead of to devices.
+    #[arg(long, conflicts_with_all = ["recover", "dry_run", "devices", "state_dir"])]
+    pub cluster: bool,
 }
 
 /// Export formats.

@@ -92,6 +92,122 @@ pub async fn apply(client: &Client, docs: &[Value]) -> Result<usize, ClientError
     Ok(changed)
 }
 
+/// How one inventory object compares with the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectState {
+    /// Not in the cluster: `apply --cluster` creates it.
+    Create,
+    /// In the cluster with another spec (or labels): `apply --cluster` updates these fields.
+    Update(Vec<String>),
+    /// The same in the cluster.
+    Unchanged,
+}
+
+/// One inventory object against the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ObjectDiff {
+    /// Kind.
+    pub kind: String,
+    /// Namespace (tenant kinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+    /// What applying would do.
+    pub state: ObjectState,
+}
+
+/// Compares `docs` (from [`crate::manifests::resources`]) with the objects in the cluster,
+/// field by field under `spec` (and the labels), reading only: what `apply` would change.
+pub async fn diff(client: &Client, docs: &[Value]) -> Result<Vec<ObjectDiff>, ClientError> {
+    let mut out = Vec::with_capacity(docs.len());
+    for (index, doc) in docs.iter().enumerate() {
+        let kind_str = doc["kind"].as_str().unwrap_or_default();
+        let kind = Kind::parse(kind_str).ok_or_else(|| ClientError::NotHatang {
+            index,
+            reason: format!("unknown kind `{kind_str}`"),
+        })?;
+        let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+        let ns = doc["metadata"]["namespace"].as_str();
+        let live = api(client, kind, ns)
+            .get_opt(name)
+            .await
+            .map_err(|source| ClientError::Api {
+                kind: kind_str.to_owned(),
+                name: name.to_owned(),
+                source,
+            })?;
+        let state = match live {
+            None => ObjectState::Create,
+            Some(obj) => {
+                let mut fields = changed_fields(&doc["spec"], &obj.data["spec"], "spec");
+                let labels = |v: &Value| v.get("labels").cloned().unwrap_or(Value::Null);
+                let live_labels = serde_json::to_value(&obj.metadata.labels).unwrap_or_default();
+                let wanted = labels(&doc["metadata"]);
+                // Labels set by others stay; only the inventory's own must match.
+                if let Value::Object(w) = &wanted
+                    && w.iter().any(|(k, v)| live_labels.get(k) != Some(v))
+                {
+                    fields.push("metadata.labels".to_owned());
+                }
+                if fields.is_empty() {
+                    ObjectState::Unchanged
+                } else {
+                    ObjectState::Update(fields)
+                }
+            }
+        };
+        out.push(ObjectDiff {
+            kind: kind_str.to_owned(),
+            namespace: ns.map(str::to_owned),
+            name: name.to_owned(),
+            state,
+        });
+    }
+    Ok(out)
+}
+
+/// Paths under `at` where `want` differs from `have` (one level into objects, so a report names
+/// `spec.interfaces` rather than the whole spec).
+fn changed_fields(want: &Value, have: &Value, at: &str) -> Vec<String> {
+    match (want, have) {
+        (Value::Object(w), Value::Object(h)) => {
+            // Fields only the cluster has (defaults from the schema, fields of other managers)
+            // are not the inventory's to change.
+            let mut keys: Vec<&String> = w.keys().collect();
+            keys.sort();
+            keys.into_iter()
+                .filter(|k| {
+                    !same(
+                        w.get(*k).unwrap_or(&Value::Null),
+                        h.get(*k).unwrap_or(&Value::Null),
+                    )
+                })
+                .map(|k| format!("{at}.{k}"))
+                .collect()
+        }
+        _ if same(want, have) => Vec::new(),
+        _ => vec![at.to_owned()],
+    }
+}
+
+/// Whether the cluster holds what the inventory wants: numbers compare by value (the API server
+/// stores `5.0` as `5`), and fields the inventory does not set are not compared.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        // Keys only the cluster has are defaults or other managers' fields.
+        (Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .all(|(k, v)| same(v, y.get(k).unwrap_or(&Value::Null))),
+        _ => a == b,
+    }
+}
+
 /// Why a cluster plan failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -118,4 +234,26 @@ pub async fn plan(
     let stored = crate::ledger::read(&cms, ledger).await?;
     hatang_core::ipam::allocate(inventory, stored.ledger, locator, today)
         .map_err(PlanError::Allocate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_fields;
+    use serde_json::json;
+
+    #[test]
+    fn changed_fields_name_the_top_level_keys_that_differ() {
+        let want = json!({"role": "cpe", "site": "a", "interfaces": [{"name": "eth0"}]});
+        let same = want.clone();
+        assert!(changed_fields(&want, &same, "spec").is_empty());
+        let have =
+            json!({"role": "cpe", "site": "b", "interfaces": [{"name": "eth1"}], "extra": 1});
+        assert_eq!(
+            changed_fields(&want, &have, "spec"),
+            ["spec.interfaces", "spec.site"]
+        );
+        assert_eq!(changed_fields(&json!(1), &json!(2), "spec"), ["spec"]);
+        // The API server keeps 5.0 as 5.
+        assert!(changed_fields(&json!({"kw": [5.0]}), &json!({"kw": [5]}), "spec").is_empty());
+    }
 }

@@ -2,6 +2,7 @@
 
 mod apply;
 mod audit;
+mod cluster;
 mod fleet;
 mod import;
 mod ipam;
@@ -25,9 +26,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate::run(&args, cli.output),
         Command::Stats(args) => stats::run(&args, cli.output),
+        Command::Plan(args) if args.cluster => cluster::plan(&args.inventory, cli.output),
         Command::Plan(args) => plan::run(&args, cli.output),
         Command::Render(args) => render::run(&args),
         Command::Audit(args) => audit::run(&args, cli.output),
+        Command::Apply(args) if args.cluster => cluster::apply(
+            &InventoryArgs {
+                paths: args.paths.clone(),
+                today: args.today,
+                max_file_size: 32 * 1024 * 1024,
+                max_problems: 200,
+            },
+            cli.output,
+        ),
         Command::Apply(args) => apply::run(&args, cli.output),
         Command::Ipam(cmd) => ipam::run(cmd, cli.output),
         Command::Lab(cmd) => lab::run(cmd, cli.output),

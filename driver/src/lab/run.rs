@@ -742,7 +742,7 @@ fn sshd(plan: &LabPlan, node: &Node, timeout: Duration) -> Result<bool, (String,
                 (node.frr_conf_dir(), PathBuf::from("/etc/frr")),
                 (run_dir, run_root),
             ];
-            binds.extend(hidden_login_rc(plan)?);
+            binds.extend(hidden_login_rc(plan, node)?);
             let enter = Enter {
                 netns: &node.netns_file(),
                 uts: &plan.uts_file(node),
@@ -786,7 +786,7 @@ fn sshd(plan: &LabPlan, node: &Node, timeout: Duration) -> Result<bool, (String,
 /// has no such file). Debian's bash reads it for every command run over SSH, and a developer's
 /// one (pyenv, conda, …) costs ~100 ms per command and made commands time out under load; the
 /// host's own file is untouched.
-fn hidden_login_rc(plan: &LabPlan) -> Result<Option<(PathBuf, PathBuf)>, LabError> {
+fn hidden_login_rc(plan: &LabPlan, node: &Node) -> Result<Option<(PathBuf, PathBuf)>, LabError> {
     let home = std::fs::read_to_string("/etc/passwd")
         .ok()
         .and_then(|p| {
@@ -800,10 +800,9 @@ fn hidden_login_rc(plan: &LabPlan) -> Result<Option<(PathBuf, PathBuf)>, LabErro
     if std::fs::metadata(&rc).map_or(true, |m| !m.is_file() || m.len() == 0) {
         return Ok(None);
     }
-    let empty = plan.state_dir.join("empty-login-rc");
-    if !empty.exists() {
-        sys::write_atomic(&empty, "")?;
-    }
+    // One per device: devices start in parallel.
+    let empty = plan.node_dir(node).join("empty-login-rc");
+    sys::write_atomic(&empty, "")?;
     Ok(Some((empty, rc)))
 }
 
