@@ -51,28 +51,34 @@ pub fn api(client: &Client, kind: Kind, namespace: Option<&str>) -> Api<DynamicO
     }
 }
 
+/// Kind, name and namespace of document `index`, checked.
+fn identity(index: usize, doc: &Value) -> Result<(Kind, &str, Option<&str>), ClientError> {
+    let kind_str = doc["kind"].as_str().unwrap_or_default();
+    let kind = Kind::parse(kind_str).ok_or_else(|| ClientError::NotHatang {
+        index,
+        reason: format!("unknown kind `{kind_str}`"),
+    })?;
+    let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+    let ns = doc["metadata"]["namespace"].as_str();
+    if kind.namespaced() && ns.is_none() {
+        return Err(ClientError::NotHatang {
+            index,
+            reason: format!("{kind} {name} has no namespace"),
+        });
+    }
+    Ok((kind, name, ns))
+}
+
 /// Applies `docs` (from [`crate::manifests::resources`]) with server-side apply, in order.
 /// Returns the number of objects whose resourceVersion changed (created or updated).
 pub async fn apply(client: &Client, docs: &[Value]) -> Result<usize, ClientError> {
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let mut changed = 0;
     for (index, doc) in docs.iter().enumerate() {
-        let kind_str = doc["kind"].as_str().unwrap_or_default();
-        let kind = Kind::parse(kind_str).ok_or_else(|| ClientError::NotHatang {
-            index,
-            reason: format!("unknown kind `{kind_str}`"),
-        })?;
-        let name = doc["metadata"]["name"].as_str().unwrap_or_default();
-        let ns = doc["metadata"]["namespace"].as_str();
-        if kind.namespaced() && ns.is_none() {
-            return Err(ClientError::NotHatang {
-                index,
-                reason: format!("{kind} {name} has no namespace"),
-            });
-        }
+        let (kind, name, ns) = identity(index, doc)?;
         let api = api(client, kind, ns);
         let err = |source| ClientError::Api {
-            kind: kind_str.to_owned(),
+            kind: kind.as_str().to_owned(),
             name: name.to_owned(),
             source,
         };
@@ -123,18 +129,12 @@ pub struct ObjectDiff {
 pub async fn diff(client: &Client, docs: &[Value]) -> Result<Vec<ObjectDiff>, ClientError> {
     let mut out = Vec::with_capacity(docs.len());
     for (index, doc) in docs.iter().enumerate() {
-        let kind_str = doc["kind"].as_str().unwrap_or_default();
-        let kind = Kind::parse(kind_str).ok_or_else(|| ClientError::NotHatang {
-            index,
-            reason: format!("unknown kind `{kind_str}`"),
-        })?;
-        let name = doc["metadata"]["name"].as_str().unwrap_or_default();
-        let ns = doc["metadata"]["namespace"].as_str();
+        let (kind, name, ns) = identity(index, doc)?;
         let live = api(client, kind, ns)
             .get_opt(name)
             .await
             .map_err(|source| ClientError::Api {
-                kind: kind_str.to_owned(),
+                kind: kind.as_str().to_owned(),
                 name: name.to_owned(),
                 source,
             })?;
@@ -159,7 +159,7 @@ pub async fn diff(client: &Client, docs: &[Value]) -> Result<Vec<ObjectDiff>, Cl
             }
         };
         out.push(ObjectDiff {
-            kind: kind_str.to_owned(),
+            kind: kind.as_str().to_owned(),
             namespace: ns.map(str::to_owned),
             name: name.to_owned(),
             state,
