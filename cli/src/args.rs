@@ -381,32 +381,9 @@ pub struct AuditArgs {
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// A lab state directory (`hatang lab up`): its overlay gives addresses, ports and pinned
-    /// host keys, and its login key, user and known_hosts are used unless given below.
-    #[arg(long, value_name = "DIR")]
-    pub lab_state: Option<PathBuf>,
-    /// known_hosts file with the devices' host keys (for devices without a pinned key).
-    #[arg(long, value_name = "FILE")]
-    pub known_hosts: Option<PathBuf>,
-    /// Private key to log in with (OpenSSH format, unencrypted).
-    #[arg(long, short = 'i', value_name = "FILE")]
-    pub identity: Option<PathBuf>,
-    /// Also try the keys of the ssh-agent at $SSH_AUTH_SOCK.
-    #[arg(long)]
-    pub agent: bool,
-    /// User to log in as. Default: root (or the lab's user).
-    #[arg(long)]
-    pub user: Option<String>,
-    /// Trust devices whose host key is not known at all (and append their keys to
-    /// --known-hosts when given). A changed key is refused regardless.
-    #[arg(long)]
-    pub accept_new: bool,
-    /// Devices audited at once.
-    #[arg(long, value_name = "N", default_value_t = 32)]
-    pub concurrency: usize,
-    /// Seconds allowed to connect and log in, and again to fetch the configuration.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
-    pub timeout: u64,
+    /// How to reach the devices (not needed with --saved).
+    #[command(flatten)]
+    pub ssh: SshArgs,
     /// Audit only these devices (repeatable).
     #[arg(long = "device", value_name = "NAME")]
     pub devices: Vec<String>,

@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
@@ -17,10 +16,8 @@ use serde::Serialize;
 use crate::args::{AuditArgs, Output};
 use hatang_core::audit::{Acceptance, Deviation, DeviationKind, diff, judge};
 use hatang_core::model::{AcceptedDeviation, DeviceSpec, Platform};
-use hatang_driver::hostkey::{KnownHosts, PublicKey};
-use hatang_driver::lab::Overlay;
 use hatang_driver::platform;
-use hatang_driver::ssh::{self, Auth, SshError, SshOptions, Target};
+use hatang_driver::ssh::{self, SshError, Target};
 
 /// How a device came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -276,52 +273,7 @@ fn from_saved(dir: &Path, candidates: &[Candidate<'_>]) -> Vec<Fetched> {
 /// Running configurations fetched over SSH (`show running-config`), with the trust and login
 /// the arguments and the lab overlay give.
 fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetched>> {
-    let overlay =
-        match &args.lab_state {
-            Some(dir) => {
-                let path = dir.join("overlay/hosts.yaml");
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read the lab overlay `{}`", path.display()))?;
-                Some(Overlay::parse(&text).map_err(|e| {
-                    anyhow::anyhow!("lab overlay `{}` is invalid: {e}", path.display())
-                })?)
-            }
-            None => None,
-        };
-    let user = args
-        .user
-        .clone()
-        .or_else(|| overlay.as_ref().map(|o| o.user.clone()))
-        .unwrap_or_else(|| "root".to_owned());
-    let identity = args
-        .identity
-        .clone()
-        .or_else(|| overlay.as_ref().map(|o| o.identity_file.clone()));
-    let known_hosts_file = args
-        .known_hosts
-        .clone()
-        .or_else(|| overlay.as_ref().map(|o| o.known_hosts.clone()));
-    let mut auth = Vec::new();
-    if let Some(i) = identity {
-        auth.push(Auth::KeyFile(i));
-    }
-    if args.agent {
-        auth.push(Auth::Agent);
-    }
-    if auth.is_empty() {
-        bail!("no login method: give --identity FILE, --agent or --lab-state DIR (or --saved DIR)");
-    }
-    let mut known = match &known_hosts_file {
-        Some(f) => match std::fs::read_to_string(f) {
-            Ok(t) => KnownHosts::parse(&t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.accept_new => {
-                KnownHosts::default()
-            }
-            Err(e) => bail!("cannot read known_hosts `{}`: {e}", f.display()),
-        },
-        None => KnownHosts::default(),
-    };
-
+    let overlay = super::fleet::overlay(&args.ssh)?;
     let mut out = Vec::new();
     let mut targets = Vec::new();
     for c in candidates {
@@ -338,30 +290,19 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
                 continue;
             }
         };
-        let target = Target {
-            device: c.name.to_owned(),
-            host,
-            port,
-        };
-        // A pinned key is the only one trusted for its device.
-        if let Some(pin) = pin {
-            let key: PublicKey = pin
-                .parse()
-                .with_context(|| format!("pinned host key of `{}`", c.name))?;
-            known.forget(&target.known_hosts_name());
-            known.pin(&target.known_hosts_name(), key);
-        }
-        targets.push(target);
+        targets.push(super::fleet::Endpoint {
+            target: Target {
+                device: c.name.to_owned(),
+                host,
+                port,
+            },
+            pin,
+        });
     }
 
-    let options = SshOptions {
-        user,
-        auth,
-        known_hosts: Arc::new(known),
-        accept_new: args.accept_new,
-        connect_timeout: Duration::from_secs(args.timeout),
-        command_timeout: Duration::from_secs(args.timeout),
-    };
+    // Login and trust as for apply: a pinned key is the only one trusted for its device.
+    let options = super::fleet::ssh_options(&args.ssh, overlay.as_ref(), &targets)?;
+    let targets: Vec<Target> = targets.into_iter().map(|e| e.target).collect();
     let show = platform::commands(Platform::Frr, "")
         .expect("FRR adapter")
         .show_running;
@@ -372,7 +313,7 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
     let fetched = runtime.block_on(ssh::run_everywhere(
         targets,
         options,
-        args.concurrency,
+        args.ssh.concurrency,
         &show,
     ));
 
@@ -403,7 +344,7 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
         out.push((audit, running));
     }
     if !new_keys.is_empty()
-        && let Some(f) = &args.known_hosts
+        && let Some(f) = &args.ssh.known_hosts
     {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
