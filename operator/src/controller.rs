@@ -30,6 +30,7 @@ use crate::client::{api, api_resource};
 use crate::inventory::{ObjKey, Snapshot, owner, snapshot};
 use crate::ledger::{self, Written};
 use crate::metrics::Metrics;
+use crate::status::RenderedConfig;
 use crate::status::{Condition, ConditionStatus, ConditionType, HatangStatus};
 
 /// Finalizer on objects that own allocations: deletion waits until the ledger holds them.
@@ -337,6 +338,7 @@ impl Reconciler {
                 }
             }
         }
+        let rendered = rendered_devices(&snap.inventory, ledger, alloc_error.is_none());
         let mut out = BTreeMap::new();
         for (key, o) in &snap.objects {
             if snap.deleting.contains(key) {
@@ -401,6 +403,33 @@ impl Reconciler {
                 generation,
             ));
             status.allocations = allocations;
+            if key.0 == Kind::Device {
+                let (ok, reason, msg) = match rendered.get(&key.2) {
+                    Some(Ok(r)) => {
+                        status.rendered = Some(r.clone());
+                        (
+                            true,
+                            "Rendered",
+                            format!("{} files, {} bytes", r.files.len(), r.bytes),
+                        )
+                    }
+                    Some(Err((reason, msg))) => {
+                        status.rendered = None;
+                        (false, *reason, msg.clone())
+                    }
+                    None => {
+                        status.rendered = None;
+                        (false, "NotRendered", "not compiled".to_owned())
+                    }
+                };
+                status.set(condition(
+                    ConditionType::Rendered,
+                    ok,
+                    reason,
+                    msg,
+                    generation,
+                ));
+            }
             out.insert(key.clone(), status);
         }
         out
@@ -568,6 +597,64 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
             }
         }
     }
+}
+
+/// What each device renders to with the built-in templates (the CLI's `hatang render`), or
+/// why it does not: the same compile and render code, on the cluster ledger.
+type Rendering = Result<RenderedConfig, (&'static str, String)>;
+
+fn rendered_devices(
+    inventory: &hatang_core::Inventory,
+    ledger: &Ledger,
+    allocated: bool,
+) -> BTreeMap<String, Rendering> {
+    let every = |reason: &'static str, msg: String| -> BTreeMap<String, Rendering> {
+        inventory
+            .devices
+            .iter()
+            .map(|d| (d.name().to_owned(), Err((reason, msg.clone()))))
+            .collect()
+    };
+    if !allocated {
+        return every("NotAllocated", "see the Allocated condition".to_owned());
+    }
+    let models = match hatang_core::compile::compile(inventory, ledger) {
+        Ok(m) => m,
+        Err(problems) => {
+            let msg = problems
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return every("CompileFailed", msg);
+        }
+    };
+    let templates = hatang_core::render::Templates::builtin();
+    let (files, skipped) = match hatang_core::render::render(&models, &templates) {
+        Ok(r) => r,
+        Err(e) => return every("RenderFailed", e.to_string()),
+    };
+    let mut by_device: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for f in &files {
+        by_device
+            .entry(f.device.as_str())
+            .or_default()
+            .push((f.file.as_str(), f.text.as_str()));
+    }
+    let mut out: BTreeMap<String, Rendering> = by_device
+        .into_iter()
+        .map(|(d, fs)| (d.to_owned(), Ok(RenderedConfig::of(fs))))
+        .collect();
+    for d in skipped {
+        out.insert(
+            d,
+            Err((
+                "NoTemplates",
+                "no built-in templates for the device's platform".to_owned(),
+            )),
+        );
+    }
+    out
 }
 
 #[cfg(test)]

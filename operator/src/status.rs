@@ -79,6 +79,46 @@ pub struct HatangStatus {
     /// Values allocated to this object, by ledger key (`site/commune-00004` → `2001:db8:…/48`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub allocations: BTreeMap<String, String>,
+    /// Devices: the configuration rendered from the current spec and ledger, by its hash (the
+    /// same bytes `hatang render` writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<RenderedConfig>,
+}
+
+/// A device's rendered configuration, identified by hash.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderedConfig {
+    /// SHA-256 (hex) over every file, in name order: `<name>\0<length>\0<bytes>` each.
+    pub sha256: String,
+    /// SHA-256 (hex) of each file by name (`frr.conf`, `system.conf`).
+    pub files: BTreeMap<String, String>,
+    /// Total size in bytes.
+    pub bytes: u64,
+}
+
+impl RenderedConfig {
+    /// The hashes of `files` (name, text).
+    pub fn of<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> RenderedConfig {
+        use sha2::{Digest, Sha256};
+        let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let mut sorted: Vec<(&str, &str)> = files.into_iter().collect();
+        sorted.sort();
+        let mut all = Sha256::new();
+        let mut out = RenderedConfig::default();
+        for (name, text) in sorted {
+            all.update(name.as_bytes());
+            all.update([0]);
+            all.update(text.len().to_string().as_bytes());
+            all.update([0]);
+            all.update(text.as_bytes());
+            out.files
+                .insert(name.to_owned(), hex(&Sha256::digest(text.as_bytes())));
+            out.bytes += text.len() as u64;
+        }
+        out.sha256 = hex(&all.finalize());
+        out
+    }
 }
 
 impl HatangStatus {
@@ -107,6 +147,22 @@ impl HatangStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rendered_hash_is_per_file_and_order_free() {
+        let a = RenderedConfig::of([("frr.conf", "router bgp 1\n"), ("system.conf", "x")]);
+        let b = RenderedConfig::of([("system.conf", "x"), ("frr.conf", "router bgp 1\n")]);
+        assert_eq!(a, b);
+        assert_eq!(a.bytes, 14);
+        // sha256("x")
+        assert_eq!(
+            a.files["system.conf"],
+            "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+        );
+        // Moving a byte from one file to the other changes the whole hash.
+        let c = RenderedConfig::of([("frr.conf", "router bgp 1\nx"), ("system.conf", "")]);
+        assert_ne!(a.sha256, c.sha256);
+    }
 
     fn cond(status: ConditionStatus, at: &str, reason: &str) -> Condition {
         Condition {

@@ -158,6 +158,39 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
         );
         assert!(o.finalizers().iter().any(|f| f == FINALIZER), "{owner}");
     }
+    // Every device carries the hash of what `hatang render` writes for it (same compile and
+    // templates, on the same ledger), with Rendered=True.
+    let models = hatang_core::compile::compile(&loaded.inventory, &committed).unwrap();
+    let (files, _) =
+        hatang_core::render::render(&models, &hatang_core::render::Templates::builtin()).unwrap();
+    let devices = client::api(&admin, Kind::Device, None)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(devices.len(), loaded.inventory.devices.len());
+    for o in devices {
+        let name = o.name_any();
+        let expected = hatang_operator::status::RenderedConfig::of(
+            files
+                .iter()
+                .filter(|f| f.device == name)
+                .map(|f| (f.file.as_str(), f.text.as_str())),
+        );
+        assert!(!expected.files.is_empty(), "{name} renders files");
+        let got: hatang_operator::status::RenderedConfig =
+            serde_json::from_value(o.data["status"]["rendered"].clone())
+                .unwrap_or_else(|e| panic!("{name}: status.rendered: {e}"));
+        assert_eq!(got, expected, "{name}");
+        let rendered = o.data["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Rendered")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(rendered["status"], "True", "{name}: {rendered}");
+    }
 
     // `hatang-operator plan` (the CLI's planner on the cluster ledger) has nothing left to do.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hatang-operator"))
