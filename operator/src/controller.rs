@@ -285,7 +285,14 @@ impl Reconciler {
             }
         }
 
-        let statuses = self.desired_statuses(&snap, &diagnostics, &ledger, alloc_error.as_deref());
+        let rendered = rendered_devices(&snap.inventory, &ledger, alloc_error.is_none());
+        let statuses = self.desired_statuses(
+            &snap,
+            &diagnostics,
+            &ledger,
+            alloc_error.as_deref(),
+            &rendered,
+        );
         report.ready = statuses
             .values()
             .filter(|s| {
@@ -294,6 +301,8 @@ impl Reconciler {
             })
             .count();
         self.events(&snap, &diagnostics).await;
+        // Configurations before statuses: a hash in a status means its ConfigMap holds it.
+        self.store_configs(&snap, &statuses, &rendered).await;
         report.patched = self.write_back(&snap, statuses).await;
         Ok(report)
     }
@@ -304,6 +313,7 @@ impl Reconciler {
         diagnostics: &[hatang_core::Diagnostic],
         ledger: &Ledger,
         alloc_error: Option<&str>,
+        rendered: &BTreeMap<String, Rendering>,
     ) -> BTreeMap<ObjKey, HatangStatus> {
         let mut by_owner: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
         for (k, e) in &ledger.entries {
@@ -338,7 +348,6 @@ impl Reconciler {
                 }
             }
         }
-        let rendered = rendered_devices(&snap.inventory, ledger, alloc_error.is_none());
         let mut out = BTreeMap::new();
         for (key, o) in &snap.objects {
             if snap.deleting.contains(key) {
@@ -405,7 +414,7 @@ impl Reconciler {
             status.allocations = allocations;
             if key.0 == Kind::Device {
                 let (ok, reason, msg) = match rendered.get(&key.2) {
-                    Some(Ok(r)) => {
+                    Some(Ok((r, _))) => {
                         status.rendered = Some(r.clone());
                         (
                             true,
@@ -484,6 +493,60 @@ impl Reconciler {
 
     /// Patches statuses that differ, then adds missing finalizers, `concurrency` requests at a
     /// time. Statuses go first: they are what users wait for; finalizers only matter on delete.
+    /// Writes `hatang-config-<device>` ConfigMaps (in the operator's namespace) for devices whose
+    /// rendered hash differs from their current status: the files, and the hash as an annotation.
+    async fn store_configs(
+        &self,
+        snap: &Snapshot,
+        statuses: &BTreeMap<ObjKey, HatangStatus>,
+        rendered: &BTreeMap<String, Rendering>,
+    ) {
+        let mut work = Vec::new();
+        for (key, desired) in statuses {
+            let Some(hash) = desired.rendered.as_ref() else {
+                continue;
+            };
+            let current: Option<RenderedConfig> = snap.objects[key]
+                .data
+                .get("status")
+                .and_then(|s| s.get("rendered"))
+                .and_then(|r| serde_json::from_value(r.clone()).ok());
+            if current.as_ref() == Some(hash) {
+                continue;
+            }
+            if let Some(Ok((_, files))) = rendered.get(&key.2) {
+                work.push((key.2.clone(), hash.sha256.clone(), files));
+            }
+        }
+        let cms: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.settings.namespace);
+        let width = self.settings.concurrency.max(1);
+        futures::stream::iter(work)
+            .map(|(device, sha256, files)| {
+                let cms = cms.clone();
+                async move {
+                    let cm = config_map(&device, &sha256, files);
+                    let name = cm.metadata.name.clone().unwrap_or_default();
+                    let written = match cms.create(&Default::default(), &cm).await {
+                        Err(kube::Error::Api(e)) if e.code == 409 => match cms.get(&name).await {
+                            Ok(old) => {
+                                let mut cm = cm;
+                                cm.metadata.resource_version = old.metadata.resource_version;
+                                cms.replace(&name, &Default::default(), &cm).await.map(|_| ())
+                            }
+                            Err(e) => Err(e),
+                        },
+                        other => other.map(|_| ()),
+                    };
+                    if let Err(e) = written {
+                        tracing::debug!(device = %device, error = %e, "rendered configuration not stored (retried next pass)");
+                    }
+                }
+            })
+            .buffer_unordered(width)
+            .collect::<Vec<()>>()
+            .await;
+    }
+
     async fn write_back(&self, snap: &Snapshot, statuses: BTreeMap<ObjKey, HatangStatus>) -> usize {
         let mut status_work = Vec::new();
         let mut finalizer_work = Vec::new();
@@ -599,9 +662,30 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
     }
 }
 
+/// Name of the ConfigMap holding a device's rendered configuration.
+pub fn config_map_name(device: &str) -> String {
+    format!("hatang-config-{device}")
+}
+
+/// A device's rendered files as a ConfigMap, with the hash the Device status names.
+fn config_map(device: &str, sha256: &str, files: &[(String, String)]) -> ConfigMap {
+    let mut cm = ConfigMap::default();
+    cm.metadata.name = Some(config_map_name(device));
+    cm.metadata.labels = Some(
+        [
+            ("app.kubernetes.io/part-of".to_owned(), "hatang".to_owned()),
+            ("hatang.io/device".to_owned(), device.to_owned()),
+        ]
+        .into(),
+    );
+    cm.metadata.annotations = Some([("hatang.io/sha256".to_owned(), sha256.to_owned())].into());
+    cm.data = Some(files.iter().cloned().collect());
+    cm
+}
+
 /// What each device renders to with the built-in templates (the CLI's `hatang render`), or
 /// why it does not: the same compile and render code, on the cluster ledger.
-type Rendering = Result<RenderedConfig, (&'static str, String)>;
+type Rendering = Result<(RenderedConfig, Vec<(String, String)>), (&'static str, String)>;
 
 fn rendered_devices(
     inventory: &hatang_core::Inventory,
@@ -634,16 +718,19 @@ fn rendered_devices(
         Ok(r) => r,
         Err(e) => return every("RenderFailed", e.to_string()),
     };
-    let mut by_device: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for f in &files {
+    let mut by_device: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for f in files {
         by_device
-            .entry(f.device.as_str())
+            .entry(f.device)
             .or_default()
-            .push((f.file.as_str(), f.text.as_str()));
+            .push((f.file, f.text));
     }
     let mut out: BTreeMap<String, Rendering> = by_device
         .into_iter()
-        .map(|(d, fs)| (d.to_owned(), Ok(RenderedConfig::of(fs))))
+        .map(|(d, fs)| {
+            let hashes = RenderedConfig::of(fs.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+            (d, Ok((hashes, fs)))
+        })
         .collect();
     for d in skipped {
         out.insert(

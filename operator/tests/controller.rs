@@ -190,6 +190,25 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
             .cloned()
             .unwrap_or_default();
         assert_eq!(rendered["status"], "True", "{name}: {rendered}");
+        // The files themselves, in the operator's namespace, under the same hash.
+        let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+            kube::Api::namespaced(admin.clone(), "hatang-system");
+        let cm = cms
+            .get(&hatang_operator::controller::config_map_name(&name))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: config map: {e}"));
+        assert_eq!(
+            cm.metadata.annotations.unwrap_or_default()["hatang.io/sha256"],
+            got.sha256,
+            "{name}"
+        );
+        let stored: BTreeMap<String, String> = cm.data.unwrap_or_default();
+        let want: BTreeMap<String, String> = files
+            .iter()
+            .filter(|f| f.device == name)
+            .map(|f| (f.file.clone(), f.text.clone()))
+            .collect();
+        assert_eq!(stored, want, "{name}");
     }
 
     // `hatang-operator plan` (the CLI's planner on the cluster ledger) has nothing left to do.
