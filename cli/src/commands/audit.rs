@@ -306,10 +306,7 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
     let show = platform::commands(Platform::Frr, "")
         .expect("FRR adapter")
         .show_running;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::fleet::runtime()?;
     let fetched = runtime.block_on(ssh::run_everywhere(
         targets,
         options,

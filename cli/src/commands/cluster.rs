@@ -27,14 +27,6 @@ fn documents(args: &InventoryArgs) -> Result<Option<Vec<serde_json::Value>>> {
     )))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 async fn kube_client() -> Result<kube::Client> {
     kube::Client::try_default()
         .await
@@ -46,7 +38,7 @@ pub fn apply(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
     let Some(docs) = documents(args)? else {
         return Ok(ExitCode::from(1));
     };
-    let changed = runtime()?.block_on(async {
+    let changed = super::fleet::runtime()?.block_on(async {
         let client = kube_client().await?;
         client::apply(&client, &docs)
             .await
@@ -72,7 +64,7 @@ pub fn plan(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
     let Some(docs) = documents(args)? else {
         return Ok(ExitCode::from(1));
     };
-    let diffs = runtime()?.block_on(async {
+    let diffs = super::fleet::runtime()?.block_on(async {
         let client = kube_client().await?;
         client::diff(&client, &docs)
             .await
