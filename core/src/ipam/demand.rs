@@ -123,6 +123,8 @@ impl PinAt {
 pub struct Request<'a> {
     /// Stable identity (`site/commune-00004`, `loopback/cpe-00004`, …).
     pub key: String,
+    /// The key's head, for comparing keys without reading them.
+    pub head: KeyHead,
     /// Where the value comes from.
     pub pool: PoolRef,
     /// The owner.
@@ -136,6 +138,11 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
+    /// Orders two requests by key, as their keys' `str` order.
+    pub fn cmp_key(&self, other: &Request<'_>) -> std::cmp::Ordering {
+        self.head.cmp_keys(&other.head, &self.key, &other.key)
+    }
+
     fn new(
         key: String,
         pool: PoolRef,
@@ -145,6 +152,7 @@ impl<'a> Request<'a> {
         pin_at: PinAt,
     ) -> Self {
         Request {
+            head: KeyHead::of(&key),
             key,
             pool,
             owner,
@@ -172,39 +180,39 @@ pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> St
 ///
 /// A nationwide inventory asks for some 64,000 values and reading it is bound by memory
 /// latency, so the independent parts are built side by side (rayon keeps their order; the
-/// result does not depend on the number of threads).
+/// result does not depend on the number of threads). Each kind of request goes to its own
+/// bucket; every kind's keys start with a prefix of their own, so the buckets, each sorted and
+/// laid end to end in the order of their prefixes, are all requests sorted — and a bucket
+/// built in inventory order is often sorted already.
 pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Request<'_>> {
-    let ((sites, site_keys), (ends, circuits)) = rayon::join(
+    let ((sites, site_keys), (ends, p2p)) = rayon::join(
         || site_requests(inv, dual_stack),
-        || {
-            let ends = circuit_ends(inv);
-            (ends, circuit_requests(inv))
-        },
+        || rayon::join(|| circuit_ends(inv), || circuit_requests(inv)),
     );
-    let devices: Vec<Request> = inv
+    // Chunks of devices side by side, each chunk's requests in device order.
+    let chunks: Vec<DeviceRequests> = inv
         .devices
-        .par_iter()
-        .with_min_len(512)
-        .fold(Vec::new, |mut out, d| {
-            device_requests(d, &site_keys, &ends, &mut out);
+        .par_chunks(1024)
+        .map(|chunk| {
+            let mut out = DeviceRequests::default();
+            for d in chunk {
+                device_requests(d, &site_keys, &ends, &mut out);
+            }
             out
         })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
-    let mut out = sites;
-    out.reserve(devices.len() + circuits.len() + inv.colo_leases.len());
-    out.extend(devices);
-    out.extend(circuits);
+        .collect();
+    let devices = DeviceRequests::concat(chunks);
+    let mut vlans = Vec::new();
     if has_vlans {
+        vlans.reserve(inv.colo_leases.len());
         for l in &inv.colo_leases {
-            out.push(Request::new(
-                format!(
-                    "vlan/{}/{}",
+            vlans.push(Request::new(
+                cat(&[
+                    "vlan/",
                     l.metadata.namespace.as_deref().unwrap_or("-"),
-                    l.name()
-                ),
+                    "/",
+                    l.name(),
+                ]),
                 PoolRef::Vlan,
                 Owner {
                     kind: "ColoLease",
@@ -216,11 +224,71 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             ));
         }
     }
-    sort_by_key(out)
+    // In key order: "asn/" < "loopback/" < "p2p/" < "segment/" < "site-v4/" < "site/" < "vlan/".
+    let buckets = [
+        devices.asn,
+        devices.loopback,
+        p2p,
+        devices.segment,
+        sites.v4,
+        sites.v6,
+        vlans,
+    ];
+    let orders: Vec<Option<Vec<u32>>> = buckets.par_iter().map(|b| key_order(b)).collect();
+    let mut out = Vec::with_capacity(buckets.iter().map(Vec::len).sum());
+    for (bucket, order) in buckets.into_iter().zip(orders) {
+        match order {
+            None => out.extend(bucket),
+            Some(order) => {
+                let mut slots: Vec<Option<Request>> = bucket.into_iter().map(Some).collect();
+                out.extend(
+                    order
+                        .into_iter()
+                        .map(|i| slots[i as usize].take().expect("each request once")),
+                );
+            }
+        }
+    }
+    debug_assert!(
+        out.windows(2)
+            .all(|w| w[0].key <= w[1].key && w[0].cmp_key(&w[1]).is_le())
+    );
+    out
+}
+
+/// Requests of devices, by kind.
+#[derive(Default)]
+struct DeviceRequests<'a> {
+    loopback: Vec<Request<'a>>,
+    asn: Vec<Request<'a>>,
+    segment: Vec<Request<'a>>,
+}
+
+impl<'a> DeviceRequests<'a> {
+    fn concat(chunks: Vec<DeviceRequests<'a>>) -> DeviceRequests<'a> {
+        let sum = |f: fn(&DeviceRequests<'a>) -> usize| chunks.iter().map(f).sum::<usize>();
+        let mut out = DeviceRequests {
+            loopback: Vec::with_capacity(sum(|c| c.loopback.len())),
+            asn: Vec::with_capacity(sum(|c| c.asn.len())),
+            segment: Vec::with_capacity(sum(|c| c.segment.len())),
+        };
+        for c in chunks {
+            out.loopback.extend(c.loopback);
+            out.asn.extend(c.asn);
+            out.segment.extend(c.segment);
+        }
+        out
+    }
+}
+
+/// Site prefix requests, IPv6 and IPv4.
+struct SiteRequests<'a> {
+    v6: Vec<Request<'a>>,
+    v4: Vec<Request<'a>>,
 }
 
 /// Site prefix requests, and each branch site's key by site name (the pool of its segments).
-fn site_requests(inv: &Inventory, dual_stack: bool) -> (Vec<Request<'_>>, FastMap<&str, Arc<str>>) {
+fn site_requests(inv: &Inventory, dual_stack: bool) -> (SiteRequests<'_>, FastMap<&str, Arc<str>>) {
     let regions: FastMap<&str, &str> = inv
         .regions
         .iter()
@@ -228,7 +296,8 @@ fn site_requests(inv: &Inventory, dual_stack: bool) -> (Vec<Request<'_>>, FastMa
         .collect();
     let mut keys: FastMap<&str, Arc<str>> =
         FastMap::with_capacity_and_hasher(inv.sites.len(), Default::default());
-    let mut out = Vec::with_capacity(inv.sites.len() * if dual_stack { 2 } else { 1 });
+    let mut v6 = Vec::with_capacity(inv.sites.len());
+    let mut v4 = Vec::with_capacity(if dual_stack { inv.sites.len() } else { 0 });
     for s in &inv.sites {
         if s.spec.role == SiteRole::Datacenter {
             continue;
@@ -243,7 +312,7 @@ fn site_requests(inv: &Inventory, dual_stack: bool) -> (Vec<Request<'_>>, FastMa
             name: s.name(),
         };
         if dual_stack {
-            out.push(Request::new(
+            v4.push(Request::new(
                 cat(&["site-v4/", &key["site/".len()..]]),
                 PoolRef::SiteV4,
                 owner,
@@ -255,7 +324,7 @@ fn site_requests(inv: &Inventory, dual_stack: bool) -> (Vec<Request<'_>>, FastMa
             ));
         }
         keys.insert(s.name(), Arc::from(key.as_str()));
-        out.push(Request::new(
+        v6.push(Request::new(
             key,
             PoolRef::SiteV6,
             owner,
@@ -266,15 +335,19 @@ fn site_requests(inv: &Inventory, dual_stack: bool) -> (Vec<Request<'_>>, FastMa
             PinAt::SiteV6,
         ));
     }
-    (out, keys)
+    (SiteRequests { v6, v4 }, keys)
 }
 
-/// Interfaces that are circuit ends, as (device, interface).
-fn circuit_ends(inv: &Inventory) -> FastSet<(&str, &str)> {
-    let mut ends = FastSet::with_capacity_and_hasher(inv.circuits.len() * 2, Default::default());
+/// Interfaces that are circuit ends, by device: a branch router is looked up once rather than
+/// once per interface (a hub has an interface per circuit).
+fn circuit_ends(inv: &Inventory) -> FastMap<&str, Vec<&str>> {
+    let mut ends: FastMap<&str, Vec<&str>> =
+        FastMap::with_capacity_and_hasher(inv.circuits.len(), Default::default());
     for c in &inv.circuits {
         for end in [&c.spec.a, &c.spec.z] {
-            ends.insert((end.device.as_str(), end.interface.as_str()));
+            ends.entry(end.device.as_str())
+                .or_default()
+                .push(end.interface.as_str());
         }
     }
     ends
@@ -285,14 +358,14 @@ fn circuit_ends(inv: &Inventory) -> FastSet<(&str, &str)> {
 fn device_requests<'a>(
     d: &'a Object<DeviceSpec>,
     site_keys: &FastMap<&str, Arc<str>>,
-    circuit_ends: &FastSet<(&str, &str)>,
-    out: &mut Vec<Request<'a>>,
+    circuit_ends: &FastMap<&str, Vec<&str>>,
+    out: &mut DeviceRequests<'a>,
 ) {
     let owner = Owner {
         kind: "Device",
         name: d.name(),
     };
-    out.push(Request::new(
+    out.loopback.push(Request::new(
         cat(&["loopback/", d.name()]),
         PoolRef::Loopback,
         owner,
@@ -307,7 +380,7 @@ fn device_requests<'a>(
         DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
     );
     if routed {
-        out.push(Request::new(
+        out.asn.push(Request::new(
             cat(&["asn/", d.name()]),
             PoolRef::Asn,
             owner,
@@ -322,11 +395,12 @@ fn device_requests<'a>(
     let Some(site_key) = site_keys.get(d.spec.site.as_str()) else {
         return;
     };
+    let ends = circuit_ends.get(d.name()).map_or(&[][..], Vec::as_slice);
     for (i, iface) in d.spec.interfaces.iter().enumerate() {
-        if circuit_ends.contains(&(d.name(), iface.name.as_str())) {
+        if ends.contains(&iface.name.as_str()) {
             continue;
         }
-        out.push(Request::new(
+        out.segment.push(Request::new(
             cat(&["segment/", d.name(), ":", &iface.name]),
             PoolRef::Segment(Arc::clone(site_key)),
             owner,
@@ -402,42 +476,54 @@ fn circuit_requests(inv: &Inventory) -> Vec<Request<'_>> {
         .collect()
 }
 
-/// Sorts requests by key, stably, comparing mostly the first 24 bytes of each key held inline
-/// (keys are long and share prefixes; sorting the requests themselves chases a pointer per
-/// comparison and moves large structs).
-fn sort_by_key(out: Vec<Request<'_>>) -> Vec<Request<'_>> {
-    let head = |key: &str| {
+/// The order that sorts a bucket of requests by key, stably (none when it is sorted already).
+fn key_order(bucket: &[Request<'_>]) -> Option<Vec<u32>> {
+    if bucket.is_sorted_by(|a, b| a.cmp_key(b).is_le()) {
+        return None;
+    }
+    let mut order: Vec<u32> = (0..bucket.len() as u32).collect();
+    // Equal keys keep their order: a stable sort gives the same result on any number of
+    // threads, and finds the runs requests come in (each kind in inventory order).
+    order.par_sort_by(|&x, &y| bucket[x as usize].cmp_key(&bucket[y as usize]));
+    Some(order)
+}
+
+/// The first 24 bytes of a key as big-endian integers (zero-padded), and its length. Most
+/// comparisons of two keys are settled by these alone: keys are long, share prefixes, and live
+/// elsewhere on the heap, so comparing the strings costs a pointer chase and a `memcmp` each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHead {
+    hi: u128,
+    lo: u64,
+    len: u32,
+}
+
+impl KeyHead {
+    /// The head of `key`.
+    pub fn of(key: &str) -> KeyHead {
         let mut b = [0u8; 24];
         let n = key.len().min(24);
         b[..n].copy_from_slice(&key.as_bytes()[..n]);
-        (
-            u128::from_be_bytes(b[..16].try_into().expect("16 bytes")),
-            u64::from_be_bytes(b[16..].try_into().expect("8 bytes")),
-        )
-    };
-    let mut order: Vec<(u128, u64, u32)> = out
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let (a, b) = head(&r.key);
-            (a, b, i as u32)
+        KeyHead {
+            hi: u128::from_be_bytes(b[..16].try_into().expect("16 bytes")),
+            lo: u64::from_be_bytes(b[16..].try_into().expect("8 bytes")),
+            len: u32::try_from(key.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Compares the keys `a` and `b` headed by `self` and `other`, as `str` does: by the heads,
+    /// where zero padding puts a key before its extensions; keys of up to 24 bytes with equal
+    /// heads differ at most in trailing NULs, so their lengths decide; longer ones are compared
+    /// whole.
+    pub fn cmp_keys(&self, other: &KeyHead, a: &str, b: &str) -> std::cmp::Ordering {
+        (self.hi, self.lo).cmp(&(other.hi, other.lo)).then_with(|| {
+            if self.len <= 24 && other.len <= 24 {
+                self.len.cmp(&other.len)
+            } else {
+                a.cmp(b)
+            }
         })
-        .collect();
-    // Zero padding sorts a key before its extensions, as `str` does; equal heads fall back on
-    // the whole keys, then on the original position (stable). The order is total, so a stable
-    // sort gives the same result on any number of threads; it finds the runs requests come in (each kind of request in
-    // inventory order, often sorted already).
-    order.par_sort_by(|x, y| {
-        (x.0, x.1)
-            .cmp(&(y.0, y.1))
-            .then_with(|| out[x.2 as usize].key.cmp(&out[y.2 as usize].key))
-            .then(x.2.cmp(&y.2))
-    });
-    let mut slots: Vec<Option<Request>> = out.into_iter().map(Some).collect();
-    order
-        .into_iter()
-        .map(|(_, _, i)| slots[i as usize].take().expect("each request once"))
-        .collect()
+    }
 }
 
 /// The parts joined, in a string of exactly their length (`format!` is several times slower,
@@ -456,4 +542,29 @@ fn v6_network(addresses: &[crate::model::InterfaceAddress]) -> Option<AllocValue
         .iter()
         .find(|a| matches!(a.0, IpNet::V6(_)))
         .map(|a| AllocValue::Prefix(a.0.trunc()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyHead;
+    use proptest::prelude::*;
+
+    /// Keys that share long prefixes, differ around the 24th byte, or hold NULs.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-c]{0,30}",
+            "p2p/cpe-0000[0-2]:eth[01]--hub-00[0-2]:eth1\\.10[0-9]",
+            "(loopback/|asn/)[a-z\\x00]{14,18}[a-b]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn key_heads_order_keys_as_str_does(a in key(), b in key()) {
+            let (ha, hb) = (KeyHead::of(&a), KeyHead::of(&b));
+            prop_assert_eq!(ha.cmp_keys(&hb, &a, &b), a.as_str().cmp(b.as_str()));
+            prop_assert_eq!(hb.cmp_keys(&ha, &b, &a), b.as_str().cmp(a.as_str()));
+        }
+    }
 }

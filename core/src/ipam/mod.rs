@@ -13,13 +13,15 @@ mod pool;
 pub mod renumber;
 pub mod report;
 mod value;
+mod walk;
 
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
+use rayon::prelude::*;
 
-pub use demand::{Owner, PinAt, PoolRef, Request, site_key};
+pub use demand::{KeyHead, Owner, PinAt, PoolRef, Request, site_key};
 use hash::FastMap;
 pub use ledger::{Entry, Hold, LEDGER_FILE, Ledger};
 pub use pool::{Exhausted, NumberPool, Placement, PrefixPool};
@@ -129,103 +131,36 @@ pub fn allocate(
         return Err(problems);
     }
 
-    let mut changes = Vec::new();
-    let mut kept = 0;
     let hold_until = today
         .checked_add_days(Days::new(u64::from(plan.spec.hold_days)))
         .unwrap_or(today);
 
-    // 1. Existing entries: keep, repin, hold, release. Requests and ledger are both sorted by
-    // key: walk them together (of a key requested twice, the last request counts). Entries are
-    // updated where they are; those leaving the ledger are removed after the walk.
-    // `in_ledger[i]`: request i keeps its ledger entry; the others are allocated in step 3.
-    let mut in_ledger = vec![false; requests.len()];
-    // Values of requests allocated again although the ledger has their key (they moved).
-    let mut moved_from: FastMap<usize, AllocValue> = FastMap::default();
-    let mut leaving: Vec<String> = Vec::new();
-    // Old values of entries that were repinned or moved: still routed until the change is
-    // applied everywhere, so they are held like a removed object's (see `previous_key`).
-    let mut previous: Vec<(String, Entry)> = Vec::new();
+    // 1. Existing entries: keep, repin, hold, release (walk.rs). Entries are updated where
+    // they are; those leaving the ledger are removed after the walk.
     let hold = Hold {
         since: today,
         release_after: hold_until,
     };
-    let mut any_repinned = false;
-    let mut at = 0;
-    for (key, e) in ledger.entries.iter_mut() {
-        while at < requests.len() && requests[at].key.as_str() < key.as_str() {
-            at += 1;
-        }
-        let mut found = None;
-        while at < requests.len() && requests[at].key == *key {
-            found = Some(at);
-            at += 1;
-        }
-        match found {
-            Some(index) => {
-                let req = &requests[index];
-                if let Some(pin) = req.pin {
-                    if pin != e.value {
-                        changes.push(change(
-                            ChangeKind::Repinned,
-                            key,
-                            req.owner,
-                            pin,
-                            Some(e.value),
-                        ));
-                        previous.push(as_previous(key, e, e.held.unwrap_or(hold)));
-                        // The pin may go back to a value this key held before.
-                        leaving.push(previous_key(key, &pin));
-                        e.value = pin;
-                        any_repinned = true;
-                    } else if e.held.is_some() {
-                        changes.push(change(ChangeKind::Reactivated, key, req.owner, pin, None));
-                    } else {
-                        kept += 1;
-                    }
-                    e.pinned = true;
-                    if !req.pool.is_named(&e.pool) {
-                        e.pool = req.pool.name();
-                    }
-                } else if !req.pool.is_named(&e.pool) {
-                    // Allocated again below, in the right pool.
-                    moved_from.insert(index, e.value);
-                    previous.push(as_previous(key, e, e.held.unwrap_or(hold)));
-                    leaving.push(key.clone());
-                    continue;
-                } else {
-                    if e.held.is_some() {
-                        changes.push(change(
-                            ChangeKind::Reactivated,
-                            key,
-                            req.owner,
-                            e.value,
-                            None,
-                        ));
-                    } else {
-                        kept += 1;
-                    }
-                    e.pinned = false;
-                }
-                e.held = None;
-                if !req.owner.is(&e.owner) {
-                    e.owner = req.owner.to_string();
-                }
-                in_ledger[index] = true;
-            }
-            None => match e.held {
-                Some(h) if h.release_after < today => {
-                    changes.push(change(ChangeKind::Released, key, &e.owner, e.value, None));
-                    leaving.push(key.clone());
-                }
-                Some(_) => kept += 1,
-                None => {
-                    changes.push(change(ChangeKind::Held, key, &e.owner, e.value, None));
-                    e.held = Some(hold);
-                }
-            },
-        }
+    let walked = {
+        let mut entries: Vec<(&String, &mut Entry)> = ledger.entries.iter_mut().collect();
+        walk::walk(&mut entries, &requests, today, hold)
+    };
+    let walk::Walked {
+        mut changes,
+        mut kept,
+        matched,
+        moved_from,
+        leaving,
+        mut previous,
+        any_repinned,
+    } = walked;
+    // `in_ledger[i]`: request i keeps its ledger entry; the others are allocated in step 3.
+    let mut in_ledger = vec![false; requests.len()];
+    for i in matched {
+        in_ledger[i] = true;
     }
+    // Values of requests allocated again although the ledger has their key (they moved).
+    let mut moved_from: FastMap<usize, AllocValue> = moved_from.into_iter().collect();
     for key in leaving {
         ledger.entries.remove(&key);
     }
@@ -274,9 +209,7 @@ pub fn allocate(
     }
 
     // 2. Everything in the ledger (held values too) is taken.
-    for e in ledger.entries.values() {
-        pools.take(&e.pool, &e.value);
-    }
+    pools.take_ledger(&ledger);
     // Pins of new requests are taken before anything is allocated around them.
     for (req, _) in requests.iter().zip(&in_ledger).filter(|(_, kept)| !**kept) {
         if let Some(pin) = req.pin {
@@ -596,14 +529,25 @@ fn conflicts_with_ledger(
     }
 }
 
+/// A segment pool's name, hashed (see `Pools::pending`).
+fn name_hash(name: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = hash::FastHasher::default();
+    h.write(name.as_bytes());
+    h.finish()
+}
+
 /// All pools of a plan, by ledger name.
 struct Pools {
     prefix: BTreeMap<String, PrefixPool>,
     number: BTreeMap<String, NumberPool>,
     /// Segment pools, one per site, made once the site has a prefix.
     segments: FastMap<String, PrefixPool>,
-    /// Values taken in segment pools not made yet: the ledger's segments and new pins.
-    pending: FastMap<String, Vec<Bits>>,
+    /// Values taken in segment pools not made yet (the ledger's segments and new pins), by a
+    /// hash of the pool's name: a nationwide ledger has a segment pool per commune, and most
+    /// are never made. Sorted when the first pool is made.
+    pending: Vec<(u64, Bits)>,
+    pending_sorted: bool,
 }
 
 impl Pools {
@@ -680,8 +624,57 @@ impl Pools {
             prefix,
             number,
             segments: FastMap::default(),
-            pending: FastMap::default(),
+            pending: Vec::new(),
+            pending_sorted: false,
         }
+    }
+
+    /// Takes every value of the ledger (held ones too): gathered by pool first, then each
+    /// pool takes its own in bulk, the pools side by side.
+    fn take_ledger(&mut self, ledger: &Ledger) {
+        let prefix_names: Vec<String> = self.prefix.keys().cloned().collect();
+        let number_names: Vec<String> = self.number.keys().cloned().collect();
+        let mut prefixes: Vec<Vec<Bits>> = vec![Vec::new(); prefix_names.len()];
+        let mut numbers: Vec<Vec<u32>> = vec![Vec::new(); number_names.len()];
+        let site_v6 = prefix_names.iter().position(|n| n == "site-v6");
+        let site_v4 = prefix_names.iter().position(|n| n == "site-v4");
+        for e in ledger.entries.values() {
+            match e.value {
+                AllocValue::Prefix(p) => {
+                    if e.pool.starts_with("segment:") {
+                        let b = Bits::of(&p);
+                        self.pending.push((name_hash(&e.pool), b));
+                        self.pending_sorted = false;
+                        // See `take`: the site slot around a segment stays out of use.
+                        let site = if b.width == 128 { site_v6 } else { site_v4 };
+                        if let Some(i) = site {
+                            let sp = &self.prefix[&prefix_names[i]];
+                            if sp.covers(&b) {
+                                prefixes[i].push(b.truncate(sp.child_len));
+                            }
+                        }
+                    } else if let Some(i) = prefix_names.iter().position(|n| *n == e.pool) {
+                        prefixes[i].push(Bits::of(&p));
+                    }
+                }
+                AllocValue::Number(n) => {
+                    if let Some(i) = number_names.iter().position(|m| *m == e.pool) {
+                        numbers[i].push(n);
+                    }
+                }
+            }
+        }
+        rayon::join(
+            || {
+                let pools: Vec<_> = self.prefix.values_mut().zip(prefixes).collect();
+                pools.into_par_iter().for_each(|(p, v)| p.take_all(v));
+            },
+            || {
+                for (p, v) in self.number.values_mut().zip(numbers) {
+                    p.take_all(v);
+                }
+            },
+        );
     }
 
     /// A segment pool for one site, seeded with the segments taken there: those the ledger
@@ -694,8 +687,16 @@ impl Pools {
             Placement::Sequential,
             vec![],
         );
-        for b in self.pending.remove(name).unwrap_or_default() {
-            pool.take(&b);
+        if !self.pending_sorted {
+            self.pending.sort_unstable_by_key(|(h, _)| *h);
+            self.pending_sorted = true;
+        }
+        // Another pool's values under the same hash lie outside this site's prefix, and a
+        // pool takes only what lies inside it: a collision costs a comparison, nothing more.
+        let h = name_hash(name);
+        let from = self.pending.partition_point(|(p, _)| *p < h);
+        for (_, b) in self.pending[from..].iter().take_while(|(p, _)| *p == h) {
+            pool.take(b);
         }
         self.segments.insert(name.to_owned(), pool);
     }
@@ -703,29 +704,31 @@ impl Pools {
     fn take(&mut self, pool: &str, value: &AllocValue) {
         match value {
             AllocValue::Prefix(p) => {
+                let b = Bits::of(p);
                 // Loopbacks, links and segments lie inside blocks the site pool already keeps out
                 // of use, so a value only needs marking in its own pool.
-                if let Some(pp) = self.prefix.get_mut(pool) {
-                    pp.take(&Bits::of(p));
-                } else if let Some(pp) = self.segments.get_mut(pool) {
-                    pp.take(&Bits::of(p));
-                } else if pool.starts_with("segment:") {
-                    let b = Bits::of(p);
-                    match self.pending.get_mut(pool) {
-                        Some(taken) => taken.push(b),
-                        None => {
-                            self.pending.insert(pool.to_owned(), vec![b]);
-                        }
+                if !pool.starts_with("segment:") {
+                    if let Some(pp) = self.prefix.get_mut(pool) {
+                        pp.take(&b);
                     }
-                    // The site slot around a segment stays out of use while the segment lives,
-                    // even if its own site has a new prefix now (a no-op otherwise: that slot is
-                    // the site's own).
-                    let site_pool = if b.width == 128 { "site-v6" } else { "site-v4" };
-                    if let Some(sp) = self.prefix.get_mut(site_pool)
-                        && sp.covers(&b)
-                    {
-                        sp.take(&b.truncate(sp.child_len));
-                    }
+                    return;
+                }
+                if !self.segments.is_empty()
+                    && let Some(pp) = self.segments.get_mut(pool)
+                {
+                    pp.take(&b);
+                    return;
+                }
+                self.pending.push((name_hash(pool), b));
+                self.pending_sorted = false;
+                // The site slot around a segment stays out of use while the segment lives,
+                // even if its own site has a new prefix now (a no-op otherwise: that slot is
+                // the site's own).
+                let site_pool = if b.width == 128 { "site-v6" } else { "site-v4" };
+                if let Some(sp) = self.prefix.get_mut(site_pool)
+                    && sp.covers(&b)
+                {
+                    sp.take(&b.truncate(sp.child_len));
                 }
             }
             AllocValue::Number(n) => {

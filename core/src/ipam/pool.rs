@@ -30,7 +30,7 @@ pub struct PrefixPool {
     /// Prefixes nothing may overlap (service blocks, infrastructure, pins of other lengths).
     pub blocked: Vec<Bits>,
     /// Network addresses of children already taken.
-    used: FastSet<u128>,
+    used: Taken<u128>,
     /// Per parent: next slot counter to try (slots before it are known to be taken).
     cursor: Vec<u128>,
 }
@@ -60,9 +60,24 @@ impl PrefixPool {
             child_len,
             placement,
             blocked,
-            used: FastSet::default(),
+            used: Taken::default(),
             cursor,
         }
+    }
+
+    /// Marks many values as taken at once (a ledger's worth): cheaper than one by one.
+    pub fn take_all(&mut self, values: Vec<Bits>) {
+        let mut slots = Vec::with_capacity(values.len());
+        for v in values {
+            if v.len == self.child_len {
+                if self.parents.iter().any(|p| p.contains(&v)) {
+                    slots.push(v.addr);
+                }
+            } else {
+                self.take(&v);
+            }
+        }
+        self.used.extend(slots);
     }
 
     /// Marks a value as taken (an existing allocation, a pin, a held value).
@@ -142,11 +157,47 @@ impl PrefixPool {
         p.child(self.child_len, index)
     }
 
+    /// Moves a sequential pool's cursor past the slots taken in bulk right after it, at once:
+    /// a re-plan starts from slot 0 of pools whose first thousands of slots are all taken.
+    fn skip_taken(&mut self, parent: usize, slots: u128) {
+        let p = self.parents[parent];
+        let shift = u32::from(p.width - self.child_len);
+        if shift >= 128 {
+            return;
+        }
+        let k = self.cursor[parent];
+        let slot = |i: u128| p.addr + ((k + i) << shift);
+        let sorted = &self.used.sorted;
+        let from = sorted.partition_point(|a| *a < slot(0));
+        // The list is sorted, unique and slot-aligned: if its i-th value from here is slot
+        // k + i, so is every one before it, so the run of taken slots is found by bisection.
+        let run = &sorted[from..];
+        let limit = run
+            .len()
+            .min(usize::try_from(slots - k).unwrap_or(usize::MAX));
+        let (mut taken, mut free) = (0usize, limit);
+        while taken < free {
+            let mid = taken + (free - taken) / 2;
+            if run[mid] == slot(mid as u128) {
+                taken = mid + 1;
+            } else {
+                free = mid;
+            }
+        }
+        self.cursor[parent] = k + taken as u128;
+    }
+
     /// The next free slot, marked as taken.
     pub fn allocate(&mut self) -> Result<Bits, Exhausted> {
         for parent in 0..self.parents.len() {
             let slots = self.slots(&self.parents[parent]);
             while self.cursor[parent] < slots {
+                if self.placement == Placement::Sequential {
+                    self.skip_taken(parent, slots);
+                    if self.cursor[parent] >= slots {
+                        break;
+                    }
+                }
                 let k = self.cursor[parent];
                 self.cursor[parent] += 1;
                 let candidate = self.slot_of(parent, k);
@@ -175,7 +226,7 @@ pub struct NumberPool {
     pub first: u32,
     /// Last value (inclusive).
     pub last: u32,
-    used: FastSet<u32>,
+    used: Taken<u32>,
     cursor: u64,
 }
 
@@ -186,9 +237,14 @@ impl NumberPool {
             name,
             first,
             last,
-            used: FastSet::default(),
+            used: Taken::default(),
             cursor: u64::from(first),
         }
+    }
+
+    /// Marks many numbers as taken at once.
+    pub fn take_all(&mut self, numbers: Vec<u32>) {
+        self.used.extend(numbers);
     }
 
     /// Marks a number as taken.
@@ -208,11 +264,24 @@ impl NumberPool {
 
     /// Numbers taken inside the range.
     pub fn used(&self) -> usize {
-        self.used.iter().filter(|n| self.covers(**n)).count()
+        self.used.count(|n| self.covers(n))
     }
 
     /// The lowest free number, marked as taken.
     pub fn allocate(&mut self) -> Result<u32, Exhausted> {
+        // Skip the run of numbers taken in bulk from the cursor on (see `PrefixPool::skip_taken`).
+        let sorted = &self.used.sorted;
+        let run = &sorted[sorted.partition_point(|n| u64::from(*n) < self.cursor)..];
+        let (mut taken, mut free) = (0usize, run.len());
+        while taken < free {
+            let mid = taken + (free - taken) / 2;
+            if u64::from(run[mid]) == self.cursor + mid as u64 {
+                taken = mid + 1;
+            } else {
+                free = mid;
+            }
+        }
+        self.cursor += taken as u64;
         while self.cursor <= u64::from(self.last) {
             let n = self.cursor as u32;
             self.cursor += 1;
@@ -224,6 +293,51 @@ impl NumberPool {
             pool: self.name.clone(),
             slots: self.total(),
         })
+    }
+}
+
+/// What a pool has handed out: the values taken in bulk (a ledger's) in a sorted list, and
+/// those taken one by one in a set. Sorting a ledger's worth of values is several times
+/// cheaper than inserting them into a hash set one by one; the two never share a value.
+#[derive(Debug, Clone, Default)]
+struct Taken<T> {
+    sorted: Vec<T>,
+    each: FastSet<T>,
+}
+
+impl<T: Copy + Ord + std::hash::Hash> Taken<T> {
+    fn contains(&self, v: &T) -> bool {
+        self.each.contains(v) || self.sorted.binary_search(v).is_ok()
+    }
+
+    /// Inserts `v`; false if it was taken already.
+    fn insert(&mut self, v: T) -> bool {
+        self.sorted.binary_search(&v).is_err() && self.each.insert(v)
+    }
+
+    fn extend(&mut self, mut values: Vec<T>) {
+        if values.is_empty() {
+            return;
+        }
+        values.append(&mut self.sorted);
+        values.sort_unstable();
+        values.dedup();
+        if !self.each.is_empty() {
+            values.retain(|v| !self.each.contains(v));
+        }
+        self.sorted = values;
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.len() + self.each.len()
+    }
+
+    fn count(&self, f: impl Fn(T) -> bool) -> usize {
+        self.sorted
+            .iter()
+            .chain(&self.each)
+            .filter(|v| f(**v))
+            .count()
     }
 }
 
@@ -304,5 +418,85 @@ mod tests {
         assert_eq!(pool.allocate().unwrap(), 4200000001);
         assert_eq!(pool.allocate().unwrap(), 4200000002);
         assert!(pool.allocate().is_err());
+    }
+
+    /// A sequential pool of 128 /127s over two parents, with values taken in bulk (as from a
+    /// ledger), one by one (as pins) and blocked, hands out exactly what the plain rule says:
+    /// the lowest slot that is neither taken nor blocked, parent by parent.
+    mod lowest_free_first {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn parents() -> Vec<Bits> {
+            vec![b("2001:db8:0:2::/121"), b("2001:db8:0:3::/121")]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(400))]
+            #[test]
+            fn after_bulk_and_single_takes(
+                bulk in proptest::collection::vec(0u128..128, 0..120),
+                single in proptest::collection::vec(0u128..128, 0..8),
+                blocked in proptest::collection::vec(0u128..128, 0..3),
+                wanted in 1usize..40,
+            ) {
+                let slot = |i: u128| {
+                    let parents = parents();
+                    parents[(i / 64) as usize].child(127, i % 64)
+                };
+                let mut pool = PrefixPool::new(
+                    "p2p".into(),
+                    parents(),
+                    127,
+                    Placement::Sequential,
+                    blocked.iter().map(|i| slot(*i)).collect(),
+                );
+                pool.take_all(bulk.iter().map(|i| slot(*i)).collect());
+                for i in &single {
+                    pool.take(&slot(*i));
+                }
+                let mut taken: std::collections::BTreeSet<u128> =
+                    bulk.iter().chain(&single).chain(&blocked).copied().collect();
+                for _ in 0..wanted {
+                    let expected = (0..128u128).find(|i| !taken.contains(i));
+                    match (pool.allocate(), expected) {
+                        (Ok(got), Some(i)) => {
+                            prop_assert_eq!(got, slot(i));
+                            taken.insert(i);
+                        }
+                        (Err(_), None) => break,
+                        (got, expected) => prop_assert!(false, "got {got:?}, expected slot {expected:?}"),
+                    }
+                }
+                prop_assert_eq!(pool.used(), taken.len() - blocked.iter().filter(|i| !bulk.contains(i) && !single.contains(i)).collect::<std::collections::BTreeSet<_>>().len());
+            }
+
+            #[test]
+            fn numbers_after_bulk_and_single_takes(
+                bulk in proptest::collection::vec(100u32..164, 0..80),
+                single in proptest::collection::vec(100u32..164, 0..8),
+                wanted in 1usize..40,
+            ) {
+                let mut pool = NumberPool::new("asn".into(), 100, 163);
+                pool.take_all(bulk.clone());
+                for n in &single {
+                    pool.take(*n);
+                }
+                let mut taken: std::collections::BTreeSet<u32> =
+                    bulk.iter().chain(&single).copied().collect();
+                for _ in 0..wanted {
+                    let expected = (100..164).find(|n| !taken.contains(n));
+                    match (pool.allocate(), expected) {
+                        (Ok(got), Some(n)) => {
+                            prop_assert_eq!(got, n);
+                            taken.insert(n);
+                        }
+                        (Err(_), None) => break,
+                        (got, expected) => prop_assert!(false, "got {got:?}, expected {expected:?}"),
+                    }
+                }
+                prop_assert_eq!(pool.used(), taken.len());
+            }
+        }
     }
 }
