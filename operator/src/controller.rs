@@ -603,7 +603,18 @@ impl Reconciler {
             .map(|(key, desired, current)| async move {
                 let a = api(client, key.0, key.1.as_deref());
                 let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
-                // A merge patch keeps map keys it does not mention: clear the old ones.
+                // A merge patch keeps fields it does not mention: clear those no longer set
+                // (`pendingSha256` once applied, `rendered` when rendering fails) …
+                let old_fields = current
+                    .as_ref()
+                    .and_then(|c| serde_json::to_value(c).ok())
+                    .unwrap_or(Value::Null);
+                for field in old_fields.as_object().into_iter().flat_map(|o| o.keys()) {
+                    if body.get(field).is_none() {
+                        body[field] = Value::Null;
+                    }
+                }
+                // … and the old allocation keys.
                 let old: BTreeSet<String> = current
                     .map(|c| c.allocations.into_keys().collect())
                     .unwrap_or_default();
