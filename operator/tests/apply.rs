@@ -320,7 +320,7 @@ async fn operator_applies_on_approval_or_auto_audits_drift_and_refuses_unknown_h
     copy_dir(&root().join("inventories/lab"), &inv, &|t| {
         t.replace("address: 3fff:ab:ff:", "address: 3fff:ab:fb:")
     });
-    let loaded = hatang_core::load_paths(&[inv.clone()], &Default::default()).unwrap();
+    let loaded = hatang_core::load_paths(std::slice::from_ref(&inv), &Default::default()).unwrap();
     assert!(!loaded.has_errors());
     let inventory = loaded.inventory;
     let mut names: Vec<String> = inventory
