@@ -381,13 +381,12 @@ impl Devices {
                 }
                 (Ok(_), Verdict::BackingOff) => {
                     let f = s.failure.as_ref().expect("backing off after a failure");
-                    let wait = f.retry_at.saturating_duration_since(now).as_secs();
                     (
                         False,
                         f.reason,
                         format!(
-                            "{} (attempt {}; retried in {wait} s, or at once for a new rendering)",
-                            f.message, f.attempts
+                            "{} (attempt {}; pushed again after {}, or at once when the rendering changes)",
+                            f.message, f.attempts, f.retry_after
                         ),
                     )
                 }

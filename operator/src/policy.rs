@@ -55,6 +55,9 @@ pub struct Failure {
     pub attempts: u32,
     /// Not tried again before this.
     pub retry_at: Instant,
+    /// The same moment on the calendar (RFC 3339), for the condition message: a fixed text, so
+    /// a status does not change (and trigger another pass) while it waits.
+    pub retry_after: String,
 }
 
 /// Delay before the `attempts`-th retry of a failing hash: `base`, doubled per attempt, at most
@@ -204,6 +207,7 @@ mod tests {
             message: "hub-002: candidate rejected".into(),
             attempts: 1,
             retry_at: now + Duration::from_secs(60),
+            retry_after: "2026-11-24T00:01:00Z".into(),
         };
         let mut f = facts(ApplyPolicy::Auto, Some("old"));
         f.failure = Some(&failure);

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
@@ -114,17 +114,22 @@ impl Devices {
                         };
                         // A device that only shared the transaction with the one that failed
                         // is tried again at once, in a transaction without it.
-                        let retry_at = if culprit {
-                            now + backoff(self.settings.backoff, attempts.max(1))
+                        let wait = if culprit {
+                            backoff(self.settings.backoff, attempts.max(1))
                         } else {
-                            now
+                            Duration::ZERO
                         };
+                        let retry_after = (chrono::Utc::now()
+                            + chrono::Duration::from_std(wait).unwrap_or_default())
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string();
                         s.failure = Some(Failure {
                             sha256: d.sha256.clone(),
                             reason,
                             message: message.clone(),
                             attempts,
-                            retry_at,
+                            retry_at: now + wait,
+                            retry_after,
                         });
                         if culprit {
                             events.push((
@@ -153,6 +158,21 @@ impl Devices {
         }
         self.publish(events).await;
         changed.notify_one();
+        // Wake the pass when the first back-off ends (resync may be much later).
+        let first_retry = {
+            let state = self.state.lock().expect("device state");
+            due.iter()
+                .filter_map(|d| state.get(&d.device)?.failure.as_ref())
+                .map(|f| f.retry_at)
+                .filter(|at| *at > now)
+                .min()
+        };
+        if let Some(at) = first_retry {
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at.into()).await;
+                changed.notify_one();
+            });
+        }
     }
 
     async fn transaction(&self, due: &[DuePush]) -> Ended {

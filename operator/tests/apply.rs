@@ -697,6 +697,18 @@ async fn operator_applies_on_approval_or_auto_audits_drift_and_refuses_unknown_h
     assert_eq!(running(target), target_before, "nothing pushed");
     let last = w.journals().pop().unwrap().1;
     assert_eq!(last["outcome"], "aborted", "{last:#}");
+    // No pass loop: statuses settle (a back-off message is a fixed text), so passes follow
+    // changes, audits (every 2 s) and the resync — not a status patch of their own each time.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let op = w.operator.as_ref().unwrap();
+    let before = op.metric("hatang_status_patches_total").unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let after = op.metric("hatang_status_patches_total").unwrap();
+    assert!(
+        after - before <= 2,
+        "status patches while nothing changes: {}",
+        after - before
+    );
     drop(w);
     drop(lab_guard);
     eprintln!("operator apply test: {:?}", t0.elapsed());
