@@ -675,6 +675,7 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
             }
         });
     }
+    let mut recovered = false;
     loop {
         let _ = tokio::time::timeout(resync, changed.notified()).await;
         // Let a burst of changes land before the pass.
@@ -707,9 +708,14 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
                     // Our own status writes come back as watch events; one more pass settles.
                     changed.notify_one();
                 }
+                // A transaction a killed process left is finished first (rolled back, or its
+                // save completed), so no device is pushed over a half-applied change.
+                if !recovered {
+                    recovered = reconciler.devices.recover().await;
+                }
                 // Devices due for a push go into one transaction, beside the passes (which show
                 // them as Applying); it wakes the pass when it ends.
-                if let Some(due) = reconciler.devices.take_due() {
+                if recovered && let Some(due) = reconciler.devices.take_due() {
                     tokio::spawn(reconciler.devices.clone().push(due, changed.clone()));
                     changed.notify_one();
                 }

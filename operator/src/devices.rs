@@ -48,6 +48,9 @@ pub struct DeviceSettings {
     pub backoff: Duration,
     /// Devices worked on at once.
     pub concurrency: usize,
+    /// Abort the process after this many commits of a transaction (tests of recovery only:
+    /// `HATANG_APPLY_FAIL_AFTER`).
+    pub fail_after: Option<usize>,
 }
 
 impl Default for DeviceSettings {
@@ -61,6 +64,7 @@ impl Default for DeviceSettings {
             verify_timeout: Duration::from_secs(60),
             backoff: Duration::from_secs(60),
             concurrency: 32,
+            fail_after: None,
         }
     }
 }

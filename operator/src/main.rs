@@ -258,6 +258,12 @@ fn run(args: RunArgs) -> Result<()> {
                 verify_timeout: std::time::Duration::from_secs(args.verify_timeout),
                 backoff: std::time::Duration::from_secs(args.apply_backoff_seconds),
                 concurrency: args.concurrency,
+                fail_after: match std::env::var(hatang_operator::push::FAIL_AFTER) {
+                    Ok(v) => Some(v.parse().with_context(|| {
+                        format!("{}={v}: not a number of devices", hatang_operator::push::FAIL_AFTER)
+                    })?),
+                    Err(_) => None,
+                },
             },
         };
         let reconciler = Arc::new(Reconciler::new(client, caches, settings, metrics));

@@ -5,6 +5,7 @@
 //! they approved is committed.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,11 +14,12 @@ use kube::runtime::events::{Event, EventType};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use hatang_core::apply::{DeviceEndpoint, Journal, Outcome};
+use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, Phase};
 use hatang_core::model::Kind;
-use hatang_driver::apply::store::RunStore;
-use hatang_driver::apply::{self, ApplyOptions, DevicePlan, Progress};
-use hatang_driver::ssh::is_host_key_message;
+use hatang_driver::apply::store::{JOURNAL, RunStore};
+use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
+use hatang_driver::fleet::Endpoint;
+use hatang_driver::ssh::{Target, is_host_key_message};
 
 use crate::client::api;
 use crate::credentials;
@@ -25,6 +27,10 @@ use crate::devices::{Devices, Drift, DuePush};
 use crate::metrics::Metrics;
 use crate::policy::{APPROVE_ANNOTATION, Failure, backoff};
 use crate::status::AppliedConfig;
+
+/// Fault injection for tests, as for `hatang apply`: the process aborts (as a kill would) right
+/// after this many devices of a transaction are committed and journaled.
+pub const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
 
 /// Transaction progress as log lines (the CLI draws bars; the operator logs).
 struct Logged(String);
@@ -231,7 +237,14 @@ impl Devices {
             concurrency: self.settings.concurrency,
             verify_timeout: self.settings.verify_timeout,
             progress: Arc::new(Logged(id.clone())),
-            after_commit: None,
+            after_commit: self.settings.fail_after.map(|n| -> CommitHook {
+                Arc::new(move |committed| {
+                    if committed >= n {
+                        tracing::error!(committed, "aborting ({FAIL_AFTER})");
+                        std::process::abort();
+                    }
+                })
+            }),
         };
         tracing::info!(apply = %id, devices = due.len(), journal = %dir.display(), "apply starts");
         let done = match apply::run(store, plans, &options).await {
@@ -279,6 +292,86 @@ impl Devices {
                 ),
             ),
         }
+    }
+
+    /// Completes the transactions a previous process left unfinished under the state directory
+    /// (`hatang apply --recover`'s decisions: roll back what a killed commit touched, finish a
+    /// verified one, close one that changed nothing), before any new push. The devices are
+    /// reached at the addresses and with the pins the journal recorded. False when the
+    /// credentials could not be read (tried again on the next pass).
+    pub async fn recover(&self) -> bool {
+        let dir = self.settings.state_dir.join("applies");
+        let mut unfinished: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| Some(e.ok()?.path().join(JOURNAL)))
+                    .filter(|p| p.exists())
+                    .collect()
+            })
+            .unwrap_or_default();
+        unfinished.sort();
+        let mut stores = Vec::new();
+        for path in unfinished {
+            match RunStore::open(&path) {
+                Ok(s) if s.journal().phase != Phase::Done => stores.push(Arc::new(s)),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(journal = %path.display(), error = %e, "journal unreadable")
+                }
+            }
+        }
+        if stores.is_empty() {
+            return true;
+        }
+        let _busy = self.busy.lock().await;
+        let secrets = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        let creds =
+            match credentials::read(&secrets, &self.namespace, &self.settings.ssh_secret).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot recover unfinished transactions yet");
+                    return false;
+                }
+            };
+        for store in stores {
+            let j = store.journal();
+            let endpoints: Vec<Endpoint> = j
+                .devices
+                .iter()
+                .map(|d| Endpoint {
+                    target: Target {
+                        device: d.name.clone(),
+                        host: d.host.clone(),
+                        port: d.port,
+                    },
+                    pin: d.host_key.clone(),
+                })
+                .collect();
+            let ssh = match creds.ssh_options(&endpoints, self.settings.ssh_timeout) {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::error!(apply = %j.id, error = %e, "transaction not recovered");
+                    continue;
+                }
+            };
+            let options = ApplyOptions {
+                ssh,
+                concurrency: self.settings.concurrency,
+                verify_timeout: self.settings.verify_timeout,
+                progress: Arc::new(Logged(j.id.clone())),
+                after_commit: None,
+            };
+            let targets = endpoints.into_iter().map(|e| e.target).collect();
+            match apply::recover(store, targets, &options).await {
+                Ok(done) => tracing::warn!(
+                    apply = %j.id,
+                    outcome = ?done.outcome,
+                    reason = done.reason.as_deref().unwrap_or(""),
+                    "recovered a transaction left unfinished"
+                ),
+                Err(e) => tracing::error!(apply = %j.id, error = %e, "recovery failed"),
+            }
+        }
+        true
     }
 
     /// Removes the approval annotation if it still names `sha256` (someone may have approved a

@@ -143,10 +143,15 @@ struct World {
 
 impl World {
     fn start_operator(&mut self) {
+        self.start_operator_env(&[]);
+    }
+
+    fn start_operator_env(&mut self, env: &[(&str, &str)]) {
         self.operator = None;
         let state = self.state.to_str().unwrap().to_owned();
-        self.operator = Some(Operator::start(
+        self.operator = Some(Operator::start_env(
             &self.cluster,
+            &self.cluster.kubeconfig(),
             "apply",
             &[
                 "--state-dir",
@@ -162,6 +167,7 @@ impl World {
                 "--resync-seconds",
                 "5",
             ],
+            env,
         ));
     }
 
@@ -697,6 +703,89 @@ async fn operator_applies_on_approval_or_auto_audits_drift_and_refuses_unknown_h
     assert_eq!(running(target), target_before, "nothing pushed");
     let last = w.journals().pop().unwrap().1;
     assert_eq!(last["outcome"], "aborted", "{last:#}");
+    // 8. The operator killed in the middle of a commit: the next one rolls the touched device
+    //    back before anything else, then pushes again.
+    w.secret(&key, &known_hosts).await;
+    w.devices
+        .patch(
+            bad,
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"metadata": {"annotations": {APPROVE: null}}})),
+        )
+        .await
+        .unwrap();
+    let pair = ["cpe-00061", "cpe-00070"];
+    // With the pin back, cpe-00031's pending rendering (auto) joins them.
+    let trio = ["cpe-00031", "cpe-00061", "cpe-00070"];
+    let trio_before: Vec<(&str, String)> = trio.iter().map(|d| (*d, running(d))).collect();
+    let transactions = w.journals().len();
+    w.stop_operator();
+    for d in pair {
+        w.annotate(d, POLICY, "auto").await;
+        w.describe(d, "primary uplink (killed mid-commit)").await;
+    }
+    w.start_operator_env(&[("HATANG_APPLY_FAIL_AFTER", "1")]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(Some(status)) = w.operator.as_mut().unwrap().child.try_wait() {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(6), "aborted (SIGABRT): {status:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the operator did not abort\n{}",
+            w.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let journals = w.journals();
+    let (killed_id, killed) = journals.last().unwrap().clone();
+    assert_eq!(journals.len(), transactions + 1);
+    assert_eq!(killed["phase"], "commit", "{killed:#}");
+    let touched: Vec<&str> = killed["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["step"] == "committed")
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(!touched.is_empty(), "{killed:#}");
+    let in_killed: Vec<&str> = killed["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_killed, trio, "{killed:#}");
+    for (d, before) in &trio_before {
+        if touched.contains(d) {
+            assert_ne!(&running(d), before, "{d} was committed before the kill");
+        }
+    }
+    w.start_operator();
+    for d in trio {
+        w.wait(120, d, "applied after recovery", applied_current)
+            .await;
+    }
+    for d in pair {
+        assert!(running(d).contains("description primary uplink (killed mid-commit)"));
+    }
+    let recovered: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            w.state
+                .join("applies")
+                .join(&killed_id)
+                .join("journal.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(recovered["outcome"], "rolled-back", "{recovered:#}");
+    let last = w.journals().pop().unwrap();
+    assert_ne!(last.0, killed_id);
+    assert_eq!(last.1["outcome"], "committed");
+
     // No pass loop: statuses settle (a back-off message is a fixed text), so passes follow
     // changes, audits (every 2 s) and the resync — not a status patch of their own each time.
     tokio::time::sleep(Duration::from_secs(4)).await;
