@@ -22,6 +22,38 @@ use crate::metrics::Metrics;
 /// How many deviations a `Drifted` message quotes.
 const QUOTED: usize = 3;
 
+/// Words after which FRR configurations carry a credential (BGP, OSPF, IS-IS and key-chain
+/// passwords and keys).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "key-string",
+    "authentication-key",
+    "message-digest-key",
+];
+
+/// A deviation as a status or an event shows it: as `hatang audit` prints it, except a line
+/// that carries a credential, which is named but not quoted (statuses and events are readable
+/// by every auditor).
+pub fn shown(d: &Deviation) -> String {
+    let secret = [d.desired.as_deref(), d.running.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|l| l.split(' ').any(|w| SECRET_WORDS.contains(&w)));
+    if !secret {
+        return d.to_string();
+    }
+    let at = if d.context.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", d.context.join(" > "))
+    };
+    format!(
+        "{}{at}: a line with a credential (not shown)",
+        d.kind.as_str()
+    )
+}
+
 /// A condition message for `drift` (deviations nobody accepted) and the count accepted.
 pub fn summary(drift: &[Deviation], accepted: usize) -> String {
     let mut out = format!(
@@ -34,7 +66,7 @@ pub fn summary(drift: &[Deviation], accepted: usize) -> String {
             " ({accepted} more accepted by acceptedDeviations)"
         ));
     }
-    let quoted: Vec<String> = drift.iter().take(QUOTED).map(|d| d.to_string()).collect();
+    let quoted: Vec<String> = drift.iter().take(QUOTED).map(shown).collect();
     if !quoted.is_empty() {
         out.push_str(": ");
         out.push_str(&quoted.join("; "));
@@ -156,7 +188,12 @@ impl Devices {
                     Drift::Unknown { .. } => {}
                 }
                 if s.drift.as_ref() != Some(d) {
-                    tracing::info!(device = %item.device, drift = ?d, "audit");
+                    let (state, message) = match d {
+                        Drift::InSync { message, .. } => ("in sync", message),
+                        Drift::Drifted { message, .. } => ("drifted", message),
+                        Drift::Unknown { message, .. } => ("unknown", message),
+                    };
+                    tracing::info!(device = %item.device, state, message = %message, "audit");
                 }
                 s.drift = Some(d.clone());
             }
@@ -218,6 +255,23 @@ mod tests {
         assert_eq!(
             summary(&[], 0),
             "0 deviations from the applied configuration"
+        );
+    }
+
+    #[test]
+    fn credentials_are_named_not_quoted() {
+        let deviations = diff(
+            "router bgp 1\n neighbor a password s3cret\n",
+            "router bgp 1\n neighbor a password other\n",
+        );
+        let text = summary(&deviations, 0);
+        assert!(
+            !text.contains("s3cret") && !text.contains("other"),
+            "{text}"
+        );
+        assert!(
+            text.contains("changed [router bgp 1]: a line with a credential (not shown)"),
+            "{text}"
         );
     }
 }
