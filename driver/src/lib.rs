@@ -4,14 +4,17 @@
 //! It must not decide *what* a device should run (that is `hatang-core`'s compiled model) and
 //! must never trust a host key silently: an unknown or changed key refuses the device unless the
 //! caller explicitly accepts new keys (a changed key is refused always). [`ssh`] is the russh
-//! transport (connect and command timeouts, key-file or ssh-agent login, host keys checked
+//! transport (connect and command timeouts, key-file, in-memory key or ssh-agent login, host keys checked
 //! through [`hostkey::KnownHosts`], uploads, bounded fan-out with a result per device);
 //! [`platform`] holds the FRR command set and reads its JSON; `hatang audit` is built on both.
 //! [`apply`] runs the apply transaction decided by `hatang_core::apply` on devices (backup,
-//! check, commit, verify, save, rollback, recovery) and keeps its journal. [`lab`] runs an
-//! inventory as FRR routers in network namespaces on this machine (`hatang lab`).
+//! check, commit, verify, save, rollback, recovery) and keeps its journal. [`fleet`] says where
+//! each device is reached and which host key is trusted for it (the CLI and the operator share
+//! it). [`lab`] runs an inventory as FRR routers in network namespaces on this machine
+//! (`hatang lab`).
 
 pub mod apply;
+pub mod fleet;
 pub mod hostkey;
 pub mod lab;
 pub mod platform;

@@ -50,9 +50,52 @@ impl Target {
 pub enum Auth {
     /// An OpenSSH private key file (unencrypted).
     KeyFile(PathBuf),
+    /// A private key held in memory (the operator reads it from a Kubernetes Secret and never
+    /// writes it to disk).
+    Key(LoginKey),
     /// The keys of the ssh-agent at `$SSH_AUTH_SOCK`, tried in turn.
     Agent,
 }
+
+/// A private key in memory. Its `Debug` shows the public key's fingerprint only, so a key
+/// never reaches a log through a `{:?}` of the options that hold it.
+#[derive(Clone)]
+pub struct LoginKey(Arc<russh::keys::PrivateKey>);
+
+impl LoginKey {
+    /// Reads an unencrypted OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`). The
+    /// error says why without quoting the text.
+    pub fn from_openssh(text: &str) -> Result<LoginKey, SshError> {
+        russh::keys::decode_secret_key(text, None)
+            .map(|k| LoginKey(Arc::new(k)))
+            .map_err(|e| SshError::Key {
+                path: "(in memory)".to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// SHA-256 fingerprint of the public half (`SHA256:…`), safe to show.
+    pub fn fingerprint(&self) -> String {
+        self.0
+            .public_key()
+            .fingerprint(russh::keys::HashAlg::Sha256)
+            .to_string()
+    }
+}
+
+impl std::fmt::Debug for LoginKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LoginKey({})", self.fingerprint())
+    }
+}
+
+impl PartialEq for LoginKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.public_key() == other.0.public_key()
+    }
+}
+
+impl Eq for LoginKey {}
 
 /// Session options shared by every device of a run.
 #[derive(Debug, Clone)]
@@ -136,6 +179,13 @@ pub enum SshError {
     /// The SSH session failed.
     #[error("ssh: {0}")]
     Protocol(String),
+}
+
+/// Whether an error's text (as journals and reports keep it) is a host-key refusal: the
+/// stable prefixes of [`SshError::HostKeyUnknown`] and [`SshError::HostKeyChanged`].
+pub fn is_host_key_message(message: &str) -> bool {
+    message.contains("HOST KEY CHANGED for ")
+        || (message.contains("host key of ") && message.contains(" is unknown ("))
 }
 
 impl SshError {
@@ -304,20 +354,8 @@ impl Session {
         for auth in &options.auth {
             match auth {
                 Auth::KeyFile(path) => {
-                    let key = load_key(path)?;
-                    let hash = handle
-                        .best_supported_rsa_hash()
-                        .await
-                        .map_err(protocol)?
-                        .flatten();
-                    let r = handle
-                        .authenticate_publickey(
-                            options.user.clone(),
-                            PrivateKeyWithHashAlg::new(Arc::new(key), hash),
-                        )
-                        .await
-                        .map_err(protocol)?;
-                    if r.success() {
+                    let key = Arc::new(load_key(path)?);
+                    if key_login(&mut handle, &options.user, key).await? {
                         return Ok(Session {
                             handle,
                             target: target.clone(),
@@ -326,6 +364,17 @@ impl Session {
                         });
                     }
                     tried.push(format!("key {} refused", path.display()));
+                }
+                Auth::Key(key) => {
+                    if key_login(&mut handle, &options.user, key.0.clone()).await? {
+                        return Ok(Session {
+                            handle,
+                            target: target.clone(),
+                            command_timeout: options.command_timeout,
+                            new_host_key,
+                        });
+                    }
+                    tried.push(format!("key {} refused", key.fingerprint()));
                 }
                 Auth::Agent => match agent_login(&mut handle, &options.user).await {
                     Ok(true) => {
@@ -431,6 +480,23 @@ fn load_key(path: &Path) -> Result<russh::keys::PrivateKey, SshError> {
         path: path.display().to_string(),
         message: e.to_string(),
     })
+}
+
+async fn key_login(
+    handle: &mut Handle<Handler>,
+    user: &str,
+    key: Arc<russh::keys::PrivateKey>,
+) -> Result<bool, SshError> {
+    let hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .map_err(protocol)?
+        .flatten();
+    let r = handle
+        .authenticate_publickey(user.to_owned(), PrivateKeyWithHashAlg::new(key, hash))
+        .await
+        .map_err(protocol)?;
+    Ok(r.success())
 }
 
 async fn agent_login(handle: &mut Handle<Handler>, user: &str) -> Result<bool, String> {
@@ -575,6 +641,33 @@ mod tests {
             t("2001:db8::1", 2222).known_hosts_name(),
             "[2001:db8::1]:2222"
         );
+    }
+
+    #[test]
+    fn host_key_refusals_are_recognised_in_their_text() {
+        let unknown = SshError::HostKeyUnknown {
+            host: "h".into(),
+            presented: "ssh-ed25519 AAAA".into(),
+        };
+        let changed = SshError::HostKeyChanged {
+            host: "h".into(),
+            expected: "a".into(),
+            presented: "b".into(),
+        };
+        assert!(is_host_key_message(&format!("backup: {unknown}")));
+        assert!(is_host_key_message(&changed.to_string()));
+        assert!(!is_host_key_message(
+            &SshError::Protocol("no route".into()).to_string()
+        ));
+    }
+
+    #[test]
+    fn login_keys_never_show_their_secret() {
+        assert!(LoginKey::from_openssh("not a key").is_err());
+        let err = LoginKey::from_openssh("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("AAAA"), "{err}");
     }
 
     #[test]

@@ -22,11 +22,13 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use hatang_core::Severity;
+use hatang_core::apply::Expectation;
 use hatang_core::ipam::{self, Ledger};
 use hatang_core::model::Kind;
 use hatang_core::validate::{self, ValidateOptions};
 
 use crate::client::{api, api_resource};
+use crate::devices::{DeviceSettings, Devices, RenderedDevice};
 use crate::inventory::{ObjKey, Snapshot, owner, snapshot};
 use crate::ledger::{self, Written};
 use crate::metrics::Metrics;
@@ -57,6 +59,8 @@ pub struct Settings {
     pub lease_warning_days: i64,
     /// Reporter name for events (`hatang-operator`) and instance (pod name).
     pub identity: String,
+    /// Pushing and auditing devices.
+    pub devices: DeviceSettings,
 }
 
 /// Why a pass failed.
@@ -149,6 +153,7 @@ pub struct Reconciler {
     metrics: Arc<Metrics>,
     recorder: Recorder,
     warned: std::sync::Mutex<HashSet<(String, String)>>,
+    devices: Arc<Devices>,
 }
 
 fn now_rfc3339() -> String {
@@ -195,6 +200,14 @@ impl Reconciler {
                 instance: Some(settings.identity.clone()),
             },
         );
+        let devices = Arc::new(Devices::new(
+            client.clone(),
+            settings.namespace.clone(),
+            settings.identity.clone(),
+            settings.devices.clone(),
+            metrics.clone(),
+            recorder.clone(),
+        ));
         Reconciler {
             client,
             caches,
@@ -202,6 +215,7 @@ impl Reconciler {
             metrics,
             recorder,
             warned: Default::default(),
+            devices,
         }
     }
 
@@ -285,8 +299,8 @@ impl Reconciler {
             }
         }
 
-        let rendered = rendered_devices(&snap.inventory, &ledger, alloc_error.is_none());
-        let statuses = self.desired_statuses(
+        let (rendered, expect) = rendered_devices(&snap.inventory, &ledger, alloc_error.is_none());
+        let mut statuses = self.desired_statuses(
             &snap,
             &diagnostics,
             &ledger,
@@ -300,6 +314,25 @@ impl Reconciler {
                     .is_some_and(|c| c.status == ConditionStatus::True)
             })
             .count();
+        let by_device: BTreeMap<String, RenderedDevice<'_>> = rendered
+            .iter()
+            .filter_map(|(d, r)| {
+                let (hashes, files) = r.as_ref().ok()?;
+                Some((
+                    d.clone(),
+                    RenderedDevice {
+                        sha256: hashes.sha256.as_str(),
+                        candidate: files
+                            .iter()
+                            .find(|(f, _)| f == "frr.conf")
+                            .map(|(_, t)| t.as_str()),
+                        expect: expect.get(d),
+                    },
+                ))
+            })
+            .collect();
+        let device_events = self.devices.plan(&snap, &by_device, &mut statuses);
+        self.devices.publish(device_events).await;
         self.events(&snap, &diagnostics).await;
         // Configurations before statuses: a hash in a status means its ConfigMap holds it.
         self.store_configs(&snap, &statuses, &rendered).await;
@@ -570,7 +603,18 @@ impl Reconciler {
             .map(|(key, desired, current)| async move {
                 let a = api(client, key.0, key.1.as_deref());
                 let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
-                // A merge patch keeps map keys it does not mention: clear the old ones.
+                // A merge patch keeps fields it does not mention: clear those no longer set
+                // (`pendingSha256` once applied, `rendered` when rendering fails) …
+                let old_fields = current
+                    .as_ref()
+                    .and_then(|c| serde_json::to_value(c).ok())
+                    .unwrap_or(Value::Null);
+                for field in old_fields.as_object().into_iter().flat_map(|o| o.keys()) {
+                    if body.get(field).is_none() {
+                        body[field] = Value::Null;
+                    }
+                }
+                // … and the old allocation keys.
                 let old: BTreeSet<String> = current
                     .map(|c| c.allocations.into_keys().collect())
                     .unwrap_or_default();
@@ -619,6 +663,19 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
     reconciler.ready().await;
     tracing::info!("caches synced");
     let metrics = reconciler.metrics.clone();
+    if let Some(every) = reconciler.settings.devices.audit_every {
+        let (devices, changed, metrics) =
+            (reconciler.devices.clone(), changed.clone(), metrics.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if metrics.leader.load(Ordering::SeqCst) {
+                    devices.audit(&changed).await;
+                }
+            }
+        });
+    }
+    let mut recovered = false;
     loop {
         let _ = tokio::time::timeout(resync, changed.notified()).await;
         // Let a burst of changes land before the pass.
@@ -649,6 +706,17 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
                 );
                 if r.patched > 0 {
                     // Our own status writes come back as watch events; one more pass settles.
+                    changed.notify_one();
+                }
+                // A transaction a killed process left is finished first (rolled back, or its
+                // save completed), so no device is pushed over a half-applied change.
+                if !recovered {
+                    recovered = reconciler.devices.recover().await;
+                }
+                // Devices due for a push go into one transaction, beside the passes (which show
+                // them as Applying); it wakes the pass when it ends.
+                if recovered && let Some(due) = reconciler.devices.take_due() {
+                    tokio::spawn(reconciler.devices.clone().push(due, changed.clone()));
                     changed.notify_one();
                 }
             }
@@ -691,7 +759,7 @@ fn rendered_devices(
     inventory: &hatang_core::Inventory,
     ledger: &Ledger,
     allocated: bool,
-) -> BTreeMap<String, Rendering> {
+) -> (BTreeMap<String, Rendering>, BTreeMap<String, Expectation>) {
     let every = |reason: &'static str, msg: String| -> BTreeMap<String, Rendering> {
         inventory
             .devices
@@ -700,7 +768,10 @@ fn rendered_devices(
             .collect()
     };
     if !allocated {
-        return every("NotAllocated", "see the Allocated condition".to_owned());
+        return (
+            every("NotAllocated", "see the Allocated condition".to_owned()),
+            BTreeMap::new(),
+        );
     }
     let models = match hatang_core::compile::compile(inventory, ledger) {
         Ok(m) => m,
@@ -710,13 +781,15 @@ fn rendered_devices(
                 .map(|d| d.message.clone())
                 .collect::<Vec<_>>()
                 .join("; ");
-            return every("CompileFailed", msg);
+            return (every("CompileFailed", msg), BTreeMap::new());
         }
     };
+    // What a push verifies on each device: the apply transaction's expectations, as the CLI's.
+    let expect = hatang_core::apply::expectations(&models);
     let templates = hatang_core::render::Templates::builtin();
     let (files, skipped) = match hatang_core::render::render(&models, &templates) {
         Ok(r) => r,
-        Err(e) => return every("RenderFailed", e.to_string()),
+        Err(e) => return (every("RenderFailed", e.to_string()), expect),
     };
     let mut by_device: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for f in files {
@@ -741,7 +814,7 @@ fn rendered_devices(
             )),
         );
     }
-    out
+    (out, expect)
 }
 
 #[cfg(test)]

@@ -229,6 +229,14 @@ pub fn crd(kind: Kind) -> Result<CustomResourceDefinition, CrdError> {
         .collect();
     cols.push(json!({"name": "Ready", "type": "string",
                      "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"}));
+    if kind == Kind::Device {
+        // What an engineer asks of a device first: does it run what is rendered, and has
+        // someone changed it by hand since.
+        for t in ["Applied", "Drifted"] {
+            cols.push(json!({"name": t, "type": "string",
+                             "jsonPath": format!(".status.conditions[?(@.type==\"{t}\")].status")}));
+        }
+    }
     cols.push(json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}));
     let doc = json!({
         "apiVersion": "apiextensions.k8s.io/v1",

@@ -6,10 +6,18 @@
 //! It must not reimplement inventory logic: specs, validation and allocation come from
 //! `hatang-core`, so a file the CLI accepts is an object the operator accepts and allocates the
 //! same way. It must not print or log credentials.
+//!
+//! Devices are pushed and audited through `hatang-driver`, as the CLI does: the apply policy and
+//! approvals (`policy`), the SSH Secret (`credentials`), the per-device record behind the
+//! `Applied` and `Drifted` conditions (`devices`), one fleet transaction per pass (`push`), and
+//! the periodic drift audit (`drift`).
 
 pub mod client;
 pub mod controller;
 pub mod crd;
+pub mod credentials;
+pub mod devices;
+pub mod drift;
 pub mod http;
 pub mod inventory;
 pub mod leader;
@@ -17,6 +25,8 @@ pub mod ledger;
 pub mod manifests;
 pub mod metrics;
 pub mod names;
+pub mod policy;
+pub mod push;
 pub mod rbac;
 pub mod status;
 pub mod structural;

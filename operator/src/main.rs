@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use hatang_operator::manifests;
+use hatang_operator::policy::ApplyPolicy;
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +88,31 @@ struct RunArgs {
     /// Warn about temporary leases ending within this many days.
     #[arg(long, default_value_t = 30)]
     lease_warning_days: i64,
+    /// Apply policy of Devices without the `hatang.io/apply-policy` annotation: `manual` pushes
+    /// a rendered configuration only after an approval (`hatang.io/approve: <sha256>`), `auto`
+    /// whenever it changes.
+    #[arg(long, value_enum, default_value_t = ApplyPolicy::Manual)]
+    apply_policy: ApplyPolicy,
+    /// Where apply transactions keep their journals and backups (`<dir>/applies/<id>/`).
+    #[arg(long, default_value = "/var/lib/hatang")]
+    state_dir: PathBuf,
+    /// Secret (in --namespace) with the SSH login key `id_ed25519`, optional `known_hosts` and
+    /// `user`. The generated Role may read only `hatang-ssh`.
+    #[arg(long, default_value = hatang_operator::credentials::DEFAULT_SECRET)]
+    ssh_secret: String,
+    /// Seconds between drift audits of applied devices (0: no audits).
+    #[arg(long, default_value_t = 300)]
+    audit_seconds: u64,
+    /// Seconds allowed to connect to a device, and again for each command.
+    #[arg(long, default_value_t = 30)]
+    ssh_timeout: u64,
+    /// Seconds a transaction's verification may wait for BGP sessions and routes.
+    #[arg(long, default_value_t = 60)]
+    verify_timeout: u64,
+    /// Seconds before a configuration that failed to apply is pushed again (doubled after each
+    /// failure, at most an hour; a new rendering is pushed at once).
+    #[arg(long, default_value_t = 60)]
+    apply_backoff_seconds: u64,
 }
 
 fn main() -> Result<()> {
@@ -174,6 +200,7 @@ fn run(args: RunArgs) -> Result<()> {
     use std::sync::Arc;
 
     use hatang_operator::controller::{self, Caches, Reconciler, Settings};
+    use hatang_operator::devices::DeviceSettings;
     use hatang_operator::metrics::Metrics;
 
     tracing_subscriber::fmt()
@@ -221,6 +248,23 @@ fn run(args: RunArgs) -> Result<()> {
             concurrency: args.concurrency,
             lease_warning_days: args.lease_warning_days,
             identity,
+            devices: DeviceSettings {
+                policy: args.apply_policy,
+                ssh_secret: args.ssh_secret,
+                state_dir: args.state_dir,
+                audit_every: (args.audit_seconds > 0)
+                    .then(|| std::time::Duration::from_secs(args.audit_seconds)),
+                ssh_timeout: std::time::Duration::from_secs(args.ssh_timeout),
+                verify_timeout: std::time::Duration::from_secs(args.verify_timeout),
+                backoff: std::time::Duration::from_secs(args.apply_backoff_seconds),
+                concurrency: args.concurrency,
+                fail_after: match std::env::var(hatang_operator::push::FAIL_AFTER) {
+                    Ok(v) => Some(v.parse().with_context(|| {
+                        format!("{}={v}: not a number of devices", hatang_operator::push::FAIL_AFTER)
+                    })?),
+                    Err(_) => None,
+                },
+            },
         };
         let reconciler = Arc::new(Reconciler::new(client, caches, settings, metrics));
         tokio::select! {

@@ -70,7 +70,7 @@ fn operator_objects() -> Vec<Value> {
                         "containers": [{
                             "name": "operator",
                             "image": IMAGE,
-                            "args": ["run", "--listen", "0.0.0.0:8080"],
+                            "args": ["run", "--listen", "0.0.0.0:8080", "--state-dir", "/var/lib/hatang"],
                             "env": [
                                 {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
                                 {"name": "HATANG_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
@@ -88,7 +88,10 @@ fn operator_objects() -> Vec<Value> {
                                 "readOnlyRootFilesystem": true,
                                 "capabilities": {"drop": ["ALL"]},
                             },
+                            // Apply journals and backups (the root filesystem is read-only).
+                            "volumeMounts": [{"name": "state", "mountPath": "/var/lib/hatang"}],
                         }],
+                        "volumes": [{"name": "state", "emptyDir": {}}],
                     },
                 },
             },

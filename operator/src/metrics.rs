@@ -24,6 +24,14 @@ pub struct Metrics {
     pub status_patches: AtomicU64,
     /// Duration of the last pass in milliseconds.
     pub last_pass_ms: AtomicU64,
+    /// Apply transactions that committed.
+    pub applies: AtomicU64,
+    /// Apply transactions that did not commit (or could not start).
+    pub apply_failures: AtomicU64,
+    /// Drift audits run.
+    pub audits: AtomicU64,
+    /// Devices whose last audit found deviations nobody accepted.
+    pub devices_drifted: AtomicU64,
     /// Whether this process holds the leader lease.
     pub leader: AtomicBool,
     /// Whether every watch has listed once.
@@ -99,6 +107,30 @@ impl Metrics {
             "gauge",
             "Duration of the last pass.",
             get(&self.last_pass_ms),
+        );
+        one(
+            "hatang_applies_total",
+            "counter",
+            "Apply transactions committed.",
+            get(&self.applies),
+        );
+        one(
+            "hatang_apply_failures_total",
+            "counter",
+            "Apply transactions that did not commit.",
+            get(&self.apply_failures),
+        );
+        one(
+            "hatang_audits_total",
+            "counter",
+            "Drift audits run.",
+            get(&self.audits),
+        );
+        one(
+            "hatang_devices_drifted",
+            "gauge",
+            "Devices whose last audit found deviations nobody accepted.",
+            get(&self.devices_drifted),
         );
         one(
             "hatang_leader",

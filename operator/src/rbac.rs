@@ -128,8 +128,8 @@ pub fn cluster_roles() -> Vec<Value> {
     ]
 }
 
-/// The operator's namespaced Role (ledgers and leader election in its own namespace only), and
-/// the bindings of both roles to its ServiceAccount.
+/// The operator's namespaced Role (ledgers, leader election and the SSH Secret `hatang-ssh`, in
+/// its own namespace only), and the bindings of both roles to its ServiceAccount.
 pub fn operator_bindings() -> Vec<Value> {
     let subject =
         json!([{"kind": "ServiceAccount", "name": OPERATOR, "namespace": SYSTEM_NAMESPACE}]);
@@ -143,6 +143,9 @@ pub fn operator_bindings() -> Vec<Value> {
                  "verbs": ["get", "list", "watch", "create", "update"]},
                 {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
                  "verbs": ["get", "create", "update"]},
+                // The SSH login and pinned host keys: that one Secret, read only.
+                {"apiGroups": [""], "resources": ["secrets"],
+                 "resourceNames": [crate::credentials::DEFAULT_SECRET], "verbs": ["get"]},
             ],
         }),
         json!({
@@ -239,5 +242,31 @@ mod tests {
         let op = role(OPERATOR);
         assert!(!verbs_on(&op, "sites").contains(&"create".to_owned()));
         assert!(!verbs_on(&op, "sites").contains(&"delete".to_owned()));
+    }
+
+    #[test]
+    fn operator_reads_one_named_secret_only() {
+        let role = &operator_bindings()[0];
+        let rules: Vec<&Value> = role["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| {
+                r["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x == "secrets")
+            })
+            .collect();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0]["verbs"], json!(["get"]));
+        assert_eq!(rules[0]["resourceNames"], json!(["hatang-ssh"]));
+        // No cluster-wide Secret access at all.
+        assert!(
+            !serde_json::to_string(&cluster_roles())
+                .unwrap()
+                .contains("secrets")
+        );
     }
 }

@@ -83,6 +83,26 @@ pub struct HatangStatus {
     /// same bytes `hatang render` writes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendered: Option<RenderedConfig>,
+    /// Devices: the rendered configuration last committed to the device by the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<AppliedConfig>,
+    /// Devices: the SHA-256 of the rendered configuration that is not applied yet (awaiting
+    /// approval, queued, backing off after a failure); absent when the device runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_sha256: Option<String>,
+}
+
+/// A rendered configuration committed to a device by one apply transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedConfig {
+    /// `status.rendered.sha256` of what was pushed.
+    pub sha256: String,
+    /// When the transaction committed (RFC 3339).
+    #[schemars(extend("format" = "date-time"))]
+    pub at: String,
+    /// The transaction's id (its journal is `<state-dir>/applies/<applyId>/journal.json`).
+    pub apply_id: String,
 }
 
 /// A device's rendered configuration, identified by hash.

@@ -312,4 +312,24 @@ async fn install_samples_tenancy_and_auditor_against_a_real_apiserver() {
     assert_eq!(can("list", "informationsystems.hatang.io"), "yes");
     assert_eq!(can("update", "sites.hatang.io"), "no");
     assert_eq!(can("create", "secrets"), "no");
+
+    // The operator's ServiceAccount reads its SSH Secret and no other, and lists none.
+    let operator_token = c.token("hatang-system", "hatang-operator");
+    let op_can = |args: &[&str]| {
+        let mut all = vec!["auth", "can-i"];
+        all.extend_from_slice(args);
+        let out = c.kubectl_as(Some(&operator_token), &all, None);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(
+        op_can(&["get", "secret/hatang-ssh", "-n", "hatang-system"]),
+        "yes"
+    );
+    assert_eq!(
+        op_can(&["get", "secret/other", "-n", "hatang-system"]),
+        "no"
+    );
+    assert_eq!(op_can(&["list", "secrets", "-n", "hatang-system"]), "no");
+    assert_eq!(op_can(&["watch", "secrets", "-n", "hatang-system"]), "no");
+    assert_eq!(op_can(&["get", "secret/hatang-ssh", "-n", "default"]), "no");
 }

@@ -277,27 +277,15 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
     let mut out = Vec::new();
     let mut targets = Vec::new();
     for c in candidates {
-        let lab = overlay
-            .as_ref()
-            .and_then(|o| o.devices.iter().find(|d| d.name == c.name));
-        let (host, port, pin) = match (lab, &c.spec.management) {
-            (Some(l), _) => (l.address.to_string(), l.port, Some(l.ssh_host_key.clone())),
-            (None, Some(m)) => (m.address.to_string(), m.port, m.ssh_host_key.clone()),
-            (None, None) => {
+        match hatang_driver::fleet::endpoint(c.name, Platform::Frr, Some(c.spec), overlay.as_ref())
+        {
+            Ok(e) => targets.push(e),
+            Err(why) => {
                 let mut a = DeviceAudit::new(c.name, Status::Failed);
-                a.note = Some("no spec.management address".to_owned());
+                a.note = Some(why.to_string());
                 out.push((a, None));
-                continue;
             }
-        };
-        targets.push(super::fleet::Endpoint {
-            target: Target {
-                device: c.name.to_owned(),
-                host,
-                port,
-            },
-            pin,
-        });
+        }
     }
 
     // Login and trust as for apply: a pinned key is the only one trusted for its device.

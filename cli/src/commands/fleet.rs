@@ -1,6 +1,6 @@
-//! Which devices to reach and how: endpoints and pinned host keys (lab overlay, else the
-//! inventory's `spec.management`), login and trust from `SshArgs`. Shared by `apply` and
-//! `plan --against live`.
+//! Which devices to reach and how: endpoints and pinned host keys (`hatang_driver::fleet`:
+//! lab overlay, else the inventory's `spec.management`), login and trust from `SshArgs`.
+//! Shared by `apply`, `audit` and `plan --against live`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,17 +10,12 @@ use anyhow::{Context, Result, bail};
 
 use crate::args::SshArgs;
 use hatang_core::compile::DeviceModel;
-use hatang_core::model::Platform;
-use hatang_driver::hostkey::{KnownHosts, PublicKey};
+use hatang_driver::fleet::{self, NoEndpoint};
+use hatang_driver::hostkey::KnownHosts;
 use hatang_driver::lab::Overlay;
-use hatang_driver::ssh::{Auth, SshOptions, Target};
+use hatang_driver::ssh::{Auth, SshOptions};
 
-/// A device to reach, with the host key pinned for it (if any).
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub target: Target,
-    pub pin: Option<String>,
-}
+pub use hatang_driver::fleet::Endpoint;
 
 /// Devices not reached, with the reason.
 pub type Skipped = Vec<(String, String)>;
@@ -63,28 +58,11 @@ pub fn endpoints(
         if !only.is_empty() && !only.iter().any(|d| d == name) {
             continue;
         }
-        if model.platform != Platform::Frr {
-            skipped.push((
-                name.to_owned(),
-                format!("no adapter for platform {:?}", model.platform),
-            ));
-            continue;
+        match fleet::endpoint(name, model.platform, specs.get(name).copied(), overlay) {
+            Ok(e) => out.push(e),
+            Err(why @ NoEndpoint::NoAdapter(_)) => skipped.push((name.to_owned(), why.to_string())),
+            Err(why @ NoEndpoint::NoManagement(_)) => bail!("{why}"),
         }
-        let lab = overlay.and_then(|o| o.devices.iter().find(|d| d.name == name));
-        let management = specs.get(name).and_then(|s| s.management.as_ref());
-        let (host, port, pin) = match (lab, management) {
-            (Some(l), _) => (l.address.to_string(), l.port, Some(l.ssh_host_key.clone())),
-            (None, Some(m)) => (m.address.to_string(), m.port, m.ssh_host_key.clone()),
-            (None, None) => bail!("device `{name}` has no spec.management address"),
-        };
-        out.push(Endpoint {
-            target: Target {
-                device: name.to_owned(),
-                host,
-                port,
-            },
-            pin,
-        });
     }
     Ok((out, skipped))
 }
@@ -100,7 +78,7 @@ pub fn ssh_options(
         .user
         .clone()
         .or_else(|| overlay.map(|o| o.user.clone()))
-        .unwrap_or_else(|| "root".to_owned());
+        .unwrap_or_else(|| fleet::DEFAULT_USER.to_owned());
     let identity = args
         .identity
         .clone()
@@ -119,7 +97,7 @@ pub fn ssh_options(
     if auth.is_empty() {
         bail!("no login method: give --identity FILE, --agent or --lab-state DIR");
     }
-    let mut known = match &known_hosts_file {
+    let known = match &known_hosts_file {
         Some(f) => match std::fs::read_to_string(f) {
             Ok(t) => KnownHosts::parse(&t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.accept_new => {
@@ -129,16 +107,7 @@ pub fn ssh_options(
         },
         None => KnownHosts::default(),
     };
-    for e in endpoints {
-        if let Some(pin) = &e.pin {
-            let key: PublicKey = pin
-                .parse()
-                .with_context(|| format!("pinned host key of `{}`", e.target.device))?;
-            let name = e.target.known_hosts_name();
-            known.forget(&name);
-            known.pin(&name, key);
-        }
-    }
+    let known = fleet::pin_endpoints(known, endpoints)?;
     Ok(SshOptions {
         user,
         auth,

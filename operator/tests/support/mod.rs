@@ -216,6 +216,17 @@ impl Operator {
 
     /// Starts the operator binary with the credentials in `kubeconfig`.
     pub fn start_with(cluster: &Cluster, kubeconfig: &Path, name: &str, args: &[&str]) -> Operator {
+        Self::start_env(cluster, kubeconfig, name, args, &[])
+    }
+
+    /// Starts the operator binary with the credentials in `kubeconfig` and extra environment.
+    pub fn start_env(
+        cluster: &Cluster,
+        kubeconfig: &Path,
+        name: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Operator {
         let port = free_port();
         let log = cluster.state.join(format!("operator-{name}.log"));
         let file = std::fs::OpenOptions::new()
@@ -234,6 +245,7 @@ impl Operator {
             .args(args)
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()

@@ -1,0 +1,277 @@
+//! The periodic drift audit: every `--audit-seconds`, the running configuration of every device
+//! whose rendered configuration is applied is fetched over SSH
+//! (`hatang_driver::apply::fetch_running`) and compared with it by `hatang_core::audit` — the
+//! comparison `hatang audit` makes, deviations the spec accepts (`acceptedDeviations`, until
+//! their expiry) set apart. The result is recorded per device for the pass (`Drifted`); a new
+//! drift gets one Warning event `Drifted`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kube::runtime::events::{Event, EventType};
+use tokio::sync::Notify;
+
+use hatang_core::audit::{Deviation, diff, judge};
+use hatang_driver::apply::fetch_running;
+use hatang_driver::ssh::SshError;
+
+use crate::credentials;
+use crate::devices::{AuditItem, Devices, Drift};
+use crate::metrics::Metrics;
+
+/// How many deviations a `Drifted` message quotes.
+const QUOTED: usize = 3;
+
+/// Words after which FRR configurations carry a credential (BGP, OSPF, IS-IS and key-chain
+/// passwords and keys).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "key-string",
+    "authentication-key",
+    "message-digest-key",
+];
+
+/// A deviation as a status or an event shows it: as `hatang audit` prints it, except a line
+/// that carries a credential, which is named but not quoted (statuses and events are readable
+/// by every auditor).
+pub fn shown(d: &Deviation) -> String {
+    let secret = [d.desired.as_deref(), d.running.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|l| l.split(' ').any(|w| SECRET_WORDS.contains(&w)));
+    if !secret {
+        return d.to_string();
+    }
+    let at = if d.context.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", d.context.join(" > "))
+    };
+    format!(
+        "{}{at}: a line with a credential (not shown)",
+        d.kind.as_str()
+    )
+}
+
+/// A condition message for `drift` (deviations nobody accepted) and the count accepted.
+pub fn summary(drift: &[Deviation], accepted: usize) -> String {
+    let mut out = format!(
+        "{} deviation{} from the applied configuration",
+        drift.len(),
+        if drift.len() == 1 { "" } else { "s" }
+    );
+    if accepted > 0 {
+        out.push_str(&format!(
+            " ({accepted} more accepted by acceptedDeviations)"
+        ));
+    }
+    let quoted: Vec<String> = drift.iter().take(QUOTED).map(shown).collect();
+    if !quoted.is_empty() {
+        out.push_str(": ");
+        out.push_str(&quoted.join("; "));
+    }
+    if drift.len() > QUOTED {
+        out.push_str(&format!("; … {} more", drift.len() - QUOTED));
+    }
+    out
+}
+
+fn unreachable(item: &AuditItem, e: &SshError) -> Drift {
+    Drift::Unknown {
+        sha256: item.sha256.clone(),
+        reason: if e.is_host_key() {
+            "HostKeyRefused"
+        } else {
+            "Unreachable"
+        },
+        message: format!("{}: not audited: {e}", item.device),
+    }
+}
+
+impl Devices {
+    /// Audits every applied, current device once; records the results and wakes the pass.
+    pub async fn audit(self: &Arc<Self>, changed: &Notify) {
+        let _busy = self.busy.lock().await;
+        // Read after the lock: a transaction that just ended changed what is applied.
+        let items = self.audit_items();
+        if items.is_empty() {
+            return;
+        }
+        let today = chrono::Utc::now().date_naive();
+        let secrets = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        let found: BTreeMap<String, Drift> =
+            match credentials::read(&secrets, &self.namespace, &self.settings.ssh_secret).await {
+                Err(e) => items
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.device.clone(),
+                            Drift::Unknown {
+                                sha256: i.sha256.clone(),
+                                reason: "NoCredentials",
+                                message: format!("{}: not audited: {e}", i.device),
+                            },
+                        )
+                    })
+                    .collect(),
+                Ok(creds) => {
+                    let endpoints: Vec<_> = items.iter().map(|i| i.endpoint.clone()).collect();
+                    match creds.ssh_options(&endpoints, self.settings.ssh_timeout) {
+                        Err(e) => items
+                            .iter()
+                            .map(|i| {
+                                (
+                                    i.device.clone(),
+                                    Drift::Unknown {
+                                        sha256: i.sha256.clone(),
+                                        reason: "NoCredentials",
+                                        message: format!("{}: not audited: {e}", i.device),
+                                    },
+                                )
+                            })
+                            .collect(),
+                        Ok(options) => {
+                            let targets = endpoints.into_iter().map(|e| e.target).collect();
+                            let mut running =
+                                fetch_running(targets, options, self.settings.concurrency).await;
+                            items
+                                .iter()
+                                .map(|i| {
+                                    let d = match running.remove(&i.device) {
+                                        Some(Ok(text)) => judged(i, &text, today),
+                                        Some(Err(e)) => unreachable(i, &e),
+                                        None => unreachable(
+                                            i,
+                                            &SshError::Protocol("no result".to_owned()),
+                                        ),
+                                    };
+                                    (i.device.clone(), d)
+                                })
+                                .collect()
+                        }
+                    }
+                }
+            };
+        Metrics::inc(&self.metrics.audits);
+        let mut events = Vec::new();
+        {
+            let mut state = self.state.lock().expect("device state");
+            for item in &items {
+                let Some(d) = found.get(&item.device) else {
+                    continue;
+                };
+                let s = state.entry(item.device.clone()).or_default();
+                // A transaction may have moved the device on while it was being audited.
+                if s.in_flight || s.applied.as_ref().map(|a| &a.sha256) != Some(&item.sha256) {
+                    continue;
+                }
+                match d {
+                    Drift::Drifted {
+                        message, signature, ..
+                    } => {
+                        if s.drift_warned.as_ref() != Some(signature) {
+                            s.drift_warned = Some(signature.clone());
+                            events.push((
+                                item.reference.clone(),
+                                Event {
+                                    type_: EventType::Warning,
+                                    reason: "Drifted".into(),
+                                    note: Some(format!("{}: {message}", item.device)),
+                                    action: "Audit".into(),
+                                    secondary: None,
+                                },
+                            ));
+                        }
+                    }
+                    Drift::InSync { .. } => s.drift_warned = None,
+                    Drift::Unknown { .. } => {}
+                }
+                if s.drift.as_ref() != Some(d) {
+                    let (state, message) = match d {
+                        Drift::InSync { message, .. } => ("in sync", message),
+                        Drift::Drifted { message, .. } => ("drifted", message),
+                        Drift::Unknown { message, .. } => ("unknown", message),
+                    };
+                    tracing::info!(device = %item.device, state, message = %message, "audit");
+                }
+                s.drift = Some(d.clone());
+            }
+        }
+        self.publish(events).await;
+        changed.notify_one();
+    }
+}
+
+fn judged(item: &AuditItem, running: &str, today: chrono::NaiveDate) -> Drift {
+    let j = judge(diff(&item.candidate, running), &item.accepted, today);
+    if j.drift.is_empty() {
+        Drift::InSync {
+            sha256: item.sha256.clone(),
+            message: if j.accepted.is_empty() {
+                "running configuration equals the applied one".to_owned()
+            } else {
+                format!(
+                    "running configuration equals the applied one but for {} accepted deviations",
+                    j.accepted.len()
+                )
+            },
+        }
+    } else {
+        Drift::Drifted {
+            sha256: item.sha256.clone(),
+            message: summary(&j.drift, j.accepted.len()),
+            signature: j
+                .drift
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_count_and_quote_the_first_deviations() {
+        let desired = "router bgp 1\n neighbor a timers 3 9\n neighbor b timers 3 9\n";
+        let running = "router bgp 1\n neighbor a timers 5 15\n neighbor b timers 3 9\n x\n y\n z\n";
+        let deviations = diff(desired, running);
+        let text = summary(&deviations, 2);
+        assert!(
+            text.starts_with("4 deviations from the applied configuration (2 more accepted"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "changed [router bgp 1]: `neighbor a timers 5 15` → `neighbor a timers 3 9`"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("; … 1 more"), "{text}");
+        assert_eq!(
+            summary(&[], 0),
+            "0 deviations from the applied configuration"
+        );
+    }
+
+    #[test]
+    fn credentials_are_named_not_quoted() {
+        let deviations = diff(
+            "router bgp 1\n neighbor a password s3cret\n",
+            "router bgp 1\n neighbor a password other\n",
+        );
+        let text = summary(&deviations, 0);
+        assert!(
+            !text.contains("s3cret") && !text.contains("other"),
+            "{text}"
+        );
+        assert!(
+            text.contains("changed [router bgp 1]: a line with a credential (not shown)"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,411 @@
+//! Pushing: every Device due in one pass goes into **one** transaction of
+//! `hatang_driver::apply::run` — the same backup, check, commit, verify, save or roll-back-all
+//! as `hatang apply` — with its journal under `<state-dir>/applies/<id>/`. The outcome is
+//! recorded per device (`devices.rs`); a failed hash backs off, approvals are removed once what
+//! they approved is committed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, Phase};
+use hatang_core::model::Kind;
+use hatang_driver::apply::store::{JOURNAL, RunStore};
+use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
+use hatang_driver::fleet::Endpoint;
+use hatang_driver::ssh::{Target, is_host_key_message};
+
+use crate::client::api;
+use crate::credentials;
+use crate::devices::{Devices, Drift, DuePush};
+use crate::metrics::Metrics;
+use crate::policy::{APPROVE_ANNOTATION, Failure, backoff};
+use crate::status::AppliedConfig;
+
+/// Fault injection for tests, as for `hatang apply`: the process aborts (as a kill would) right
+/// after this many devices of a transaction are committed and journaled.
+pub const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
+
+/// Transaction progress as log lines (the CLI draws bars; the operator logs).
+struct Logged(String);
+
+impl Progress for Logged {
+    fn step(&self, step: &str, devices: usize) {
+        tracing::info!(apply = %self.0, step, devices, "apply step");
+    }
+    fn device(&self, device: &str, result: Result<(), &str>) {
+        match result {
+            Ok(()) => tracing::debug!(apply = %self.0, device, "ok"),
+            Err(e) => tracing::warn!(apply = %self.0, device, error = e, "device failed"),
+        }
+    }
+    fn note(&self, message: &str) {
+        tracing::info!(apply = %self.0, message);
+    }
+}
+
+/// How a transaction ended, for the devices in it.
+enum Ended {
+    /// Committed and saved.
+    Committed { id: String, at: String },
+    /// Nothing applied (stopped, rolled back, or never started): the failures by device, and
+    /// the message for devices not named.
+    Failed {
+        named: BTreeMap<String, (&'static str, String)>,
+        rest: (&'static str, String),
+    },
+}
+
+fn reason_of(message: &str) -> &'static str {
+    if is_host_key_message(message) {
+        "HostKeyRefused"
+    } else {
+        "ApplyFailed"
+    }
+}
+
+impl Devices {
+    /// Runs one transaction for `due` (marked in flight by `take_due`), records the outcome and
+    /// wakes the pass.
+    pub async fn push(self: Arc<Self>, due: Vec<DuePush>, changed: Arc<Notify>) {
+        let _busy = self.busy.lock().await;
+        let ended = self.transaction(&due).await;
+        let now = Instant::now();
+        let mut events = Vec::new();
+        {
+            let mut state = self.state.lock().expect("device state");
+            for d in &due {
+                let s = state.entry(d.device.clone()).or_default();
+                s.in_flight = false;
+                match &ended {
+                    Ended::Committed { id, at } => {
+                        s.applied = Some(AppliedConfig {
+                            sha256: d.sha256.clone(),
+                            at: at.clone(),
+                            apply_id: id.clone(),
+                        });
+                        s.failure = None;
+                        // Verification compared the running configuration with the candidate.
+                        s.drift = Some(Drift::InSync {
+                            sha256: d.sha256.clone(),
+                            message: format!("verified by transaction {id}"),
+                        });
+                        s.drift_warned = None;
+                        events.push((
+                            d.reference.clone(),
+                            Event {
+                                type_: EventType::Normal,
+                                reason: "Applied".into(),
+                                note: Some(format!("{} committed by transaction {id}", d.sha256)),
+                                action: "Apply".into(),
+                                secondary: None,
+                            },
+                        ));
+                    }
+                    Ended::Failed { named, rest } => {
+                        let (reason, message, culprit) = match named.get(&d.device) {
+                            Some((r, m)) => (*r, m.clone(), true),
+                            None => (rest.0, rest.1.clone(), named.is_empty()),
+                        };
+                        let attempts = match &s.failure {
+                            Some(f) if f.sha256 == d.sha256 && culprit => f.attempts + 1,
+                            Some(f) if f.sha256 == d.sha256 => f.attempts,
+                            _ => u32::from(culprit),
+                        };
+                        // A device that only shared the transaction with the one that failed
+                        // is tried again at once, in a transaction without it.
+                        let wait = if culprit {
+                            backoff(self.settings.backoff, attempts.max(1))
+                        } else {
+                            Duration::ZERO
+                        };
+                        let retry_after = (chrono::Utc::now()
+                            + chrono::Duration::from_std(wait).unwrap_or_default())
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string();
+                        s.failure = Some(Failure {
+                            sha256: d.sha256.clone(),
+                            reason,
+                            message: message.clone(),
+                            attempts,
+                            retry_at: now + wait,
+                            retry_after,
+                        });
+                        if culprit {
+                            events.push((
+                                d.reference.clone(),
+                                Event {
+                                    type_: EventType::Warning,
+                                    reason: "ApplyFailed".into(),
+                                    note: Some(message),
+                                    action: "Apply".into(),
+                                    secondary: None,
+                                },
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        match &ended {
+            Ended::Committed { .. } => Metrics::inc(&self.metrics.applies),
+            Ended::Failed { .. } => Metrics::inc(&self.metrics.apply_failures),
+        }
+        if let Ended::Committed { .. } = ended {
+            for d in due.iter().filter(|d| d.approved) {
+                self.consume_approval(&d.device, &d.sha256).await;
+            }
+        }
+        self.publish(events).await;
+        changed.notify_one();
+        // Wake the pass when the first back-off ends (resync may be much later).
+        let first_retry = {
+            let state = self.state.lock().expect("device state");
+            due.iter()
+                .filter_map(|d| state.get(&d.device)?.failure.as_ref())
+                .map(|f| f.retry_at)
+                .filter(|at| *at > now)
+                .min()
+        };
+        if let Some(at) = first_retry {
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at.into()).await;
+                changed.notify_one();
+            });
+        }
+    }
+
+    async fn transaction(&self, due: &[DuePush]) -> Ended {
+        let all = |reason: &'static str, message: String| Ended::Failed {
+            named: BTreeMap::new(),
+            rest: (reason, message),
+        };
+        let secrets = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        let creds =
+            match credentials::read(&secrets, &self.namespace, &self.settings.ssh_secret).await {
+                Ok(c) => c,
+                Err(e) => return all("NoCredentials", format!("nothing pushed: {e}")),
+            };
+        let endpoints: Vec<_> = due.iter().map(|d| d.endpoint.clone()).collect();
+        let ssh = match creds.ssh_options(&endpoints, self.settings.ssh_timeout) {
+            Ok(o) => o,
+            Err(e) => return all("NoCredentials", format!("nothing pushed: {e}")),
+        };
+        let started = chrono::Utc::now();
+        let id = format!(
+            "{}-{}",
+            started.format("%Y%m%dT%H%M%S%.3fZ"),
+            std::process::id()
+        );
+        let journal = Journal::new(
+            &id,
+            &format!("hatang-operator/{}", self.identity),
+            "cluster",
+            &started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            false,
+            endpoints
+                .iter()
+                .map(|e| DeviceEndpoint {
+                    name: e.target.device.clone(),
+                    host: e.target.host.clone(),
+                    port: e.target.port,
+                    host_key: e.pin.clone(),
+                })
+                .collect(),
+        );
+        let dir = self.settings.state_dir.join("applies").join(&id);
+        let store = match RunStore::create(&dir, journal) {
+            Ok(s) => Arc::new(s),
+            Err(e) => return all("ApplyFailed", format!("journal not written: {e}")),
+        };
+        let plans = due
+            .iter()
+            .map(|d| DevicePlan {
+                target: d.endpoint.target.clone(),
+                candidate: d.candidate.clone(),
+                expect: d.expect.clone(),
+            })
+            .collect();
+        let options = ApplyOptions {
+            ssh,
+            concurrency: self.settings.concurrency,
+            verify_timeout: self.settings.verify_timeout,
+            progress: Arc::new(Logged(id.clone())),
+            after_commit: self.settings.fail_after.map(|n| -> CommitHook {
+                Arc::new(move |committed| {
+                    if committed >= n {
+                        tracing::error!(committed, "aborting ({FAIL_AFTER})");
+                        std::process::abort();
+                    }
+                })
+            }),
+        };
+        tracing::info!(apply = %id, devices = due.len(), journal = %dir.display(), "apply starts");
+        let done = match apply::run(store, plans, &options).await {
+            Ok(j) => j,
+            Err(e) => return all("ApplyFailed", format!("transaction {id}: {e}")),
+        };
+        let outcome = done.outcome;
+        tracing::info!(apply = %id, ?outcome, reason = done.reason.as_deref().unwrap_or(""), "apply ends");
+        if outcome == Some(Outcome::Committed) {
+            return Ended::Committed {
+                id,
+                at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            };
+        }
+        let why = done
+            .reason
+            .clone()
+            .unwrap_or_else(|| format!("{outcome:?}"));
+        let tail = match outcome {
+            Some(Outcome::RolledBack) => "every touched device rolled back",
+            Some(Outcome::RollbackFailed) => "ROLLBACK FAILED: see the journal",
+            _ => "nothing changed",
+        };
+        let named = done
+            .devices
+            .iter()
+            .filter_map(|d| {
+                d.error.as_ref().map(|e| {
+                    (
+                        d.name.clone(),
+                        (
+                            reason_of(e),
+                            format!("transaction {id}: {}: {e}; {tail}", d.name),
+                        ),
+                    )
+                })
+            })
+            .collect();
+        Ended::Failed {
+            named,
+            rest: (
+                "Aborted",
+                format!(
+                    "transaction {id} did not commit ({why}); retried without the failing devices"
+                ),
+            ),
+        }
+    }
+
+    /// Completes the transactions a previous process left unfinished under the state directory
+    /// (`hatang apply --recover`'s decisions: roll back what a killed commit touched, finish a
+    /// verified one, close one that changed nothing), before any new push. The devices are
+    /// reached at the addresses and with the pins the journal recorded. False when the
+    /// credentials could not be read (tried again on the next pass).
+    pub async fn recover(&self) -> bool {
+        let dir = self.settings.state_dir.join("applies");
+        let mut unfinished: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| Some(e.ok()?.path().join(JOURNAL)))
+                    .filter(|p| p.exists())
+                    .collect()
+            })
+            .unwrap_or_default();
+        unfinished.sort();
+        let mut stores = Vec::new();
+        for path in unfinished {
+            match RunStore::open(&path) {
+                Ok(s) if s.journal().phase != Phase::Done => stores.push(Arc::new(s)),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(journal = %path.display(), error = %e, "journal unreadable")
+                }
+            }
+        }
+        if stores.is_empty() {
+            return true;
+        }
+        let _busy = self.busy.lock().await;
+        let secrets = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        let creds =
+            match credentials::read(&secrets, &self.namespace, &self.settings.ssh_secret).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot recover unfinished transactions yet");
+                    return false;
+                }
+            };
+        for store in stores {
+            let j = store.journal();
+            let endpoints: Vec<Endpoint> = j
+                .devices
+                .iter()
+                .map(|d| Endpoint {
+                    target: Target {
+                        device: d.name.clone(),
+                        host: d.host.clone(),
+                        port: d.port,
+                    },
+                    pin: d.host_key.clone(),
+                })
+                .collect();
+            let ssh = match creds.ssh_options(&endpoints, self.settings.ssh_timeout) {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::error!(apply = %j.id, error = %e, "transaction not recovered");
+                    continue;
+                }
+            };
+            let options = ApplyOptions {
+                ssh,
+                concurrency: self.settings.concurrency,
+                verify_timeout: self.settings.verify_timeout,
+                progress: Arc::new(Logged(j.id.clone())),
+                after_commit: None,
+            };
+            let targets = endpoints.into_iter().map(|e| e.target).collect();
+            match apply::recover(store, targets, &options).await {
+                Ok(done) => tracing::warn!(
+                    apply = %j.id,
+                    outcome = ?done.outcome,
+                    reason = done.reason.as_deref().unwrap_or(""),
+                    "recovered a transaction left unfinished"
+                ),
+                Err(e) => tracing::error!(apply = %j.id, error = %e, "recovery failed"),
+            }
+        }
+        true
+    }
+
+    /// Removes the approval annotation if it still names `sha256` (someone may have approved a
+    /// newer configuration meanwhile: that approval stays).
+    async fn consume_approval(&self, device: &str, sha256: &str) {
+        let devices = api(&self.client, Kind::Device, None);
+        for _ in 0..3 {
+            let Ok(o) = devices.get(device).await else {
+                return;
+            };
+            if o.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(APPROVE_ANNOTATION))
+                .map(|v| v.trim())
+                != Some(sha256)
+            {
+                return;
+            }
+            let patch = json!({"metadata": {
+                "resourceVersion": o.metadata.resource_version,
+                "annotations": {APPROVE_ANNOTATION: null},
+            }});
+            match devices
+                .patch(device, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Err(kube::Error::Api(e)) if e.code == 409 => continue,
+                Err(e) => {
+                    tracing::warn!(device, error = %e, "approval not removed");
+                    return;
+                }
+                Ok(_) => return,
+            }
+        }
+    }
+}
