@@ -307,12 +307,12 @@ struct Taken<T> {
 
 impl<T: Copy + Ord + std::hash::Hash> Taken<T> {
     fn contains(&self, v: &T) -> bool {
-        self.each.contains(v) || self.sorted.binary_search(v).is_ok()
+        self.each.contains(v) || (!self.sorted.is_empty() && self.sorted.binary_search(v).is_ok())
     }
 
     /// Inserts `v`; false if it was taken already.
     fn insert(&mut self, v: T) -> bool {
-        self.sorted.binary_search(&v).is_err() && self.each.insert(v)
+        (self.sorted.is_empty() || self.sorted.binary_search(&v).is_err()) && self.each.insert(v)
     }
 
     fn extend(&mut self, mut values: Vec<T>) {
