@@ -33,6 +33,8 @@ pub struct PrefixPool {
     used: Taken<u128>,
     /// Per parent: next slot counter to try (slots before it are known to be taken).
     cursor: Vec<u128>,
+    /// Per parent: whether a spread pool's cursor skipped the ledger's run already.
+    spread_skipped: Vec<bool>,
 }
 
 /// Why a pool could not give a value.
@@ -54,6 +56,7 @@ impl PrefixPool {
         blocked: Vec<Bits>,
     ) -> Self {
         let cursor = vec![0; parents.len()];
+        let spread_skipped = vec![false; parents.len()];
         PrefixPool {
             name,
             parents,
@@ -62,6 +65,7 @@ impl PrefixPool {
             blocked,
             used: Taken::default(),
             cursor,
+            spread_skipped,
         }
     }
 
@@ -187,16 +191,51 @@ impl PrefixPool {
         self.cursor[parent] = k + taken as u128;
     }
 
+    /// Moves a spread pool's cursor past the slots taken in bulk right after it. Spread order
+    /// visits slots out of address order, so the run is found on a bitmap of the parent's slots
+    /// (site pools have a few thousand to a few million slots), once per pool: after that the
+    /// cursor is past the ledger's run and the slots it meets are mostly free.
+    fn skip_spread(&mut self, parent: usize, slots: u128) {
+        const MAX_WIDTH: u32 = 24;
+        let p = self.parents[parent];
+        let w = u32::from(self.child_len - p.len);
+        let shift = u32::from(p.width - self.child_len);
+        if self.spread_skipped[parent] || w == 0 || w > MAX_WIDTH || self.used.sorted.is_empty() {
+            return;
+        }
+        self.spread_skipped[parent] = true;
+        let mut taken = vec![0u64; (slots as usize).div_ceil(64)];
+        let last = p.addr + ((slots - 1) << shift);
+        let sorted = &self.used.sorted;
+        for a in &sorted[sorted.partition_point(|a| *a < p.addr)..] {
+            if *a > last {
+                break;
+            }
+            let i = ((a - p.addr) >> shift) as usize;
+            taken[i / 64] |= 1 << (i % 64);
+        }
+        let mut k = self.cursor[parent];
+        while k < slots {
+            let i = (k.reverse_bits() >> (128 - w)) as usize;
+            if taken[i / 64] & (1 << (i % 64)) == 0 {
+                break;
+            }
+            k += 1;
+        }
+        self.cursor[parent] = k;
+    }
+
     /// The next free slot, marked as taken.
     pub fn allocate(&mut self) -> Result<Bits, Exhausted> {
         for parent in 0..self.parents.len() {
             let slots = self.slots(&self.parents[parent]);
             while self.cursor[parent] < slots {
-                if self.placement == Placement::Sequential {
-                    self.skip_taken(parent, slots);
-                    if self.cursor[parent] >= slots {
-                        break;
-                    }
+                match self.placement {
+                    Placement::Sequential => self.skip_taken(parent, slots),
+                    Placement::Spread => self.skip_spread(parent, slots),
+                }
+                if self.cursor[parent] >= slots {
+                    break;
                 }
                 let k = self.cursor[parent];
                 self.cursor[parent] += 1;
@@ -469,6 +508,46 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(pool.used(), taken.len() - blocked.iter().filter(|i| !bulk.contains(i) && !single.contains(i)).collect::<std::collections::BTreeSet<_>>().len());
+            }
+
+            #[test]
+            fn spread_after_bulk_and_single_takes(
+                bulk in proptest::collection::vec(0u128..32, 0..32),
+                single in proptest::collection::vec(0u128..32, 0..4),
+                blocked in proptest::collection::vec(0u128..32, 0..2),
+                wanted in 1usize..20,
+            ) {
+                // Two /44s of sixteen /48s each; slot i is the i-th /48 in address order.
+                let parents = vec![b("2001:db8::/44"), b("2001:db8:10::/44")];
+                let slot = |i: u128| parents[(i / 16) as usize].child(48, i % 16);
+                let mut pool = PrefixPool::new(
+                    "site-v6".into(),
+                    parents.clone(),
+                    48,
+                    Placement::Spread,
+                    blocked.iter().map(|i| slot(*i)).collect(),
+                );
+                pool.take_all(bulk.iter().map(|i| slot(*i)).collect());
+                for i in &single {
+                    pool.take(&slot(*i));
+                }
+                let mut taken: std::collections::BTreeSet<u128> =
+                    bulk.iter().chain(&single).chain(&blocked).copied().collect();
+                // Spread order: within each parent, the bit-reversed counter.
+                let order: Vec<u128> = (0..2u128)
+                    .flat_map(|p| (0..16u128).map(move |k| p * 16 + (k.reverse_bits() >> 124)))
+                    .collect();
+                for _ in 0..wanted {
+                    let expected = order.iter().copied().find(|i| !taken.contains(i));
+                    match (pool.allocate(), expected) {
+                        (Ok(got), Some(i)) => {
+                            prop_assert_eq!(got, slot(i));
+                            taken.insert(i);
+                        }
+                        (Err(_), None) => break,
+                        (got, expected) => prop_assert!(false, "got {got:?}, expected slot {expected:?}"),
+                    }
+                }
             }
 
             #[test]
