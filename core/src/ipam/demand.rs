@@ -176,15 +176,47 @@ pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> St
     }
 }
 
-/// Every request of `inv`, sorted by key.
+/// Every request of an inventory, kept where it was built; [`Demand::sorted`] gives them in key
+/// order without moving them (a nationwide inventory asks for some 64,000 values, and moving
+/// requests around costs more than sorting references to them).
+pub struct Demand<'a> {
+    /// In key order of their kinds: "asn/" < "loopback/" < "p2p/" < "segment/" < "site-v4/" <
+    /// "site/" < "vlan/"; each kind in chunks, in inventory order.
+    kinds: [Vec<Vec<Request<'a>>>; 7],
+}
+
+impl<'a> Demand<'a> {
+    /// Every request, sorted by key, stably (of a key requested twice, the later request comes
+    /// last). Every kind's keys start with a prefix of their own, so the kinds, each sorted and
+    /// laid end to end in the order of their prefixes, are all requests sorted — and a kind
+    /// built in inventory order is often sorted already.
+    pub fn sorted(&self) -> Vec<&Request<'a>> {
+        let parts: Vec<Vec<&Request<'a>>> = self
+            .kinds
+            .par_iter()
+            .map(|chunks| {
+                let mut view: Vec<&Request<'a>> = chunks.iter().flatten().collect();
+                if !view.is_sorted_by(|a, b| a.cmp_key(b).is_le()) {
+                    view.par_sort_by(|a, b| a.cmp_key(b));
+                }
+                view
+            })
+            .collect();
+        let out = parts.concat();
+        debug_assert!(
+            out.windows(2)
+                .all(|w| w[0].key <= w[1].key && w[0].cmp_key(w[1]).is_le())
+        );
+        out
+    }
+}
+
+/// Every request of `inv`.
 ///
-/// A nationwide inventory asks for some 64,000 values and reading it is bound by memory
-/// latency, so the independent parts are built side by side (rayon keeps their order; the
-/// result does not depend on the number of threads). Each kind of request goes to its own
-/// bucket; every kind's keys start with a prefix of their own, so the buckets, each sorted and
-/// laid end to end in the order of their prefixes, are all requests sorted — and a bucket
-/// built in inventory order is often sorted already.
-pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Request<'_>> {
+/// Reading a nationwide inventory is bound by memory latency, so the independent parts are
+/// built side by side (rayon keeps their order; the result does not depend on the number of
+/// threads).
+pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Demand<'_> {
     let ((sites, site_keys), (ends, p2p)) = rayon::join(
         || site_requests(inv, dual_stack),
         || rayon::join(|| circuit_ends(inv), || circuit_requests(inv)),
@@ -194,14 +226,23 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
         .devices
         .par_chunks(1024)
         .map(|chunk| {
-            let mut out = DeviceRequests::default();
+            let mut out = DeviceRequests {
+                loopback: Vec::with_capacity(chunk.len()),
+                asn: Vec::with_capacity(chunk.len()),
+                segment: Vec::with_capacity(chunk.len()),
+            };
             for d in chunk {
                 device_requests(d, &site_keys, &ends, &mut out);
             }
             out
         })
         .collect();
-    let devices = DeviceRequests::concat(chunks);
+    let (mut loopback, mut asn, mut segment) = (Vec::new(), Vec::new(), Vec::new());
+    for c in chunks {
+        loopback.push(c.loopback);
+        asn.push(c.asn);
+        segment.push(c.segment);
+    }
     let mut vlans = Vec::new();
     if has_vlans {
         vlans.reserve(inv.colo_leases.len());
@@ -224,61 +265,24 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Vec<Reque
             ));
         }
     }
-    // In key order: "asn/" < "loopback/" < "p2p/" < "segment/" < "site-v4/" < "site/" < "vlan/".
-    let buckets = [
-        devices.asn,
-        devices.loopback,
-        p2p,
-        devices.segment,
-        sites.v4,
-        sites.v6,
-        vlans,
-    ];
-    let orders: Vec<Option<Vec<u32>>> = buckets.par_iter().map(|b| key_order(b)).collect();
-    let mut out = Vec::with_capacity(buckets.iter().map(Vec::len).sum());
-    for (bucket, order) in buckets.into_iter().zip(orders) {
-        match order {
-            None => out.extend(bucket),
-            Some(order) => {
-                let mut slots: Vec<Option<Request>> = bucket.into_iter().map(Some).collect();
-                out.extend(
-                    order
-                        .into_iter()
-                        .map(|i| slots[i as usize].take().expect("each request once")),
-                );
-            }
-        }
+    Demand {
+        kinds: [
+            asn,
+            loopback,
+            vec![p2p],
+            segment,
+            vec![sites.v4],
+            vec![sites.v6],
+            vec![vlans],
+        ],
     }
-    debug_assert!(
-        out.windows(2)
-            .all(|w| w[0].key <= w[1].key && w[0].cmp_key(&w[1]).is_le())
-    );
-    out
 }
 
 /// Requests of devices, by kind.
-#[derive(Default)]
 struct DeviceRequests<'a> {
     loopback: Vec<Request<'a>>,
     asn: Vec<Request<'a>>,
     segment: Vec<Request<'a>>,
-}
-
-impl<'a> DeviceRequests<'a> {
-    fn concat(chunks: Vec<DeviceRequests<'a>>) -> DeviceRequests<'a> {
-        let sum = |f: fn(&DeviceRequests<'a>) -> usize| chunks.iter().map(f).sum::<usize>();
-        let mut out = DeviceRequests {
-            loopback: Vec::with_capacity(sum(|c| c.loopback.len())),
-            asn: Vec::with_capacity(sum(|c| c.asn.len())),
-            segment: Vec::with_capacity(sum(|c| c.segment.len())),
-        };
-        for c in chunks {
-            out.loopback.extend(c.loopback);
-            out.asn.extend(c.asn);
-            out.segment.extend(c.segment);
-        }
-        out
-    }
 }
 
 /// Site prefix requests, IPv6 and IPv4.
@@ -474,18 +478,6 @@ fn circuit_requests(inv: &Inventory) -> Vec<Request<'_>> {
             )
         })
         .collect()
-}
-
-/// The order that sorts a bucket of requests by key, stably (none when it is sorted already).
-fn key_order(bucket: &[Request<'_>]) -> Option<Vec<u32>> {
-    if bucket.is_sorted_by(|a, b| a.cmp_key(b).is_le()) {
-        return None;
-    }
-    let mut order: Vec<u32> = (0..bucket.len() as u32).collect();
-    // Equal keys keep their order: a stable sort gives the same result on any number of
-    // threads, and finds the runs requests come in (each kind in inventory order).
-    order.par_sort_by(|&x, &y| bucket[x as usize].cmp_key(&bucket[y as usize]));
-    Some(order)
 }
 
 /// The first 24 bytes of a key as big-endian integers (zero-padded), and its length. Most

@@ -118,11 +118,12 @@ pub fn allocate(
             .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool"),
         ]);
     };
-    let requests = demand::requests(
+    let demand = demand::requests(
         inventory,
         !plan.spec.ipv4_roots.is_empty(),
         plan.spec.vlan_pool.is_some(),
     );
+    let requests = demand.sorted();
     let mut pools = Pools::new(plan);
     let mut problems = Vec::new();
 
@@ -212,6 +213,7 @@ pub fn allocate(
     pools.take_ledger(&ledger);
     // Pins of new requests are taken before anything is allocated around them.
     for (req, _) in requests.iter().zip(&in_ledger).filter(|(_, kept)| !**kept) {
+        let req: &Request = req;
         if let Some(pin) = req.pin {
             pools.take(&req.pool.name(), &pin);
         }
@@ -228,6 +230,7 @@ pub fn allocate(
         .iter()
         .enumerate()
         .filter(|(i, r)| !in_ledger[*i] && requests.get(i + 1).is_none_or(|n| n.key != r.key))
+        .map(|(i, r)| (i, *r))
         .partition(|(_, r)| matches!(r.pool, PoolRef::SiteV6 | PoolRef::SiteV4));
     for (index, req) in sites.into_iter().chain(rest) {
         let pool_name = req.pool.name();
@@ -362,7 +365,7 @@ fn exhausted(e: &Exhausted, req: &Request, locator: &Locator<'_>) -> Diagnostic 
 
 /// Pins must lie in their pool and must not collide with one another.
 fn check_pins(
-    requests: &[Request],
+    requests: &[&Request],
     pools: &Pools,
     plan: &Object<AddressPlanSpec>,
     locator: &Locator<'_>,
@@ -370,6 +373,7 @@ fn check_pins(
 ) {
     let mut pinned: Vec<(&Request, AllocValue)> = requests
         .iter()
+        .copied()
         .filter_map(|r| r.pin.map(|p| (r, p)))
         .collect();
     for (req, pin) in &pinned {
@@ -487,12 +491,16 @@ fn nested(a_key: &str, a_pool: &PoolRef, b_key: &str, b_pool: &PoolRef) -> bool 
 
 /// A new pin must not overlap a value the ledger already holds for someone else.
 fn conflicts_with_ledger(
-    requests: &[Request],
+    requests: &[&Request],
     next: &Ledger,
     locator: &Locator<'_>,
     problems: &mut Vec<Diagnostic>,
 ) {
-    let pins: Vec<&Request> = requests.iter().filter(|r| r.pin.is_some()).collect();
+    let pins: Vec<&Request> = requests
+        .iter()
+        .copied()
+        .filter(|r| r.pin.is_some())
+        .collect();
     if pins.is_empty() {
         return;
     }

@@ -54,7 +54,7 @@ const RUN: usize = 8192;
 /// requested twice, the last request counts).
 pub(super) fn walk(
     entries: &mut [(&String, &mut Entry)],
-    requests: &[Request<'_>],
+    requests: &[&Request<'_>],
     today: chrono::NaiveDate,
     hold: Hold,
 ) -> Walked {
@@ -75,7 +75,7 @@ pub(super) fn walk(
 
 fn walk_run(
     run: &mut [(&String, &mut Entry)],
-    requests: &[Request<'_>],
+    requests: &[&Request<'_>],
     mut at: usize,
     today: chrono::NaiveDate,
     hold: Hold,
@@ -111,7 +111,7 @@ fn walk_run(
             }
             continue;
         };
-        let req = &requests[index];
+        let req = requests[index];
         if let Some(pin) = req.pin {
             if pin != e.value {
                 out.changes.push(change(
