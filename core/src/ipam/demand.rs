@@ -1,6 +1,7 @@
 //! What an inventory asks to be allocated: one request per stable identity, with any static pin.
 
-use std::sync::Arc;
+use bumpalo::Bump;
+use bumpalo::collections::String as BumpString;
 
 use ipnet::IpNet;
 use rayon::prelude::*;
@@ -12,14 +13,14 @@ use crate::model::{DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole};
 use crate::validate::at;
 
 /// Which pool a request draws from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PoolRef {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PoolRef<'a> {
     /// Site prefixes from the IPv6 roots.
     SiteV6,
     /// Site prefixes from the IPv4 roots.
     SiteV4,
     /// A /64 inside the site prefix allocated under this key (shared by the site's segments).
-    Segment(Arc<str>),
+    Segment(&'a str),
     /// /128 loopbacks.
     Loopback,
     /// /127 point-to-point links.
@@ -30,13 +31,13 @@ pub enum PoolRef {
     Vlan,
 }
 
-impl PoolRef {
+impl PoolRef<'_> {
     /// Whether `name` is this pool's name in the ledger (without building it).
     pub fn is_named(&self, name: &str) -> bool {
         match self {
             PoolRef::SiteV6 => name == "site-v6",
             PoolRef::SiteV4 => name == "site-v4",
-            PoolRef::Segment(site) => name.strip_prefix("segment:") == Some(&**site),
+            PoolRef::Segment(site) => name.strip_prefix("segment:") == Some(*site),
             PoolRef::Loopback => name == "loopback",
             PoolRef::PointToPoint => name == "p2p",
             PoolRef::Asn => name == "asn",
@@ -49,7 +50,7 @@ impl PoolRef {
         match self {
             PoolRef::SiteV6 => "site-v6".into(),
             PoolRef::SiteV4 => "site-v4".into(),
-            PoolRef::Segment(site) => cat(&["segment:", site]),
+            PoolRef::Segment(site) => concat(&["segment:", site]),
             PoolRef::Loopback => "loopback".into(),
             PoolRef::PointToPoint => "p2p".into(),
             PoolRef::Asn => "asn".into(),
@@ -121,12 +122,12 @@ impl PinAt {
 /// One value an object needs.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
-    /// Stable identity (`site/commune-00004`, `loopback/cpe-00004`, …).
-    pub key: String,
+    /// Stable identity (`site/commune-00004`, `loopback/cpe-00004`, …), in the plan's arena.
+    pub key: &'a str,
     /// The key's head, for comparing keys without reading them.
     pub head: KeyHead,
     /// Where the value comes from.
-    pub pool: PoolRef,
+    pub pool: PoolRef<'a>,
     /// The owner.
     pub owner: Owner<'a>,
     /// Where the owner is written (for pin errors).
@@ -140,19 +141,19 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// Orders two requests by key, as their keys' `str` order.
     pub fn cmp_key(&self, other: &Request<'_>) -> std::cmp::Ordering {
-        self.head.cmp_keys(&other.head, &self.key, &other.key)
+        self.head.cmp_keys(&other.head, self.key, other.key)
     }
 
     fn new(
-        key: String,
-        pool: PoolRef,
+        key: &'a str,
+        pool: PoolRef<'a>,
         owner: Owner<'a>,
         origin: Origin,
         pin: Option<AllocValue>,
         pin_at: PinAt,
     ) -> Self {
         Request {
-            head: KeyHead::of(&key),
+            head: KeyHead::of(key),
             key,
             pool,
             owner,
@@ -171,8 +172,8 @@ impl<'a> Request<'a> {
 /// other sites by name.
 pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> String {
     match (role, inv_region_code) {
-        (SiteRole::CommuneOffice, Some(code)) => cat(&["site/commune-", code]),
-        _ => cat(&["site/", site]),
+        (SiteRole::CommuneOffice, Some(code)) => concat(&["site/commune-", code]),
+        _ => concat(&["site/", site]),
     }
 }
 
@@ -216,23 +217,39 @@ impl<'a> Demand<'a> {
 /// Reading a nationwide inventory is bound by memory latency, so the independent parts are
 /// built side by side (rayon keeps their order; the result does not depend on the number of
 /// threads).
-pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Demand<'_> {
+pub fn requests<'a>(
+    inv: &'a Inventory,
+    arenas: &'a mut KeyArenas,
+    dual_stack: bool,
+    has_vlans: bool,
+) -> Demand<'a> {
+    let (first, device_arenas) = arenas.arenas.split_at_mut(3);
+    let [site_arena, circuit_arena, vlan_arena] = first else {
+        unreachable!("KeyArenas::new makes three arenas before the devices'")
+    };
     let ((sites, site_keys), (ends, p2p)) = rayon::join(
-        || site_requests(inv, dual_stack),
-        || rayon::join(|| circuit_ends(inv), || circuit_requests(inv)),
+        || site_requests(inv, site_arena, dual_stack),
+        || {
+            rayon::join(
+                || circuit_ends(inv),
+                || circuit_requests(inv, circuit_arena),
+            )
+        },
     );
     // Chunks of devices side by side, each chunk's requests in device order.
     let chunks: Vec<DeviceRequests> = inv
         .devices
-        .par_chunks(1024)
-        .map(|chunk| {
+        .par_chunks(DEVICE_CHUNK)
+        .zip(device_arenas.par_iter_mut())
+        .map(|(chunk, arena)| {
+            let arena: &Bump = arena;
             let mut out = DeviceRequests {
                 loopback: Vec::with_capacity(chunk.len()),
                 asn: Vec::with_capacity(chunk.len()),
                 segment: Vec::with_capacity(chunk.len()),
             };
             for d in chunk {
-                device_requests(d, &site_keys, &ends, &mut out);
+                device_requests(d, &site_keys, &ends, arena, &mut out);
             }
             out
         })
@@ -244,16 +261,20 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Demand<'_
         segment.push(c.segment);
     }
     let mut vlans = Vec::new();
+    let vlan_arena: &Bump = vlan_arena;
     if has_vlans {
         vlans.reserve(inv.colo_leases.len());
         for l in &inv.colo_leases {
             vlans.push(Request::new(
-                cat(&[
-                    "vlan/",
-                    l.metadata.namespace.as_deref().unwrap_or("-"),
-                    "/",
-                    l.name(),
-                ]),
+                cat(
+                    vlan_arena,
+                    &[
+                        "vlan/",
+                        l.metadata.namespace.as_deref().unwrap_or("-"),
+                        "/",
+                        l.name(),
+                    ],
+                ),
                 PoolRef::Vlan,
                 Owner {
                     kind: "ColoLease",
@@ -278,6 +299,26 @@ pub fn requests(inv: &Inventory, dual_stack: bool, has_vlans: bool) -> Demand<'_
     }
 }
 
+/// Devices per chunk built on one thread.
+const DEVICE_CHUNK: usize = 1024;
+
+/// Where a plan's request keys live: a bump arena per part of the inventory read side by side,
+/// freed at once when the plan ends. A nationwide plan builds some 64,000 keys, and allocating
+/// and freeing each on the heap costs more than the rest of building it.
+pub struct KeyArenas {
+    arenas: Vec<Bump>,
+}
+
+impl KeyArenas {
+    /// Arenas for planning `inv`: sites, circuits, leases, and a chunk of devices each.
+    pub fn new(inv: &Inventory) -> KeyArenas {
+        let n = 3 + inv.devices.len().div_ceil(DEVICE_CHUNK);
+        KeyArenas {
+            arenas: (0..n).map(|_| Bump::new()).collect(),
+        }
+    }
+}
+
 /// Requests of devices, by kind.
 struct DeviceRequests<'a> {
     loopback: Vec<Request<'a>>,
@@ -292,13 +333,18 @@ struct SiteRequests<'a> {
 }
 
 /// Site prefix requests, and each branch site's key by site name (the pool of its segments).
-fn site_requests(inv: &Inventory, dual_stack: bool) -> (SiteRequests<'_>, FastMap<&str, Arc<str>>) {
+fn site_requests<'a>(
+    inv: &'a Inventory,
+    arena: &'a mut Bump,
+    dual_stack: bool,
+) -> (SiteRequests<'a>, FastMap<&'a str, &'a str>) {
+    let arena: &'a Bump = arena;
     let regions: FastMap<&str, &str> = inv
         .regions
         .iter()
         .map(|r| (r.name(), r.spec.code.as_str()))
         .collect();
-    let mut keys: FastMap<&str, Arc<str>> =
+    let mut keys: FastMap<&str, &str> =
         FastMap::with_capacity_and_hasher(inv.sites.len(), Default::default());
     let mut v6 = Vec::with_capacity(inv.sites.len());
     let mut v4 = Vec::with_capacity(if dual_stack { inv.sites.len() } else { 0 });
@@ -306,18 +352,17 @@ fn site_requests(inv: &Inventory, dual_stack: bool) -> (SiteRequests<'_>, FastMa
         if s.spec.role == SiteRole::Datacenter {
             continue;
         }
-        let key = site_key(
-            regions.get(s.spec.region.as_str()).copied(),
-            s.spec.role,
-            s.name(),
-        );
+        let key = match (s.spec.role, regions.get(s.spec.region.as_str())) {
+            (SiteRole::CommuneOffice, Some(code)) => cat(arena, &["site/commune-", code]),
+            _ => cat(arena, &["site/", s.name()]),
+        };
         let owner = Owner {
             kind: "Site",
             name: s.name(),
         };
         if dual_stack {
             v4.push(Request::new(
-                cat(&["site-v4/", &key["site/".len()..]]),
+                cat(arena, &["site-v4/", &key["site/".len()..]]),
                 PoolRef::SiteV4,
                 owner,
                 s.origin,
@@ -327,7 +372,7 @@ fn site_requests(inv: &Inventory, dual_stack: bool) -> (SiteRequests<'_>, FastMa
                 PinAt::SiteV4,
             ));
         }
-        keys.insert(s.name(), Arc::from(key.as_str()));
+        keys.insert(s.name(), key);
         v6.push(Request::new(
             key,
             PoolRef::SiteV6,
@@ -361,8 +406,9 @@ fn circuit_ends(inv: &Inventory) -> FastMap<&str, Vec<&str>> {
 /// router that is not a circuit end.
 fn device_requests<'a>(
     d: &'a Object<DeviceSpec>,
-    site_keys: &FastMap<&str, Arc<str>>,
+    site_keys: &FastMap<&str, &'a str>,
     circuit_ends: &FastMap<&str, Vec<&str>>,
+    arena: &'a Bump,
     out: &mut DeviceRequests<'a>,
 ) {
     let owner = Owner {
@@ -370,7 +416,7 @@ fn device_requests<'a>(
         name: d.name(),
     };
     out.loopback.push(Request::new(
-        cat(&["loopback/", d.name()]),
+        cat(arena, &["loopback/", d.name()]),
         PoolRef::Loopback,
         owner,
         d.origin,
@@ -385,7 +431,7 @@ fn device_requests<'a>(
     );
     if routed {
         out.asn.push(Request::new(
-            cat(&["asn/", d.name()]),
+            cat(arena, &["asn/", d.name()]),
             PoolRef::Asn,
             owner,
             d.origin,
@@ -396,7 +442,7 @@ fn device_requests<'a>(
     if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
         return;
     }
-    let Some(site_key) = site_keys.get(d.spec.site.as_str()) else {
+    let Some(&site_key) = site_keys.get(d.spec.site.as_str()) else {
         return;
     };
     let ends = circuit_ends.get(d.name()).map_or(&[][..], Vec::as_slice);
@@ -405,8 +451,8 @@ fn device_requests<'a>(
             continue;
         }
         out.segment.push(Request::new(
-            cat(&["segment/", d.name(), ":", &iface.name]),
-            PoolRef::Segment(Arc::clone(site_key)),
+            cat(arena, &["segment/", d.name(), ":", &iface.name]),
+            PoolRef::Segment(site_key),
             owner,
             d.origin,
             v6_network(&iface.addresses),
@@ -418,7 +464,8 @@ fn device_requests<'a>(
 /// A /127 per circuit. Its pin is the network of the first IPv6 address of an end's interface
 /// (the first interface of that name on the device), indexed once: a DC edge router has an
 /// interface per circuit, so searching its list per circuit would be quadratic.
-fn circuit_requests(inv: &Inventory) -> Vec<Request<'_>> {
+fn circuit_requests<'a>(inv: &'a Inventory, arena: &'a mut Bump) -> Vec<Request<'a>> {
+    let arena: &'a Bump = arena;
     let mut end_pins: FastMap<(&str, &str), AllocValue> = FastMap::default();
     let addressed = inv
         .devices
@@ -457,16 +504,19 @@ fn circuit_requests(inv: &Inventory) -> Vec<Request<'_>> {
                 })
             };
             Request::new(
-                cat(&[
-                    "p2p/",
-                    &a.device,
-                    ":",
-                    &a.interface,
-                    "--",
-                    &z.device,
-                    ":",
-                    &z.interface,
-                ]),
+                cat(
+                    arena,
+                    &[
+                        "p2p/",
+                        &a.device,
+                        ":",
+                        &a.interface,
+                        "--",
+                        &z.device,
+                        ":",
+                        &z.interface,
+                    ],
+                ),
                 PoolRef::PointToPoint,
                 Owner {
                     kind: "Circuit",
@@ -518,9 +568,17 @@ impl KeyHead {
     }
 }
 
-/// The parts joined, in a string of exactly their length (`format!` is several times slower,
-/// and a large inventory builds a few hundred thousand of these).
-fn cat(parts: &[&str]) -> String {
+/// The parts joined, in the arena.
+fn cat<'b>(arena: &'b Bump, parts: &[&str]) -> &'b str {
+    let mut out = BumpString::with_capacity_in(parts.iter().map(|p| p.len()).sum(), arena);
+    for p in parts {
+        out.push_str(p);
+    }
+    out.into_bump_str()
+}
+
+/// The parts joined, in a string of exactly their length (`format!` is several times slower).
+fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for p in parts {
         out.push_str(p);

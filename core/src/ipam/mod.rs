@@ -118,8 +118,10 @@ pub fn allocate(
             .hint("add an AddressPlan with ipv6Roots, infrastructure blocks and an asnPool"),
         ]);
     };
+    let mut arenas = demand::KeyArenas::new(inventory);
     let demand = demand::requests(
         inventory,
+        &mut arenas,
         !plan.spec.ipv4_roots.is_empty(),
         plan.spec.vlan_pool.is_some(),
     );
@@ -191,7 +193,7 @@ pub fn allocate(
             };
             previous.push(as_previous(&key, &e, hold));
             // Its request (the last of that key) is allocated again below.
-            let last = requests.partition_point(|r| r.key.as_str() <= key.as_str());
+            let last = requests.partition_point(|r| r.key <= key.as_str());
             if last > 0 && requests[last - 1].key == key {
                 in_ledger[last - 1] = false;
                 moved_from.insert(last - 1, e.value);
@@ -287,9 +289,9 @@ pub fn allocate(
         } else {
             ChangeKind::Added
         };
-        changes.push(change(kind, &req.key, req.owner, value, moved));
+        changes.push(change(kind, req.key, req.owner, value, moved));
         ledger.entries.insert(
-            req.key.clone(),
+            req.key.to_owned(),
             Entry {
                 pool: pool_name,
                 value,
@@ -459,7 +461,7 @@ fn check_pins(
             ) && other.pool != req.pool;
             if other.key != req.key
                 && !same_pool_numbers
-                && !nested(&other.key, &other.pool, &req.key, &req.pool)
+                && !nested(other.key, &other.pool, req.key, &req.pool)
             {
                 problems.push(
                     Diagnostic::error(
@@ -509,8 +511,8 @@ fn conflicts_with_ledger(
         for (key, e) in &next.entries {
             // A segment lies inside its own site's prefix.
             let nested = matches!(&req.pool, PoolRef::Segment(site) if **site == **key)
-                || e.pool.strip_prefix("segment:") == Some(req.key.as_str());
-            if key == &req.key || nested || is_previous_of(key, &req.key) {
+                || e.pool.strip_prefix("segment:") == Some(req.key);
+            if key == req.key || nested || is_previous_of(key, req.key) {
                 continue;
             }
             let hit = match (&e.value, &pin) {

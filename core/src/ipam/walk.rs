@@ -67,7 +67,7 @@ pub(super) fn walk(
         .par_chunks_mut(len)
         .map(|run| {
             let first = run.first().map_or("", |(k, _)| k.as_str());
-            let at = requests.partition_point(|r| r.key.as_str() < first);
+            let at = requests.partition_point(|r| r.key < first);
             walk_run(run, requests, at, today, hold)
         })
         .reduce(Walked::default, Walked::append)
@@ -86,7 +86,7 @@ fn walk_run(
         let head = KeyHead::of(key);
         let mut found = None;
         while let Some(r) = requests.get(at) {
-            match r.head.cmp_keys(&head, &r.key, key) {
+            match r.head.cmp_keys(&head, r.key, key) {
                 Ordering::Less => at += 1,
                 Ordering::Equal => {
                     found = Some(at);
