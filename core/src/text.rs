@@ -123,8 +123,7 @@ pub fn render_path(path: &[Seg]) -> String {
     for seg in path {
         match seg {
             Seg::Key(k)
-                if !k.is_empty()
-                    && k.chars().all(|c| c.is_alphanumeric() || "-_".contains(c)) =>
+                if !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || "-_".contains(c)) =>
             {
                 out.push('.');
                 out.push_str(k);

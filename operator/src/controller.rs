@@ -846,6 +846,71 @@ fn rendered_devices(
 mod tests {
     use super::*;
 
+    /// The lab inventory, allocated on an empty ledger, with `edit` applied to its objects.
+    fn lab(edit: impl FnOnce(&mut hatang_core::Inventory)) -> (hatang_core::Inventory, Ledger) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories/lab");
+        let loaded = hatang_core::load_paths(&[dir], &Default::default()).unwrap();
+        assert!(!loaded.has_errors());
+        let mut inventory = loaded.inventory;
+        edit(&mut inventory);
+        let locator = hatang_core::load::Locator::new(&[], Default::default());
+        let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+        let ledger = ipam::allocate(&inventory, Ledger::default(), &locator, today)
+            .unwrap()
+            .ledger;
+        (inventory, ledger)
+    }
+
+    fn describe(inventory: &mut hatang_core::Inventory, device: &str, text: &str) {
+        let d = inventory
+            .devices
+            .iter_mut()
+            .find(|d| d.name() == device)
+            .unwrap();
+        d.spec.interfaces[0].description = Some(text.to_owned());
+    }
+
+    #[test]
+    fn a_device_with_a_control_character_is_not_rendered_and_the_others_are() {
+        let (inventory, ledger) = lab(|inv| describe(inv, "hub-002", "uplink\nreload"));
+        let locator = hatang_core::load::Locator::new(&[], Default::default());
+        let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+        let diagnostics = validate::validate(&inventory, &locator, &ValidateOptions::on(today));
+        let templates = hatang_core::render::Templates::builtin();
+
+        // As the pass does it: validation names the problem, the device is not rendered.
+        let (rendered, _) = rendered_devices(&inventory, &ledger, true, &diagnostics, &templates);
+        let Err((reason, message)) = &rendered["hub-002"] else {
+            panic!("hub-002 rendered: {:?}", rendered["hub-002"]);
+        };
+        assert_eq!(*reason, "InvalidSpec");
+        assert!(
+            message.contains("control-character")
+                && message.contains("spec.interfaces[0].description")
+                && message.contains("line feed"),
+            "{message}"
+        );
+        assert_eq!(rendered.len(), inventory.devices.len());
+        for (d, r) in &rendered {
+            if d != "hub-002" {
+                let (_, files) = r.as_ref().unwrap_or_else(|e| panic!("{d}: {e:?}"));
+                assert!(!files.is_empty(), "{d}");
+            }
+        }
+
+        // Without validation's word, rendering itself refuses the text, for that device only.
+        let (rendered, _) = rendered_devices(&inventory, &ledger, true, &[], &templates);
+        let Err((reason, message)) = &rendered["hub-002"] else {
+            panic!("hub-002 rendered without validation");
+        };
+        assert_eq!(*reason, "RenderFailed");
+        assert!(
+            message.contains("hub-002") && message.contains("line feed"),
+            "{message}"
+        );
+        assert_eq!(rendered.values().filter(|r| r.is_err()).count(), 1);
+    }
+
     #[test]
     fn racks_are_read_from_messages() {
         assert_eq!(
