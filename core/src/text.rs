@@ -178,7 +178,7 @@ mod tests {
         );
         assert_eq!(
             found[1].describe("spec"),
-            "a key of `spec[dns\\r]` contains a carriage return (U+000D) at character 4"
+            "a key of `spec.services[dns\\r]` contains a carriage return (U+000D) at character 4"
         );
         assert!(find_in_json(&json!({"a": ["b", 1, null]})).is_empty());
     }
