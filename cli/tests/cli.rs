@@ -160,3 +160,44 @@ fn schema_and_completions() {
     let o = hatang(&["completions", "bash"]);
     assert!(stdout(&o).contains("hatang"));
 }
+
+#[test]
+fn a_line_break_in_a_description_fails_validate_at_its_value() {
+    // Configuration injection through free text: the description would be rendered as two
+    // lines of `frr.conf`, the second a command of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("device.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: hatang.io/v1alpha1\nkind: Device\nmetadata:\n  name: cpe-x\nspec:\n  site: ubnd-x\n  platform: frr\n  role: cpe\n  interfaces:\n    - name: wan0\n      description: \"uplink\\nip route ::/0 blackhole\"\n",
+    )
+    .unwrap();
+    let o = hatang(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "error[control-character]: `spec.interfaces[0].description` contains a line feed \
+             (U+000A) at character 7"
+        ) && out.contains("(Device/cpe-x)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("--> {}:11:20", file.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains("11 |       description: \"uplink\\nip route ::/0 blackhole\""),
+        "{out}"
+    );
+    let o = hatang(&["validate", file.to_str().unwrap(), "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "control-character")
+        .unwrap();
+    assert_eq!(d["location"]["line"], 11);
+    assert_eq!(d["location"]["column"], 20);
+}

@@ -20,6 +20,7 @@ pub mod names;
 pub mod render;
 pub mod schema;
 pub mod stats;
+pub mod text;
 pub mod validate;
 
 pub use diag::{Diagnostic, Location, Severity};

@@ -4,6 +4,7 @@
 //! with `--templates DIR` overrides them file by file (`DIR/<platform>/<file>.hbs`).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use handlebars::{Context, Handlebars, handlebars_helper, no_escape};
 use rayon::prelude::*;
@@ -33,6 +34,16 @@ pub enum RenderError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// A template directory could not be read.
+#[derive(Debug, Error)]
+#[error("cannot read `{}`: {source}", path.display())]
+pub struct TemplateDirError {
+    /// The directory or file.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
 }
 
 /// One rendered file.
@@ -91,6 +102,48 @@ impl Templates {
         self.files.insert((dir.to_owned(), file.to_owned()), text);
     }
 
+    /// The built-in templates, overridden file by file by `dir/<platform>/<file>.hbs` (the
+    /// `--templates DIR` of `hatang` and `hatang-operator run`). Other files are ignored.
+    pub fn with_overrides(dir: &Path) -> Result<Self, TemplateDirError> {
+        let mut templates = Templates::builtin();
+        let read_dir = |d: &Path| {
+            std::fs::read_dir(d).map_err(|source| TemplateDirError {
+                path: d.to_owned(),
+                source,
+            })
+        };
+        for platform in read_dir(dir)? {
+            let platform = platform.map_err(|source| TemplateDirError {
+                path: dir.to_owned(),
+                source,
+            })?;
+            if !platform.path().is_dir() {
+                continue;
+            }
+            for file in read_dir(&platform.path())? {
+                let path = file
+                    .map_err(|source| TemplateDirError {
+                        path: platform.path(),
+                        source,
+                    })?
+                    .path();
+                let Some(name) = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".hbs"))
+                else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(&path).map_err(|source| TemplateDirError {
+                    path: path.clone(),
+                    source,
+                })?;
+                templates.set(&platform.file_name().to_string_lossy(), name, text);
+            }
+        }
+        Ok(templates)
+    }
+
     /// Template files for a platform.
     fn for_platform(&self, p: Platform) -> impl Iterator<Item = (&str, &str)> {
         let dir = platform_dir(p);
@@ -109,12 +162,40 @@ handlebars_helper!(join: |items: array, sep: str| items
     .join(sep));
 handlebars_helper!(ios_name: |name: str| if name == "lo" { "Loopback0".to_owned() } else { name.to_owned() });
 
+/// One device's rendering: its files, `None` when its platform has no templates, or why it
+/// failed.
+pub type DeviceRendering = Result<Option<Vec<RenderedFile>>, RenderError>;
+
 /// Renders every model with the templates of its platform. Devices on a platform without
-/// templates (Junos here) are skipped and returned in the second list.
+/// templates (Junos here) are skipped and returned in the second list. The first device that
+/// fails to render fails the whole rendering.
 pub fn render(
     models: &[DeviceModel],
     templates: &Templates,
 ) -> Result<(Vec<RenderedFile>, Vec<String>), RenderError> {
+    let per_device = render_devices(models, templates)?;
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for (m, files) in models.iter().zip(per_device) {
+        match files? {
+            Some(files) => out.extend(files),
+            None => skipped.push(m.name.clone()),
+        }
+    }
+    Ok((out, skipped))
+}
+
+/// Renders every model on its own: one result per model, in model order, so that one device
+/// that cannot be rendered does not hold the others back (the operator). Fails as a whole only
+/// when a template does not parse.
+///
+/// A device whose template data holds a control character (a line break in a description,
+/// say) is not rendered: whatever skipped validation, free text cannot end a configuration
+/// line and inject a command (see [`crate::text`]).
+pub fn render_devices(
+    models: &[DeviceModel],
+    templates: &Templates,
+) -> Result<Vec<DeviceRendering>, RenderError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(no_escape);
@@ -132,19 +213,27 @@ pub fn render(
     // Devices render independently: in parallel, collected back in model order. A device's
     // model is turned into template data once, for all of its files (an edge router's model
     // has a BGP neighbour per commune: converting it is most of the cost).
-    let per_device: Vec<Result<Vec<RenderedFile>, RenderError>> = models
+    Ok(models
         .par_iter()
         .with_max_len(64)
         .map(|m| {
             let mut files = templates.for_platform(m.platform).peekable();
             if files.peek().is_none() {
-                return Ok(Vec::new());
+                return Ok(None);
             }
-            let data = Context::wraps(m).map_err(|e| RenderError::Render {
+            let failed = |message: String| RenderError::Render {
                 template: platform_dir(m.platform).to_owned(),
                 device: m.name.clone(),
-                message: e.to_string(),
-            })?;
+                message,
+            };
+            let data = Context::wraps(m).map_err(|e| failed(e.to_string()))?;
+            if let Some(found) = crate::text::find_in_json(data.data()).first() {
+                return Err(failed(format!(
+                    "{}: refused, a control character could end a configuration line and \
+                     start a command of its own (run `hatang validate`)",
+                    found.describe("model")
+                )));
+            }
             files
                 .map(|(file, _)| {
                     let name = format!("{}/{file}", platform_dir(m.platform));
@@ -160,17 +249,8 @@ pub fn render(
                             message: e.to_string(),
                         })
                 })
-                .collect()
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some)
         })
-        .collect();
-    let mut out = Vec::new();
-    let mut skipped = Vec::new();
-    for (m, files) in models.iter().zip(per_device) {
-        let files = files?;
-        if files.is_empty() {
-            skipped.push(m.name.clone());
-        }
-        out.extend(files);
-    }
-    Ok((out, skipped))
+        .collect())
 }

@@ -51,6 +51,18 @@ pub fn inventory_reference() -> String {
 Unknown fields are errors. Object names (`metadata.name`) are DNS-1123 names (lowercase ASCII, digits, `-`, `.`); \
 Vietnamese names with diacritics go in `spec.displayName`. `hatang schema` prints the JSON Schema for editors.\n\n"
     ));
+    out.push_str(
+        "**Text is one line.** No string of any object — every `spec` field, present and future, and \
+`metadata` names, label and annotation keys and values — may contain a control character (Unicode `Cc`: \
+U+0000–U+001F including line feed, carriage return and TAB, U+007F DEL, U+0080–U+009F C1). Free text such as \
+an interface `description` is rendered into device configurations, where a line break would end the line and \
+start a command of its own (configuration injection). `hatang validate` reports each such string as \
+`control-character` at its file, line and column; a `|` or `>` block scalar or a `\\n`/`\\t` escape in double \
+quotes is the usual cause. TAB is refused too: no configuration needs one. No field is multi-line, so nothing is \
+exempt. Behind the rule: rendering refuses a device whose template data holds a control character, and the \
+CRDs give every free string field the pattern `^[^\\x00-\\x1F\\x7F-\\x9F]*$`, so `kubectl apply` refuses it \
+as well.\n\n",
+    );
     out.push_str("## Kinds\n\n| kind | scope | what it is |\n|---|---|---|\n");
     for &kind in Kind::ALL {
         let scope = if kind.namespaced() {

@@ -61,6 +61,8 @@ pub struct Settings {
     pub identity: String,
     /// Pushing and auditing devices.
     pub devices: DeviceSettings,
+    /// Templates devices are rendered with: the built-in ones, overridden by `--templates DIR`.
+    pub templates: Arc<hatang_core::render::Templates>,
 }
 
 /// Why a pass failed.
@@ -299,7 +301,13 @@ impl Reconciler {
             }
         }
 
-        let (rendered, expect) = rendered_devices(&snap.inventory, &ledger, alloc_error.is_none());
+        let (rendered, expect) = rendered_devices(
+            &snap.inventory,
+            &ledger,
+            alloc_error.is_none(),
+            &diagnostics,
+            &self.settings.templates,
+        );
         let mut statuses = self.desired_statuses(
             &snap,
             &diagnostics,
@@ -751,14 +759,21 @@ fn config_map(device: &str, sha256: &str, files: &[(String, String)]) -> ConfigM
     cm
 }
 
-/// What each device renders to with the built-in templates (the CLI's `hatang render`), or
+/// What each device renders to with the operator's templates (the CLI's `hatang render`), or
 /// why it does not: the same compile and render code, on the cluster ledger.
 type Rendering = Result<(RenderedConfig, Vec<(String, String)>), (&'static str, String)>;
+
+/// Validation problems that keep a Device from being rendered at all (so never pushed): text
+/// that could inject configuration lines. (Other problems show in `Ready`; the rendering, if
+/// it compiles, is still shown.)
+const BLOCKING: &[&str] = &["control-character"];
 
 fn rendered_devices(
     inventory: &hatang_core::Inventory,
     ledger: &Ledger,
     allocated: bool,
+    diagnostics: &[hatang_core::Diagnostic],
+    templates: &hatang_core::render::Templates,
 ) -> (BTreeMap<String, Rendering>, BTreeMap<String, Expectation>) {
     let every = |reason: &'static str, msg: String| -> BTreeMap<String, Rendering> {
         inventory
@@ -786,33 +801,43 @@ fn rendered_devices(
     };
     // What a push verifies on each device: the apply transaction's expectations, as the CLI's.
     let expect = hatang_core::apply::expectations(&models);
-    let templates = hatang_core::render::Templates::builtin();
-    let (files, skipped) = match hatang_core::render::render(&models, &templates) {
+    // Devices on their own: one that cannot be rendered holds no other back.
+    let per_device = match hatang_core::render::render_devices(&models, templates) {
         Ok(r) => r,
         Err(e) => return (every("RenderFailed", e.to_string()), expect),
     };
-    let mut by_device: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for f in files {
-        by_device
-            .entry(f.device)
-            .or_default()
-            .push((f.file, f.text));
+    let mut blocked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for d in diagnostics
+        .iter()
+        .filter(|d| d.is_error() && BLOCKING.contains(&d.code))
+    {
+        if let Some(name) = d.object.as_deref().and_then(|o| o.strip_prefix("Device/")) {
+            blocked
+                .entry(name)
+                .or_default()
+                .push(format!("{}: {}", d.code, d.message));
+        }
     }
-    let mut out: BTreeMap<String, Rendering> = by_device
-        .into_iter()
-        .map(|(d, fs)| {
-            let hashes = RenderedConfig::of(fs.iter().map(|(f, t)| (f.as_str(), t.as_str())));
-            (d, Ok((hashes, fs)))
-        })
-        .collect();
-    for d in skipped {
-        out.insert(
-            d,
-            Err((
-                "NoTemplates",
-                "no built-in templates for the device's platform".to_owned(),
+    let mut out = BTreeMap::new();
+    for (m, files) in models.iter().zip(per_device) {
+        let rendering = match (blocked.get(m.name.as_str()), files) {
+            (Some(problems), _) => Err((
+                "InvalidSpec",
+                format!("not rendered: {}", problems.join("; ")),
             )),
-        );
+            (None, Err(e)) => Err(("RenderFailed", e.to_string())),
+            (None, Ok(None)) => Err((
+                "NoTemplates",
+                "no templates for the device's platform".to_owned(),
+            )),
+            (None, Ok(Some(files))) => {
+                let fs: Vec<(String, String)> =
+                    files.into_iter().map(|f| (f.file, f.text)).collect();
+                let hashes = RenderedConfig::of(fs.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+                Ok((hashes, fs))
+            }
+        };
+        out.insert(m.name.clone(), rendering);
     }
     (out, expect)
 }
@@ -820,6 +845,71 @@ fn rendered_devices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lab inventory, allocated on an empty ledger, with `edit` applied to its objects.
+    fn lab(edit: impl FnOnce(&mut hatang_core::Inventory)) -> (hatang_core::Inventory, Ledger) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../inventories/lab");
+        let loaded = hatang_core::load_paths(&[dir], &Default::default()).unwrap();
+        assert!(!loaded.has_errors());
+        let mut inventory = loaded.inventory;
+        edit(&mut inventory);
+        let locator = hatang_core::load::Locator::new(&[], Default::default());
+        let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+        let ledger = ipam::allocate(&inventory, Ledger::default(), &locator, today)
+            .unwrap()
+            .ledger;
+        (inventory, ledger)
+    }
+
+    fn describe(inventory: &mut hatang_core::Inventory, device: &str, text: &str) {
+        let d = inventory
+            .devices
+            .iter_mut()
+            .find(|d| d.name() == device)
+            .unwrap();
+        d.spec.interfaces[0].description = Some(text.to_owned());
+    }
+
+    #[test]
+    fn a_device_with_a_control_character_is_not_rendered_and_the_others_are() {
+        let (inventory, ledger) = lab(|inv| describe(inv, "hub-002", "uplink\nreload"));
+        let locator = hatang_core::load::Locator::new(&[], Default::default());
+        let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+        let diagnostics = validate::validate(&inventory, &locator, &ValidateOptions::on(today));
+        let templates = hatang_core::render::Templates::builtin();
+
+        // As the pass does it: validation names the problem, the device is not rendered.
+        let (rendered, _) = rendered_devices(&inventory, &ledger, true, &diagnostics, &templates);
+        let Err((reason, message)) = &rendered["hub-002"] else {
+            panic!("hub-002 rendered: {:?}", rendered["hub-002"]);
+        };
+        assert_eq!(*reason, "InvalidSpec");
+        assert!(
+            message.contains("control-character")
+                && message.contains("spec.interfaces[0].description")
+                && message.contains("line feed"),
+            "{message}"
+        );
+        assert_eq!(rendered.len(), inventory.devices.len());
+        for (d, r) in &rendered {
+            if d != "hub-002" {
+                let (_, files) = r.as_ref().unwrap_or_else(|e| panic!("{d}: {e:?}"));
+                assert!(!files.is_empty(), "{d}");
+            }
+        }
+
+        // Without validation's word, rendering itself refuses the text, for that device only.
+        let (rendered, _) = rendered_devices(&inventory, &ledger, true, &[], &templates);
+        let Err((reason, message)) = &rendered["hub-002"] else {
+            panic!("hub-002 rendered without validation");
+        };
+        assert_eq!(*reason, "RenderFailed");
+        assert!(
+            message.contains("hub-002") && message.contains("line feed"),
+            "{message}"
+        );
+        assert_eq!(rendered.values().filter(|r| r.is_err()).count(), 1);
+    }
 
     #[test]
     fn racks_are_read_from_messages() {

@@ -180,6 +180,7 @@ pub fn spec_schema(kind: Kind) -> Result<Value, CrdError> {
     let name = kind.as_str();
     let mut spec =
         structural(&schema, &defs).map_err(|source| CrdError::Structural { kind: name, source })?;
+    no_control_characters(&mut spec);
     for r in rules(kind) {
         let node = r
             .path
@@ -201,6 +202,38 @@ pub fn spec_schema(kind: Kind) -> Result<Value, CrdError> {
         }
     }
     Ok(spec)
+}
+
+/// What every free string of a `spec` must match: no control character (C0 including line
+/// feed, carriage return and TAB, DEL, C1) — the apiserver's side of `hatang validate`'s
+/// `control-character` rule (`hatang_core::text`), so a line break in a description cannot
+/// reach a rendered configuration through `kubectl` either. (Go regexp syntax, as the apiserver
+/// evaluates it; a pattern has no CEL cost.)
+pub const NO_CONTROL_CHARACTERS: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
+
+/// Adds [`NO_CONTROL_CHARACTERS`] to every string node of a structural schema that is not an
+/// enum and has no format or pattern of its own: every field, present and future.
+fn no_control_characters(node: &mut Value) {
+    let Some(obj) = node.as_object_mut() else {
+        return;
+    };
+    if obj.get("type").and_then(Value::as_str) == Some("string")
+        && !["enum", "format", "pattern"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+    {
+        obj.insert("pattern".into(), json!(NO_CONTROL_CHARACTERS));
+    }
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for sub in props.values_mut() {
+            no_control_characters(sub);
+        }
+    }
+    for k in ["items", "additionalProperties"] {
+        if let Some(sub) = obj.get_mut(k) {
+            no_control_characters(sub);
+        }
+    }
 }
 
 /// The structural `status` schema shared by every kind.
@@ -344,6 +377,50 @@ mod tests {
                 .iter()
                 .any(|r| r["message"] == "a temporary lease needs an end date")
         );
+    }
+
+    #[test]
+    fn free_strings_of_every_spec_refuse_control_characters() {
+        let device = spec_schema(Kind::Device).unwrap();
+        let iface = &device["properties"]["interfaces"]["items"]["properties"];
+        assert_eq!(iface["description"]["pattern"], NO_CONTROL_CHARACTERS);
+        assert_eq!(iface["name"]["pattern"], NO_CONTROL_CHARACTERS);
+        // Enums and formats say more already.
+        assert!(device["properties"]["platform"].get("pattern").is_none());
+        let lease = spec_schema(Kind::ColoLease).unwrap();
+        assert!(lease["properties"]["start"].get("pattern").is_none());
+        // Every kind: no string node is left without a constraint.
+        fn unconstrained(node: &Value, path: &str, out: &mut Vec<String>) {
+            let Some(obj) = node.as_object() else { return };
+            if obj.get("type") == Some(&json!("string"))
+                && !["enum", "format", "pattern"]
+                    .iter()
+                    .any(|k| obj.contains_key(*k))
+            {
+                out.push(path.to_owned());
+            }
+            for (name, sub) in obj
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                unconstrained(sub, &format!("{path}.{name}"), out);
+            }
+            for k in ["items", "additionalProperties"] {
+                if let Some(sub) = obj.get(k) {
+                    unconstrained(sub, &format!("{path}/{k}"), out);
+                }
+            }
+        }
+        for &kind in Kind::ALL {
+            let mut out = Vec::new();
+            unconstrained(&spec_schema(kind).unwrap(), "spec", &mut out);
+            assert!(out.is_empty(), "{kind}: {out:?}");
+        }
+        // The status keeps free text (a router's multi-line error in a condition message).
+        let status = status_schema().unwrap();
+        assert!(!status.to_string().contains("pattern"));
     }
 
     #[test]

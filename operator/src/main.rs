@@ -113,6 +113,10 @@ struct RunArgs {
     /// failure, at most an hour; a new rendering is pushed at once).
     #[arg(long, default_value_t = 60)]
     apply_backoff_seconds: u64,
+    /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`), as
+    /// `hatang render --templates`. Read once at start.
+    #[arg(long)]
+    templates: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -215,6 +219,12 @@ fn run(args: RunArgs) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let templates = Arc::new(match &args.templates {
+            Some(dir) => hatang_core::render::Templates::with_overrides(dir)?,
+            None => hatang_core::render::Templates::builtin(),
+        });
+        // A template that does not parse stops the operator here, not every pass.
+        hatang_core::render::render_devices(&[], &templates)?;
         let client = kube::Client::try_default()
             .await
             .context("Kubernetes client (in-cluster or KUBECONFIG)")?;
@@ -248,6 +258,7 @@ fn run(args: RunArgs) -> Result<()> {
             concurrency: args.concurrency,
             lease_warning_days: args.lease_warning_days,
             identity,
+            templates,
             devices: DeviceSettings {
                 policy: args.apply_policy,
                 ssh_secret: args.ssh_secret,

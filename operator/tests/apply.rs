@@ -139,6 +139,8 @@ struct World {
     devices: Api<DynamicObject>,
     operator: Option<Operator>,
     state: PathBuf,
+    /// `--templates` of the operators started from now on.
+    templates: Option<String>,
 }
 
 impl World {
@@ -149,24 +151,29 @@ impl World {
     fn start_operator_env(&mut self, env: &[(&str, &str)]) {
         self.operator = None;
         let state = self.state.to_str().unwrap().to_owned();
+        let mut args = vec![];
+        if let Some(dir) = &self.templates {
+            args.extend(["--templates", dir.as_str()]);
+        }
+        args.extend([
+            "--state-dir",
+            &state,
+            "--audit-seconds",
+            "2",
+            "--apply-backoff-seconds",
+            "600",
+            "--verify-timeout",
+            "120",
+            "--ssh-timeout",
+            "60",
+            "--resync-seconds",
+            "5",
+        ]);
         self.operator = Some(Operator::start_env(
             &self.cluster,
             &self.cluster.kubeconfig(),
             "apply",
-            &[
-                "--state-dir",
-                &state,
-                "--audit-seconds",
-                "2",
-                "--apply-backoff-seconds",
-                "600",
-                "--verify-timeout",
-                "120",
-                "--ssh-timeout",
-                "60",
-                "--resync-seconds",
-                "5",
-            ],
+            &args,
             env,
         ));
     }
@@ -228,6 +235,10 @@ impl World {
 
     /// Sets the description of the device's first interface (it is rendered into `frr.conf`).
     async fn describe(&self, name: &str, description: &str) {
+        self.try_describe(name, description).await.unwrap();
+    }
+
+    async fn try_describe(&self, name: &str, description: &str) -> Result<(), kube::Error> {
         let o = self.device(name).await;
         let mut interfaces = o.data["spec"]["interfaces"].clone();
         interfaces[0]["description"] = json!(description);
@@ -238,7 +249,7 @@ impl World {
                 &Patch::Merge(&json!({"spec": {"interfaces": interfaces}})),
             )
             .await
-            .unwrap();
+            .map(|_| ())
     }
 
     async fn secret(&self, key: &str, known_hosts: &str) {
@@ -307,6 +318,21 @@ impl World {
     }
 }
 
+/// Templates (`--templates`) whose `frr.conf` gives hub-002, and only it, a line FRR rejects.
+fn bad_templates(dir: &Path) -> String {
+    let frr = dir.join("frr");
+    std::fs::create_dir_all(&frr).unwrap();
+    let base = std::fs::read_to_string(root().join("templates/frr/frr.conf.hbs")).unwrap();
+    let edited = base.replacen(
+        "hostname {{name}}\n",
+        "hostname {{name}}\n{{#if (eq name \"hub-002\")}}\nthis is not an frr command\n{{/if}}\n",
+        1,
+    );
+    assert_ne!(edited, base, "the edit changes the template");
+    std::fs::write(frr.join("frr.conf.hbs"), edited).unwrap();
+    dir.to_str().unwrap().to_owned()
+}
+
 fn applied_current(o: &DynamicObject) -> bool {
     condition(o, "Applied").is_some_and(|c| c.0 == "True" && c.1 == "Applied")
         && applied_sha(o).as_deref() == Some(rendered_sha(o).as_str())
@@ -369,6 +395,7 @@ async fn operator_applies_on_approval_or_auto_audits_drift_and_refuses_unknown_h
         cluster,
         operator: None,
         state: tmp.path().join("state"),
+        templates: None,
     };
     w.secret(&key, &known_hosts).await;
     let before: Vec<(String, String)> = names.iter().map(|d| (d.clone(), running(d))).collect();
@@ -579,12 +606,33 @@ async fn operator_applies_on_approval_or_auto_audits_drift_and_refuses_unknown_h
     //    of it is applied anywhere; the good one follows in a transaction of its own, the bad
     //    one is not retried in a loop.
     let bad = "hub-002";
-    w.describe(bad, "uplink\nthis is not an frr command").await;
+    // Free text cannot carry the bad command: the CRD refuses a line break in a description
+    // (as `hatang validate` does; the operator would not render one either).
+    let refused = w
+        .try_describe(bad, "uplink\nthis is not an frr command")
+        .await
+        .expect_err("a line break in a description is refused");
+    assert!(
+        matches!(&refused, kube::Error::Api(e) if e.code == 422
+            && e.message.contains("spec.interfaces[0].description")),
+        "{refused}"
+    );
+    // So the operator renders with templates that add a command FRR rejects, for hub-002 only
+    // (as `cli/tests/e2e.rs` step 5 does with `hatang apply --templates`).
+    let applied_hub = rendered_sha(&w.device(bad).await);
+    w.templates = Some(bad_templates(&tmp.path().join("bad-templates")));
+    w.start_operator();
     let o = w
         .wait(30, bad, "the bad rendering", |o| {
             condition(o, "Applied").is_some_and(|c| c.1 == "AwaitingApproval")
+                && rendered_sha(o) != applied_hub
         })
         .await;
+    assert!(
+        w.rendered(bad)
+            .await
+            .contains("\nthis is not an frr command\n")
+    );
     let bad_sha = rendered_sha(&o);
     let bad_before = running(bad);
     let cpe_before = running(cpe);

@@ -61,31 +61,10 @@ pub fn desired(
 
 /// The built-in templates, overridden by `dir/<platform>/<file>.hbs` when given.
 pub fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
-    let mut templates = Templates::builtin();
-    if let Some(dir) = templates_dir {
-        for platform in
-            std::fs::read_dir(dir).with_context(|| format!("cannot read `{}`", dir.display()))?
-        {
-            let platform = platform?;
-            if !platform.file_type()?.is_dir() {
-                continue;
-            }
-            for file in std::fs::read_dir(platform.path())? {
-                let path = file?.path();
-                let Some(name) = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".hbs"))
-                else {
-                    continue;
-                };
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read `{}`", path.display()))?;
-                templates.set(&platform.file_name().to_string_lossy(), name, text);
-            }
-        }
-    }
-    Ok(templates)
+    Ok(match templates_dir {
+        Some(dir) => Templates::with_overrides(dir)?,
+        None => Templates::builtin(),
+    })
 }
 
 pub fn run(args: &RenderArgs) -> Result<ExitCode> {

@@ -99,7 +99,8 @@ fn ssh_port() -> u16 {
 pub struct Interface {
     /// Interface name as the platform spells it (`eth0`, `GigabitEthernet0/0/1`).
     pub name: String,
-    /// Free-text description.
+    /// Free-text description, one line: rendered into the device configuration
+    /// (`description …`), so no control character (line break, TAB) is allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Statically pinned addresses with their prefix length (`2001:db8:1:1::1/64`); the allocator

@@ -153,6 +153,19 @@ macro_rules! kinds {
                 match kind { $(Kind::$variant => self.$field.len(),)* }
             }
 
+            /// Calls `f` with the kind, metadata and origin of every object and its `spec` as
+            /// JSON (the field names of the inventory files), kind by kind in load order: for
+            /// checks that must cover every field of every kind, present and future.
+            pub fn for_each_spec_json(
+                &self,
+                mut f: impl FnMut(Kind, &ObjectMeta, Origin, serde_json::Value),
+            ) {
+                $(for o in &self.$field {
+                    let spec = serde_json::to_value(&o.spec).unwrap_or(serde_json::Value::Null);
+                    f(Kind::$variant, &o.metadata, o.origin, spec);
+                })*
+            }
+
             /// (name, namespace, origin) of every object of `kind`.
             pub fn identities(&self, kind: Kind) -> Vec<(&str, Option<&str>, Origin)> {
                 match kind {

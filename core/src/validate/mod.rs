@@ -2,6 +2,7 @@
 //! problems are returned together, errors and warnings apart.
 
 mod addressing;
+mod control;
 mod coverage;
 mod datacenters;
 mod deviations;
@@ -71,6 +72,7 @@ pub fn validate(
     coverage::check(inventory, &index, &mut report);
     systems::check(inventory, &index, &mut report);
     addressing::check(inventory, &index, &mut report);
+    control::check(inventory, &mut report);
     let mut out = report.out;
     diag::sort(&mut out);
     out
