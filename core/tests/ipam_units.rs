@@ -1379,3 +1379,52 @@ fn a_ledger_with_every_kind_of_entry_round_trips() {
     assert_eq!(keys.len(), l1.entries.len());
     assert!(keys.windows(2).all(|w| w[0] < w[1]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Large inventories: more sites and devices than one chunk of the planner's parallel parts
+// ---------------------------------------------------------------------------------------------
+
+/// 2,600 communes (more than a chunk of 2,048 sites and of 1,024 devices) give one ledger
+/// whatever the order and split of the documents and the number of threads, and planning again
+/// changes nothing.
+#[test]
+fn a_large_inventory_plans_the_same_in_any_order_on_any_number_of_threads() {
+    let inv = Inv::new(Plan::default(), (0..2600).map(Commune::plain));
+    // The generated plan's /40 holds 256 sites: give it a /32.
+    let root = format!("\"{}\"", inv.plan.root_net());
+    let docs: Vec<String> = inv
+        .docs()
+        .into_iter()
+        .map(|d| d.replace(&root, "\"2001:db8::/32\""))
+        .collect();
+    let canonical = load_docs(&docs, Layout::CANONICAL);
+    let shuffled = load_docs(
+        &docs,
+        Layout {
+            seed: 7,
+            files: 5,
+            tag: "large",
+        },
+    );
+    let x = allocate_ok(&canonical, &empty(), today());
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a thread pool");
+    let y = one_thread.install(|| allocate_ok(&shuffled, &empty(), today()));
+    let keys: BTreeSet<String> = x.ledger.entries.keys().cloned().collect();
+    assert_eq!(keys, inv.keys());
+    assert_eq!(x.ledger, y.ledger);
+    assert_eq!(x.changes, y.changes);
+    let again = allocate_ok(&shuffled, &x.ledger, later(1));
+    assert!(again.changes.is_empty(), "{:?}", &again.changes[..3]);
+    assert_eq!(again.ledger, x.ledger);
+    // Every value once.
+    let values: BTreeSet<String> = x
+        .ledger
+        .entries
+        .values()
+        .map(|e| format!("{}/{}", e.pool.split(':').next().unwrap_or(""), e.value))
+        .collect();
+    assert_eq!(values.len(), x.ledger.entries.len());
+}

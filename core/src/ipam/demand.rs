@@ -223,15 +223,18 @@ pub fn requests<'a>(
     dual_stack: bool,
     has_vlans: bool,
 ) -> Demand<'a> {
-    let (first, device_arenas) = arenas.arenas.split_at_mut(3);
-    let [site_arena, circuit_arena, vlan_arena] = first else {
-        unreachable!("KeyArenas::new makes three arenas before the devices'")
-    };
+    let KeyArenas {
+        sites: site_arenas,
+        circuits: circuit_arena,
+        leases: vlan_arena,
+        devices: device_arenas,
+    } = arenas;
+    let (site_arenas, device_arenas) = (site_arenas.as_mut_slice(), device_arenas.as_mut_slice());
     let ((sites, site_keys), (ends, p2p)) = rayon::join(
-        || site_requests(inv, site_arena, dual_stack),
+        || site_requests(inv, site_arenas, dual_stack),
         || {
             rayon::join(
-                || circuit_ends(inv),
+                || CircuitEnds::of(inv),
                 || circuit_requests(inv, circuit_arena),
             )
         },
@@ -292,8 +295,8 @@ pub fn requests<'a>(
             loopback,
             vec![p2p],
             segment,
-            vec![sites.v4],
-            vec![sites.v6],
+            sites.v4,
+            sites.v6,
             vec![vlans],
         ],
     }
@@ -302,19 +305,29 @@ pub fn requests<'a>(
 /// Devices per chunk built on one thread.
 const DEVICE_CHUNK: usize = 1024;
 
+/// Sites per chunk built on one thread.
+const SITE_CHUNK: usize = 2048;
+
 /// Where a plan's request keys live: a bump arena per part of the inventory read side by side,
 /// freed at once when the plan ends. A nationwide plan builds some 64,000 keys, and allocating
 /// and freeing each on the heap costs more than the rest of building it.
 pub struct KeyArenas {
-    arenas: Vec<Bump>,
+    sites: Vec<Bump>,
+    circuits: Bump,
+    leases: Bump,
+    devices: Vec<Bump>,
 }
 
 impl KeyArenas {
-    /// Arenas for planning `inv`: sites, circuits, leases, and a chunk of devices each.
+    /// Arenas for planning `inv`: one per chunk of sites or devices, one for circuits and
+    /// one for leases.
     pub fn new(inv: &Inventory) -> KeyArenas {
-        let n = 3 + inv.devices.len().div_ceil(DEVICE_CHUNK);
+        let arenas = |n: usize| (0..n).map(|_| Bump::new()).collect();
         KeyArenas {
-            arenas: (0..n).map(|_| Bump::new()).collect(),
+            sites: arenas(inv.sites.len().div_ceil(SITE_CHUNK)),
+            circuits: Bump::new(),
+            leases: Bump::new(),
+            devices: arenas(inv.devices.len().div_ceil(DEVICE_CHUNK)),
         }
     }
 }
@@ -326,80 +339,132 @@ struct DeviceRequests<'a> {
     segment: Vec<Request<'a>>,
 }
 
-/// Site prefix requests, IPv6 and IPv4.
+/// Site prefix requests, IPv6 and IPv4, in chunks.
 struct SiteRequests<'a> {
-    v6: Vec<Request<'a>>,
-    v4: Vec<Request<'a>>,
+    v6: Vec<Vec<Request<'a>>>,
+    v4: Vec<Vec<Request<'a>>>,
 }
 
 /// Site prefix requests, and each branch site's key by site name (the pool of its segments).
+/// Chunks of sites are read side by side; the keys are gathered in one map after.
 fn site_requests<'a>(
     inv: &'a Inventory,
-    arena: &'a mut Bump,
+    arenas: &'a mut [Bump],
     dual_stack: bool,
 ) -> (SiteRequests<'a>, FastMap<&'a str, &'a str>) {
-    let arena: &'a Bump = arena;
     let regions: FastMap<&str, &str> = inv
         .regions
         .iter()
         .map(|r| (r.name(), r.spec.code.as_str()))
         .collect();
+    let chunks: Vec<(SiteRequests<'a>, Vec<(&'a str, &'a str)>)> = inv
+        .sites
+        .par_chunks(SITE_CHUNK)
+        .zip(arenas.par_iter_mut())
+        .map(|(chunk, arena)| {
+            let arena: &'a Bump = arena;
+            let mut keys = Vec::with_capacity(chunk.len());
+            let mut v6 = Vec::with_capacity(chunk.len());
+            let mut v4 = Vec::with_capacity(if dual_stack { chunk.len() } else { 0 });
+            for s in chunk {
+                if s.spec.role == SiteRole::Datacenter {
+                    continue;
+                }
+                let key = match (s.spec.role, regions.get(s.spec.region.as_str())) {
+                    (SiteRole::CommuneOffice, Some(code)) => cat(arena, &["site/commune-", code]),
+                    _ => cat(arena, &["site/", s.name()]),
+                };
+                let owner = Owner {
+                    kind: "Site",
+                    name: s.name(),
+                };
+                if dual_stack {
+                    v4.push(Request::new(
+                        cat(arena, &["site-v4/", &key["site/".len()..]]),
+                        PoolRef::SiteV4,
+                        owner,
+                        s.origin,
+                        s.spec
+                            .ipv4_prefix
+                            .map(|p| AllocValue::Prefix(IpNet::V4(p.0))),
+                        PinAt::SiteV4,
+                    ));
+                }
+                keys.push((s.name(), key));
+                v6.push(Request::new(
+                    key,
+                    PoolRef::SiteV6,
+                    owner,
+                    s.origin,
+                    s.spec
+                        .ipv6_prefix
+                        .map(|p| AllocValue::Prefix(IpNet::V6(p.0))),
+                    PinAt::SiteV6,
+                ));
+            }
+            (
+                SiteRequests {
+                    v6: vec![v6],
+                    v4: vec![v4],
+                },
+                keys,
+            )
+        })
+        .collect();
     let mut keys: FastMap<&str, &str> =
         FastMap::with_capacity_and_hasher(inv.sites.len(), Default::default());
-    let mut v6 = Vec::with_capacity(inv.sites.len());
-    let mut v4 = Vec::with_capacity(if dual_stack { inv.sites.len() } else { 0 });
-    for s in &inv.sites {
-        if s.spec.role == SiteRole::Datacenter {
-            continue;
-        }
-        let key = match (s.spec.role, regions.get(s.spec.region.as_str())) {
-            (SiteRole::CommuneOffice, Some(code)) => cat(arena, &["site/commune-", code]),
-            _ => cat(arena, &["site/", s.name()]),
-        };
-        let owner = Owner {
-            kind: "Site",
-            name: s.name(),
-        };
-        if dual_stack {
-            v4.push(Request::new(
-                cat(arena, &["site-v4/", &key["site/".len()..]]),
-                PoolRef::SiteV4,
-                owner,
-                s.origin,
-                s.spec
-                    .ipv4_prefix
-                    .map(|p| AllocValue::Prefix(IpNet::V4(p.0))),
-                PinAt::SiteV4,
-            ));
-        }
-        keys.insert(s.name(), key);
-        v6.push(Request::new(
-            key,
-            PoolRef::SiteV6,
-            owner,
-            s.origin,
-            s.spec
-                .ipv6_prefix
-                .map(|p| AllocValue::Prefix(IpNet::V6(p.0))),
-            PinAt::SiteV6,
-        ));
+    let mut all = SiteRequests {
+        v6: Vec::with_capacity(chunks.len()),
+        v4: Vec::with_capacity(chunks.len()),
+    };
+    // In site order: of two sites of one name, the later one's key counts.
+    for (requests, names) in chunks {
+        all.v6.extend(requests.v6);
+        all.v4.extend(requests.v4);
+        keys.extend(names);
     }
-    (SiteRequests { v6, v4 }, keys)
+    (all, keys)
 }
 
 /// Interfaces that are circuit ends, by device: a branch router is looked up once rather than
-/// once per interface (a hub has an interface per circuit).
-fn circuit_ends(inv: &Inventory) -> FastMap<&str, Vec<&str>> {
-    let mut ends: FastMap<&str, Vec<&str>> =
-        FastMap::with_capacity_and_hasher(inv.circuits.len(), Default::default());
-    for c in &inv.circuits {
-        for end in [&c.spec.a, &c.spec.z] {
-            ends.entry(end.device.as_str())
-                .or_default()
-                .push(end.interface.as_str());
+/// once per interface (a hub has an interface per circuit). Each device's interfaces are chained
+/// through one list, so no device needs a list of its own (an edge router ends thousands).
+struct CircuitEnds<'a> {
+    /// Per device: its last end in `ends`.
+    last: FastMap<&'a str, u32>,
+    /// Interface, and the device's previous end (`NONE` for its first).
+    ends: Vec<(&'a str, u32)>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl<'a> CircuitEnds<'a> {
+    fn of(inv: &'a Inventory) -> CircuitEnds<'a> {
+        let mut last: FastMap<&str, u32> =
+            FastMap::with_capacity_and_hasher(inv.circuits.len(), Default::default());
+        let mut ends = Vec::with_capacity(inv.circuits.len() * 2);
+        for c in &inv.circuits {
+            for end in [&c.spec.a, &c.spec.z] {
+                let at = u32::try_from(ends.len()).expect("fewer than 2^32 circuit ends");
+                let previous = last.entry(end.device.as_str()).or_insert(NONE);
+                ends.push((end.interface.as_str(), *previous));
+                *previous = at;
+            }
         }
+        CircuitEnds { last, ends }
     }
-    ends
+
+    /// Whether `interface` of `device` is a circuit end.
+    fn has(&self, first: u32, interface: &str) -> bool {
+        let mut at = first;
+        while let Some(&(name, previous)) = self.ends.get(at as usize) {
+            if name == interface {
+                return true;
+            }
+            at = previous;
+        }
+        false
+    }
 }
 
 /// A device's loopback and ASN, and a segment per office LAN: every interface of a branch
@@ -407,7 +472,7 @@ fn circuit_ends(inv: &Inventory) -> FastMap<&str, Vec<&str>> {
 fn device_requests<'a>(
     d: &'a Object<DeviceSpec>,
     site_keys: &FastMap<&str, &'a str>,
-    circuit_ends: &FastMap<&str, Vec<&str>>,
+    circuit_ends: &CircuitEnds<'_>,
     arena: &'a Bump,
     out: &mut DeviceRequests<'a>,
 ) {
@@ -445,9 +510,9 @@ fn device_requests<'a>(
     let Some(&site_key) = site_keys.get(d.spec.site.as_str()) else {
         return;
     };
-    let ends = circuit_ends.get(d.name()).map_or(&[][..], Vec::as_slice);
+    let ends = circuit_ends.last.get(d.name()).copied().unwrap_or(NONE);
     for (i, iface) in d.spec.interfaces.iter().enumerate() {
-        if ends.contains(&iface.name.as_str()) {
+        if circuit_ends.has(ends, &iface.name) {
             continue;
         }
         out.segment.push(Request::new(

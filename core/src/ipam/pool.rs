@@ -191,7 +191,7 @@ impl PrefixPool {
         self.cursor[parent] = k + taken as u128;
     }
 
-    /// Moves a spread pool's cursor past the slots taken in bulk right after it. Spread order
+    /// Moves a spread pool's cursor past the slots taken in bulk or blocked right after it. Spread order
     /// visits slots out of address order, so the run is found on a bitmap of the parent's slots
     /// (site pools have a few thousand to a few million slots), once per pool: after that the
     /// cursor is past the ledger's run and the slots it meets are mostly free.
@@ -213,6 +213,15 @@ impl PrefixPool {
             }
             let i = ((a - p.addr) >> shift) as usize;
             taken[i / 64] |= 1 << (i % 64);
+        }
+        // Blocked space (infrastructure, services, pins of other lengths) is as good as taken.
+        for b in self.blocked.iter().filter(|b| b.overlaps(&p)) {
+            let first = (b.addr.max(p.addr) - p.addr) >> shift;
+            let last = (b.last().min(p.last()) - p.addr) >> shift;
+            for i in first..=last {
+                let i = i as usize;
+                taken[i / 64] |= 1 << (i % 64);
+            }
         }
         let mut k = self.cursor[parent];
         while k < slots {
