@@ -166,7 +166,7 @@ impl PrefixPool {
     fn skip_taken(&mut self, parent: usize, slots: u128) {
         let p = self.parents[parent];
         let shift = u32::from(p.width - self.child_len);
-        if shift >= 128 {
+        if shift >= 128 || self.used.sorted.is_empty() {
             return;
         }
         let k = self.cursor[parent];
@@ -254,7 +254,7 @@ impl PrefixPool {
                 {
                     continue;
                 }
-                self.used.insert(candidate.addr);
+                self.used.insert_free(candidate.addr);
                 return Ok(candidate);
             }
         }
@@ -374,6 +374,11 @@ impl<T: Copy + Ord + std::hash::Hash> Taken<T> {
             values.retain(|v| !self.each.contains(v));
         }
         self.sorted = values;
+    }
+
+    /// Inserts `v`, known not to be taken.
+    fn insert_free(&mut self, v: T) {
+        self.each.insert(v);
     }
 
     fn len(&self) -> usize {
