@@ -156,6 +156,7 @@ pub fn allocate(
         leaving,
         mut previous,
         any_repinned,
+        mut gathered,
     } = walked;
     // `in_ledger[i]`: request i keeps its ledger entry; the others are allocated in step 3.
     let mut in_ledger = vec![false; requests.len()];
@@ -207,12 +208,13 @@ pub fn allocate(
     }
 
     for (key, e) in previous {
+        gathered.add_named(&e.pool, e.value);
         changes.push(change(ChangeKind::Held, &key, &e.owner, e.value, None));
         ledger.entries.insert(key, e);
     }
 
     // 2. Everything in the ledger (held values too) is taken.
-    pools.take_ledger(&ledger);
+    pools.take_gathered(gathered);
     // Pins of new requests are taken before anything is allocated around them.
     for (req, _) in requests.iter().zip(&in_ledger).filter(|(_, kept)| !**kept) {
         let req: &Request = req;
@@ -539,12 +541,74 @@ fn conflicts_with_ledger(
     }
 }
 
-/// A segment pool's name, hashed (see `Pools::pending`).
-fn name_hash(name: &str) -> u64 {
+/// The key of a segment pool's site, hashed (see `Pools::pending`).
+fn site_hash(site: &str) -> u64 {
     use std::hash::Hasher;
     let mut h = hash::FastHasher::default();
-    h.write(name.as_bytes());
+    h.write(site.as_bytes());
     h.finish()
+}
+
+/// Ledger names of the prefix and number pools a plan always has (or may have).
+const PREFIX_POOLS: [&str; 4] = ["site-v6", "site-v4", "loopback", "p2p"];
+const NUMBER_POOLS: [&str; 2] = ["asn", "vlan"];
+
+/// Values the ledger keeps, gathered by pool while it is walked (see `Pools::take_gathered`).
+#[derive(Default)]
+pub(crate) struct Gathered {
+    /// In the order of `PREFIX_POOLS`.
+    prefixes: [Vec<Bits>; 4],
+    /// In the order of `NUMBER_POOLS`.
+    numbers: [Vec<u32>; 2],
+    /// Segments, by the hash of their site's key.
+    segments: Vec<(u64, Bits)>,
+}
+
+impl Gathered {
+    /// A value kept for a request of `pool` (the entry's pool is that one's name).
+    pub(crate) fn add(&mut self, pool: &PoolRef<'_>, value: AllocValue) {
+        match (pool, value) {
+            (PoolRef::Segment(site), AllocValue::Prefix(p)) => {
+                self.segments.push((site_hash(site), Bits::of(&p)));
+            }
+            (PoolRef::SiteV6, AllocValue::Prefix(p)) => self.prefixes[0].push(Bits::of(&p)),
+            (PoolRef::SiteV4, AllocValue::Prefix(p)) => self.prefixes[1].push(Bits::of(&p)),
+            (PoolRef::Loopback, AllocValue::Prefix(p)) => self.prefixes[2].push(Bits::of(&p)),
+            (PoolRef::PointToPoint, AllocValue::Prefix(p)) => self.prefixes[3].push(Bits::of(&p)),
+            (PoolRef::Asn, AllocValue::Number(n)) => self.numbers[0].push(n),
+            (PoolRef::Vlan, AllocValue::Number(n)) => self.numbers[1].push(n),
+            // A value of the wrong type for its pool takes nothing there.
+            _ => {}
+        }
+    }
+
+    /// A value kept in the pool named `pool` (held values: their object is gone).
+    pub(crate) fn add_named(&mut self, pool: &str, value: AllocValue) {
+        match value {
+            AllocValue::Prefix(p) => {
+                if let Some(site) = pool.strip_prefix("segment:") {
+                    self.segments.push((site_hash(site), Bits::of(&p)));
+                } else if let Some(i) = PREFIX_POOLS.iter().position(|n| *n == pool) {
+                    self.prefixes[i].push(Bits::of(&p));
+                }
+            }
+            AllocValue::Number(n) => {
+                if let Some(i) = NUMBER_POOLS.iter().position(|n| *n == pool) {
+                    self.numbers[i].push(n);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn append(&mut self, mut other: Gathered) {
+        for (a, b) in self.prefixes.iter_mut().zip(&mut other.prefixes) {
+            a.append(b);
+        }
+        for (a, b) in self.numbers.iter_mut().zip(&mut other.numbers) {
+            a.append(b);
+        }
+        self.segments.append(&mut other.segments);
+    }
 }
 
 /// All pools of a plan, by ledger name.
@@ -639,49 +703,46 @@ impl Pools {
         }
     }
 
-    /// Takes every value of the ledger (held ones too): gathered by pool first, then each
-    /// pool takes its own in bulk, the pools side by side.
-    fn take_ledger(&mut self, ledger: &Ledger) {
-        let prefix_names: Vec<String> = self.prefix.keys().cloned().collect();
-        let number_names: Vec<String> = self.number.keys().cloned().collect();
-        let mut prefixes: Vec<Vec<Bits>> = vec![Vec::new(); prefix_names.len()];
-        let mut numbers: Vec<Vec<u32>> = vec![Vec::new(); number_names.len()];
-        let site_v6 = prefix_names.iter().position(|n| n == "site-v6");
-        let site_v4 = prefix_names.iter().position(|n| n == "site-v4");
-        for e in ledger.entries.values() {
-            match e.value {
-                AllocValue::Prefix(p) => {
-                    if e.pool.starts_with("segment:") {
-                        let b = Bits::of(&p);
-                        self.pending.push((name_hash(&e.pool), b));
-                        self.pending_sorted = false;
-                        // See `take`: the site slot around a segment stays out of use.
-                        let site = if b.width == 128 { site_v6 } else { site_v4 };
-                        if let Some(i) = site {
-                            let sp = &self.prefix[&prefix_names[i]];
-                            if sp.covers(&b) {
-                                prefixes[i].push(b.truncate(sp.child_len));
-                            }
-                        }
-                    } else if let Some(i) = prefix_names.iter().position(|n| *n == e.pool) {
-                        prefixes[i].push(Bits::of(&p));
-                    }
-                }
-                AllocValue::Number(n) => {
-                    if let Some(i) = number_names.iter().position(|m| *m == e.pool) {
-                        numbers[i].push(n);
-                    }
-                }
+    /// Takes every value the ledger keeps (gathered while walking it): each pool takes its
+    /// own in bulk, the pools side by side.
+    fn take_gathered(&mut self, mut g: Gathered) {
+        // See `take`: the site slot around a segment stays out of use while the segment lives.
+        for (_, b) in &g.segments {
+            let i = if b.width == 128 { 0 } else { 1 };
+            if let Some(sp) = self.prefix.get(PREFIX_POOLS[i])
+                && sp.covers(b)
+            {
+                g.prefixes[i].push(b.truncate(sp.child_len));
             }
         }
+        self.pending.append(&mut g.segments);
+        self.pending_sorted = false;
+        let Gathered {
+            prefixes, numbers, ..
+        } = g;
+        let mut prefixes = prefixes.map(Some);
+        let mut numbers = numbers.map(Some);
         rayon::join(
             || {
-                let pools: Vec<_> = self.prefix.values_mut().zip(prefixes).collect();
+                let pools: Vec<(&mut PrefixPool, Vec<Bits>)> = self
+                    .prefix
+                    .iter_mut()
+                    .filter_map(|(name, p)| {
+                        let i = PREFIX_POOLS.iter().position(|n| n == name)?;
+                        Some((p, prefixes[i].take()?))
+                    })
+                    .collect();
                 pools.into_par_iter().for_each(|(p, v)| p.take_all(v));
             },
             || {
-                for (p, v) in self.number.values_mut().zip(numbers) {
-                    p.take_all(v);
+                for (name, p) in self.number.iter_mut() {
+                    if let Some(v) = NUMBER_POOLS
+                        .iter()
+                        .position(|n| n == name)
+                        .and_then(|i| numbers[i].take())
+                    {
+                        p.take_all(v);
+                    }
                 }
             },
         );
@@ -703,7 +764,7 @@ impl Pools {
         }
         // Another pool's values under the same hash lie outside this site's prefix, and a
         // pool takes only what lies inside it: a collision costs a comparison, nothing more.
-        let h = name_hash(name);
+        let h = site_hash(name.strip_prefix("segment:").unwrap_or(name));
         let from = self.pending.partition_point(|(p, _)| *p < h);
         for (_, b) in self.pending[from..].iter().take_while(|(p, _)| *p == h) {
             pool.take(b);
@@ -729,7 +790,7 @@ impl Pools {
                     pp.take(&b);
                     return;
                 }
-                self.pending.push((name_hash(pool), b));
+                self.pending.push((site_hash(&pool["segment:".len()..]), b));
                 self.pending_sorted = false;
                 // The site slot around a segment stays out of use while the segment lives,
                 // even if its own site has a new prefix now (a no-op otherwise: that slot is

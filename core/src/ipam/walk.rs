@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use super::demand::{KeyHead, Request};
 use super::ledger::{Entry, Hold};
 use super::value::AllocValue;
-use super::{Change, ChangeKind, as_previous, change, previous_key};
+use super::{Change, ChangeKind, Gathered, as_previous, change, previous_key};
 
 /// What walking (part of) the ledger found.
 #[derive(Default)]
@@ -32,6 +32,8 @@ pub(super) struct Walked {
     pub previous: Vec<(String, Entry)>,
     /// Whether a pin changed (segments may have to follow their site).
     pub any_repinned: bool,
+    /// The values of the entries that stay, by pool (not those of `previous`).
+    pub gathered: Gathered,
 }
 
 impl Walked {
@@ -43,6 +45,7 @@ impl Walked {
         self.leaving.append(&mut other.leaving);
         self.previous.append(&mut other.previous);
         self.any_repinned |= other.any_repinned;
+        self.gathered.append(other.gathered);
         self
     }
 }
@@ -102,11 +105,15 @@ fn walk_run(
                         .push(change(ChangeKind::Released, key, &e.owner, e.value, None));
                     out.leaving.push(key.clone());
                 }
-                Some(_) => out.kept += 1,
+                Some(_) => {
+                    out.kept += 1;
+                    out.gathered.add_named(&e.pool, e.value);
+                }
                 None => {
                     out.changes
                         .push(change(ChangeKind::Held, key, &e.owner, e.value, None));
                     e.held = Some(hold);
+                    out.gathered.add_named(&e.pool, e.value);
                 }
             }
             continue;
@@ -162,6 +169,7 @@ fn walk_run(
         if !req.owner.is(&e.owner) {
             e.owner = req.owner.to_string();
         }
+        out.gathered.add(&req.pool, e.value);
         out.matched.push(index);
     }
     out
