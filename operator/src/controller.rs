@@ -243,7 +243,11 @@ impl Reconciler {
         };
         let (ledger, alloc_error) = loop {
             let stored = ledger::read(&cms, &self.settings.ledger).await?;
-            match ipam::allocate(&snap.inventory, stored.ledger.clone(), &locator, today) {
+            let allocated = ipam::allocate(&snap.inventory, stored.ledger.clone(), &locator, today);
+            if let Ok(a) = &allocated {
+                self.metrics.set_pools(&a.pools);
+            }
+            match allocated {
                 Err(problems) => {
                     let msg = problems
                         .iter()

@@ -1,7 +1,10 @@
 //! Prometheus metrics (text exposition format), kept in atomics.
 
 use std::fmt::Write;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use hatang_core::ipam::PoolUse;
 
 /// Counters and gauges of one operator process.
 #[derive(Debug, Default)]
@@ -36,12 +39,19 @@ pub struct Metrics {
     pub leader: AtomicBool,
     /// Whether every watch has listed once.
     pub synced: AtomicBool,
+    /// Use of each allocation pool after the last plan.
+    pools: Mutex<Vec<PoolUse>>,
 }
 
 impl Metrics {
     /// Adds one to a counter.
     pub fn inc(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records the pools' use after a plan.
+    pub fn set_pools(&self, pools: &[PoolUse]) {
+        *self.pools.lock().unwrap_or_else(|e| e.into_inner()) = pools.to_vec();
     }
 
     /// Text exposition of every metric.
@@ -138,6 +148,29 @@ impl Metrics {
             "1 when this process is the leader.",
             u64::from(self.leader.load(Ordering::Relaxed)),
         );
+        let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for (name, help, value) in [
+            (
+                "hatang_pool_slots_used",
+                "Slots of an allocation pool taken (allocated, held or pinned).",
+                (|p: &PoolUse| p.used) as fn(&PoolUse) -> u128,
+            ),
+            (
+                "hatang_pool_slots_total",
+                "Slots of an allocation pool.",
+                |p: &PoolUse| p.total,
+            ),
+            (
+                "hatang_pool_slots_reserved",
+                "Slots of an allocation pool that reserved blocks make unusable.",
+                |p: &PoolUse| p.reserved,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for p in &pools {
+                let _ = writeln!(out, "{name}{{pool=\"{}\"}} {}", p.name, value(p));
+            }
+        }
         out
     }
 }
@@ -156,5 +189,20 @@ mod tests {
             "# TYPE hatang_ledger_conflicts_total counter\nhatang_ledger_conflicts_total 2\n"
         ));
         assert!(text.contains("hatang_leader 0\n"));
+        m.set_pools(&[PoolUse {
+            name: "loopback".into(),
+            from: vec!["2001:db8:0:1::/64".into()],
+            child_len: Some(128),
+            total: 1 << 64,
+            used: 7,
+            reserved: 1,
+        }]);
+        let text = m.render();
+        assert!(
+            text.contains("hatang_pool_slots_used{pool=\"loopback\"} 7\n"),
+            "{text}"
+        );
+        assert!(text.contains("hatang_pool_slots_total{pool=\"loopback\"} 18446744073709551616\n"));
+        assert!(text.contains("hatang_pool_slots_reserved{pool=\"loopback\"} 1\n"));
     }
 }

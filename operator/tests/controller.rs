@@ -236,6 +236,17 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
         op_a.metric("hatang_ledger_entries"),
         Some(committed.entries.len() as u64)
     );
+    // Pool use: every loopback of the ledger is a used slot of the loopback pool.
+    let loopbacks = committed
+        .entries
+        .values()
+        .filter(|e| e.pool == "loopback")
+        .count() as u64;
+    assert!(loopbacks > 0);
+    assert_eq!(
+        op_a.metric("hatang_pool_slots_used{pool=\"loopback\"}"),
+        Some(loopbacks)
+    );
     let leases: Api<Lease> = Api::namespaced(admin.clone(), "hatang-system");
     let lease = leases.get("hatang-operator-default").await.unwrap();
     assert_eq!(lease.spec.unwrap().holder_identity.as_deref(), Some("op-a"));
