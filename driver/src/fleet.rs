@@ -24,6 +24,22 @@ pub struct Endpoint {
     pub pin: Option<String>,
 }
 
+/// Exactly the endpoints and host keys a transaction used, from its journal (to recover it).
+pub fn journal_endpoints(journal: &hatang_core::apply::Journal) -> Vec<Endpoint> {
+    journal
+        .devices
+        .iter()
+        .map(|d| Endpoint {
+            target: Target {
+                device: d.name.clone(),
+                host: d.host.clone(),
+                port: d.port,
+            },
+            pin: d.host_key.clone(),
+        })
+        .collect()
+}
+
 /// Why a device has no endpoint.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum NoEndpoint {

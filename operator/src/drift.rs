@@ -100,37 +100,29 @@ impl Devices {
         }
         let today = chrono::Utc::now().date_naive();
         let secrets = kube::Api::namespaced(self.client.clone(), &self.namespace);
+        // Without credentials nothing is audited: every device's drift is unknown, and why.
+        let not_audited = |e: &dyn std::fmt::Display| -> BTreeMap<String, Drift> {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i.device.clone(),
+                        Drift::Unknown {
+                            sha256: i.sha256.clone(),
+                            reason: "NoCredentials",
+                            message: format!("{}: not audited: {e}", i.device),
+                        },
+                    )
+                })
+                .collect()
+        };
         let found: BTreeMap<String, Drift> =
             match credentials::read(&secrets, &self.namespace, &self.settings.ssh_secret).await {
-                Err(e) => items
-                    .iter()
-                    .map(|i| {
-                        (
-                            i.device.clone(),
-                            Drift::Unknown {
-                                sha256: i.sha256.clone(),
-                                reason: "NoCredentials",
-                                message: format!("{}: not audited: {e}", i.device),
-                            },
-                        )
-                    })
-                    .collect(),
+                Err(e) => not_audited(&e),
                 Ok(creds) => {
                     let endpoints: Vec<_> = items.iter().map(|i| i.endpoint.clone()).collect();
                     match creds.ssh_options(&endpoints, self.settings.ssh_timeout) {
-                        Err(e) => items
-                            .iter()
-                            .map(|i| {
-                                (
-                                    i.device.clone(),
-                                    Drift::Unknown {
-                                        sha256: i.sha256.clone(),
-                                        reason: "NoCredentials",
-                                        message: format!("{}: not audited: {e}", i.device),
-                                    },
-                                )
-                            })
-                            .collect(),
+                        Err(e) => not_audited(&e),
                         Ok(options) => {
                             let targets = endpoints.into_iter().map(|e| e.target).collect();
                             let mut running =

@@ -18,8 +18,8 @@ use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, Phase};
 use hatang_core::model::Kind;
 use hatang_driver::apply::store::{JOURNAL, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
-use hatang_driver::fleet::Endpoint;
-use hatang_driver::ssh::{Target, is_host_key_message};
+
+use hatang_driver::ssh::is_host_key_message;
 
 use crate::client::api;
 use crate::credentials;
@@ -334,18 +334,7 @@ impl Devices {
             };
         for store in stores {
             let j = store.journal();
-            let endpoints: Vec<Endpoint> = j
-                .devices
-                .iter()
-                .map(|d| Endpoint {
-                    target: Target {
-                        device: d.name.clone(),
-                        host: d.host.clone(),
-                        port: d.port,
-                    },
-                    pin: d.host_key.clone(),
-                })
-                .collect();
+            let endpoints = hatang_driver::fleet::journal_endpoints(&j);
             let ssh = match creds.ssh_options(&endpoints, self.settings.ssh_timeout) {
                 Ok(o) => o,
                 Err(e) => {

@@ -15,7 +15,6 @@ use crate::args::{ApplyArgs, InventoryArgs, Output, SshArgs};
 use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, expectations};
 use hatang_driver::apply::store::{JOURNAL, RECORD, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
-use hatang_driver::ssh::Target;
 
 /// Fault injection for tests: abort the process (as a kill would) right after this many
 /// devices are committed and journaled.
@@ -53,18 +52,7 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
         let store = Arc::new(RunStore::open(journal)?);
         let j = store.journal();
         // Exactly the endpoints and host keys the transaction used.
-        let endpoints: Vec<Endpoint> = j
-            .devices
-            .iter()
-            .map(|d| Endpoint {
-                target: Target {
-                    device: d.name.clone(),
-                    host: d.host.clone(),
-                    port: d.port,
-                },
-                pin: d.host_key.clone(),
-            })
-            .collect();
+        let endpoints = hatang_driver::fleet::journal_endpoints(&j);
         let options = options_for(&endpoints)?;
         let targets = endpoints.into_iter().map(|e| e.target).collect();
         let done = fleet::runtime()?.block_on(apply::recover(store.clone(), targets, &options))?;
