@@ -193,6 +193,12 @@ fn racks_named(message: &str) -> Vec<&str> {
 }
 
 impl Reconciler {
+    /// For a graceful shutdown: no new device transaction starts, and this returns once the
+    /// one under way (if any) has ended.
+    pub async fn drain(&self) {
+        self.devices.drain().await;
+    }
+
     /// A reconciler over started caches.
     pub fn new(client: Client, caches: Caches, settings: Settings, metrics: Arc<Metrics>) -> Self {
         let recorder = Recorder::new(

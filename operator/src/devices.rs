@@ -192,6 +192,8 @@ pub struct Devices {
     work: Mutex<Work>,
     /// Held by a transaction or an audit: one of them at a time touches devices.
     pub(crate) busy: tokio::sync::Mutex<()>,
+    /// Set on shutdown: no new transaction starts.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 fn now_rfc3339() -> String {
@@ -239,7 +241,16 @@ impl Devices {
             state: Mutex::new(BTreeMap::new()),
             work: Mutex::new(Work::default()),
             busy: tokio::sync::Mutex::new(()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// For a graceful shutdown: starts no new transaction, and returns once the transaction or
+    /// audit under way (if any) has ended — a push is never cut off between commit and verify.
+    pub async fn drain(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _idle = self.busy.lock().await;
     }
 
     /// Sets `Applied`, `Drifted`, `applied` and `pendingSha256` on every Device's desired
@@ -472,6 +483,9 @@ impl Devices {
     /// The devices due for a push, marked in flight — or nothing when none is due or a
     /// transaction is already running (the next pass after it asks again).
     pub fn take_due(&self) -> Option<Vec<DuePush>> {
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
         let mut state = self.state.lock().expect("device state");
         if state.values().any(|s| s.in_flight) {
             return None;

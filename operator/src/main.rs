@@ -279,11 +279,34 @@ fn run(args: RunArgs) -> Result<()> {
         };
         let reconciler = Arc::new(Reconciler::new(client, caches, settings, metrics));
         tokio::select! {
-            _ = controller::run(reconciler, changed, std::time::Duration::from_secs(args.resync_seconds)) => {}
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
+            _ = controller::run(reconciler.clone(), changed, std::time::Duration::from_secs(args.resync_seconds)) => {}
+            signal = shutdown_signal() => {
+                // Kubernetes sends SIGTERM, then SIGKILL after the pod's grace period: let the
+                // transaction under way end (the journal would let the next leader recover it,
+                // but a finished push is better than a recovered one).
+                tracing::info!(signal, "shutting down: waiting for the device transaction under way");
+                reconciler.drain().await;
+                tracing::info!("shut down");
+            }
         }
         Ok(())
     })
+}
+
+/// SIGTERM or SIGINT, whichever comes first.
+async fn shutdown_signal() -> &'static str {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; SIGINT only");
+            let _ = tokio::signal::ctrl_c().await;
+            return "SIGINT";
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
 }
 
 fn block_on<F: std::future::Future<Output = Result<()>>>(f: F) -> Result<()> {

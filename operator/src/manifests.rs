@@ -66,6 +66,8 @@ fn operator_objects() -> Vec<Value> {
                     "metadata": {"labels": labels},
                     "spec": {
                         "serviceAccountName": OPERATOR,
+                        // SIGTERM lets the device transaction under way end (verify included).
+                        "terminationGracePeriodSeconds": 300,
                         "securityContext": {"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}},
                         "containers": [{
                             "name": "operator",

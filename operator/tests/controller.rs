@@ -388,6 +388,19 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
             .is_some_and(|o| ready(&o))
     })
     .await;
+
+    // SIGTERM (a pod being stopped): a clean exit once no device transaction is under way.
+    let mut op_b = op_b;
+    let status = op_b.terminate(15);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "op-b exits 0 on SIGTERM: {status:?}"
+    );
+    let log = std::fs::read_to_string(&op_b.log).unwrap();
+    assert!(
+        log.contains("shutting down") && log.contains("SIGTERM"),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
