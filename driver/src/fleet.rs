@@ -24,6 +24,18 @@ pub struct Endpoint {
     pub pin: Option<String>,
 }
 
+impl Endpoint {
+    /// How a transaction's journal records this endpoint (see [`journal_endpoints`]).
+    pub fn journal_entry(&self) -> hatang_core::apply::DeviceEndpoint {
+        hatang_core::apply::DeviceEndpoint {
+            name: self.target.device.clone(),
+            host: self.target.host.clone(),
+            port: self.target.port,
+            host_key: self.pin.clone(),
+        }
+    }
+}
+
 /// Exactly the endpoints and host keys a transaction used, from its journal (to recover it).
 pub fn journal_endpoints(journal: &hatang_core::apply::Journal) -> Vec<Endpoint> {
     journal

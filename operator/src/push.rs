@@ -14,10 +14,11 @@ use kube::runtime::events::{Event, EventType};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, Phase};
+use hatang_core::apply::{Journal, Outcome, Phase};
 use hatang_core::model::Kind;
 use hatang_driver::apply::store::{JOURNAL, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
+use hatang_driver::fleet::Endpoint;
 
 use hatang_driver::ssh::is_host_key_message;
 
@@ -209,15 +210,7 @@ impl Devices {
             "cluster",
             &started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             false,
-            endpoints
-                .iter()
-                .map(|e| DeviceEndpoint {
-                    name: e.target.device.clone(),
-                    host: e.target.host.clone(),
-                    port: e.target.port,
-                    host_key: e.pin.clone(),
-                })
-                .collect(),
+            endpoints.iter().map(Endpoint::journal_entry).collect(),
         );
         let dir = self.settings.state_dir.join("applies").join(&id);
         let store = match RunStore::create(&dir, journal) {

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use super::fleet::{self, Endpoint};
 use crate::args::{ApplyArgs, InventoryArgs, Output, SshArgs};
-use hatang_core::apply::{DeviceEndpoint, Journal, Outcome, expectations};
+use hatang_core::apply::{Journal, Outcome, expectations};
 use hatang_driver::apply::store::{JOURNAL, RECORD, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
 
@@ -122,15 +122,7 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
         &inventory.display().to_string(),
         &now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         args.dry_run,
-        endpoints
-            .iter()
-            .map(|e| DeviceEndpoint {
-                name: e.target.device.clone(),
-                host: e.target.host.clone(),
-                port: e.target.port,
-                host_key: e.pin.clone(),
-            })
-            .collect(),
+        endpoints.iter().map(Endpoint::journal_entry).collect(),
     );
     let store = Arc::new(RunStore::create(&dir, journal)?);
     eprintln!(
