@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use hatang_core::Kind;
 use hatang_driver::lab::{self, LabOptions, LabPlan, UpOptions};
 use hatang_operator::{client, manifests};
-use support::{Cluster, Operator, install, root};
+use support::{Cluster, Operator, condition, install, root};
 
 const LAB: &str = "op";
 const APPROVE: &str = "hatang.io/approve";
@@ -106,18 +106,6 @@ fn copy_dir(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
             std::fs::write(target, edit(text)).unwrap();
         }
     }
-}
-
-/// Condition `type` of a status: (status, reason, message).
-fn condition(o: &DynamicObject, type_: &str) -> Option<(String, String, String)> {
-    o.data["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == type_)
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
-            (s("status"), s("reason"), s("message"))
-        })
 }
 
 fn rendered_sha(o: &DynamicObject) -> String {

@@ -31,15 +31,7 @@ async fn install_samples_tenancy_and_auditor_against_a_real_apiserver() {
     let manifests_dir = root().join("manifests");
 
     // 1. The install manifests apply and every CRD is established.
-    c.kubectl(&["apply", "-k", manifests_dir.to_str().unwrap()]);
-    c.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "crd",
-        "-l",
-        "app.kubernetes.io/part-of=hatang",
-        "--timeout=60s",
-    ]);
+    support::install(&c);
     let crds = c.kubectl(&[
         "get",
         "crd",

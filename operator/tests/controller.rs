@@ -16,7 +16,7 @@ use serde_json::json;
 use hatang_core::Kind;
 use hatang_core::ipam::Ledger;
 use hatang_operator::{client, controller::FINALIZER, ledger};
-use support::{Cluster, Operator, install_with_samples, root, wait_for};
+use support::{Cluster, Operator, condition, install_with_samples, root, wait_for};
 
 const LEDGER: &str = "hatang-ledger-default";
 
@@ -27,11 +27,14 @@ async fn cluster_ledger(c: &Client) -> Option<Ledger> {
 }
 
 fn ready(o: &DynamicObject) -> bool {
-    o.data["status"]["conditions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    condition(o, "Ready").is_some_and(|(status, _, _)| status == "True")
+}
+
+/// Whether the object is not Ready for `reason`, with a message containing `says`.
+fn not_ready(o: &DynamicObject, reason: &str, says: &str) -> bool {
+    condition(o, "Ready").is_some_and(|(status, r, message)| {
+        status == "False" && r == reason && message.contains(says)
+    })
 }
 
 async fn all_ready(c: &Client, kind: Kind) -> (usize, usize) {
@@ -269,16 +272,7 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
         "the heavy lease's Ready=False naming rack L01",
         || async {
             let o = leases_api.get("heavy").await.unwrap();
-            o.data["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| {
-                    c["type"] == "Ready"
-                        && c["status"] == "False"
-                        && c["reason"] == "CapacityExceeded"
-                        && c["message"].as_str().unwrap_or("").contains("rack `L01`")
-                })
+            not_ready(&o, "CapacityExceeded", "rack `L01`")
         },
     )
     .await;
@@ -315,19 +309,7 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
         "the stray site's Ready=False naming the missing region",
         || async {
             let o = sites_api.get("stray").await.unwrap();
-            o.data["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| {
-                    c["type"] == "Ready"
-                        && c["status"] == "False"
-                        && c["reason"] == "Invalid"
-                        && c["message"]
-                            .as_str()
-                            .unwrap_or("")
-                            .contains("no-such-region")
-                })
+            not_ready(&o, "Invalid", "no-such-region")
         },
     )
     .await;

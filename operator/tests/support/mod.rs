@@ -335,6 +335,18 @@ where
     }
 }
 
+/// Condition `type` of an object's status: (status, reason, message).
+pub fn condition(o: &kube::api::DynamicObject, type_: &str) -> Option<(String, String, String)> {
+    o.data["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            (s("status"), s("reason"), s("message"))
+        })
+}
+
 /// Installs CRDs, RBAC and the operator namespace, waiting until the CRDs are established.
 pub fn install(c: &Cluster) {
     let dir = root().join("manifests");
