@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::hash::{FastMap, FastSet};
 use super::value::AllocValue;
 use crate::load::Seg;
-use crate::model::{DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole};
+use crate::model::{CircuitSpec, DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole};
 use crate::validate::at;
 
 /// Which pool a request draws from.
@@ -224,45 +224,31 @@ pub fn requests<'a>(
     has_vlans: bool,
 ) -> Demand<'a> {
     let KeyArenas {
+        regions: region_arena,
         sites: site_arenas,
-        circuits: circuit_arena,
+        ends: end_arenas,
+        circuits: circuit_arenas,
         leases: vlan_arena,
         devices: device_arenas,
+        segments: segment_arenas,
     } = arenas;
-    let (site_arenas, device_arenas) = (site_arenas.as_mut_slice(), device_arenas.as_mut_slice());
-    let ((sites, site_keys), (ends, p2p)) = rayon::join(
-        || site_requests(inv, site_arenas, dual_stack),
+    // First, side by side: what needs no lookup (loopbacks, ASNs, links) and the two tables
+    // office LANs are looked up in (site keys and circuit ends).
+    let (((sites, site_keys), ends), (p2p, (loopback, asn))) = rayon::join(
         || {
             rayon::join(
-                || CircuitEnds::of(inv),
-                || circuit_requests(inv, circuit_arena),
+                || site_requests(inv, region_arena, site_arenas, dual_stack),
+                || CircuitEnds::of(inv, end_arenas),
+            )
+        },
+        || {
+            rayon::join(
+                || circuit_requests(inv, circuit_arenas),
+                || device_requests(inv, device_arenas),
             )
         },
     );
-    // Chunks of devices side by side, each chunk's requests in device order.
-    let chunks: Vec<DeviceRequests> = inv
-        .devices
-        .par_chunks(DEVICE_CHUNK)
-        .zip(device_arenas.par_iter_mut())
-        .map(|(chunk, arena)| {
-            let arena: &Bump = arena;
-            let mut out = DeviceRequests {
-                loopback: Vec::with_capacity(chunk.len()),
-                asn: Vec::with_capacity(chunk.len()),
-                segment: Vec::with_capacity(chunk.len()),
-            };
-            for d in chunk {
-                device_requests(d, &site_keys, &ends, arena, &mut out);
-            }
-            out
-        })
-        .collect();
-    let (mut loopback, mut asn, mut segment) = (Vec::new(), Vec::new(), Vec::new());
-    for c in chunks {
-        loopback.push(c.loopback);
-        asn.push(c.asn);
-        segment.push(c.segment);
-    }
+    let segment = segment_requests(inv, &site_keys, &ends, segment_arenas);
     let mut vlans = Vec::new();
     let vlan_arena: &Bump = vlan_arena;
     if has_vlans {
@@ -281,7 +267,7 @@ pub fn requests<'a>(
                 PoolRef::Vlan,
                 Owner {
                     kind: "ColoLease",
-                    name: l.name(),
+                    name: cat(vlan_arena, &[l.name()]),
                 },
                 l.origin,
                 None,
@@ -290,15 +276,7 @@ pub fn requests<'a>(
         }
     }
     Demand {
-        kinds: [
-            asn,
-            loopback,
-            vec![p2p],
-            segment,
-            sites.v4,
-            sites.v6,
-            vec![vlans],
-        ],
+        kinds: [asn, loopback, p2p, segment, sites.v4, sites.v6, vec![vlans]],
     }
 }
 
@@ -308,14 +286,28 @@ const DEVICE_CHUNK: usize = 1024;
 /// Sites per chunk built on one thread.
 const SITE_CHUNK: usize = 2048;
 
+/// Circuits per chunk built on one thread.
+const CIRCUIT_CHUNK: usize = 4096;
+
+/// Parts the circuit ends are indexed in, side by side.
+const END_PARTS: usize = 2;
+
 /// Where a plan's request keys live: a bump arena per part of the inventory read side by side,
 /// freed at once when the plan ends. A nationwide plan builds some 64,000 keys, and allocating
 /// and freeing each on the heap costs more than the rest of building it.
+///
+/// Every name the plan compares again later (owners, and the names it looks objects up by)
+/// is copied here too, next to the keys: read in inventory order while building, the copies
+/// are then compared in key order or by hash in a few compact megabytes, instead of in names
+/// spread over the whole inventory's heap, where each comparison was a cache miss.
 pub struct KeyArenas {
+    regions: Bump,
     sites: Vec<Bump>,
-    circuits: Bump,
+    ends: Vec<Bump>,
+    circuits: Vec<Bump>,
     leases: Bump,
     devices: Vec<Bump>,
+    segments: Vec<Bump>,
 }
 
 impl KeyArenas {
@@ -324,19 +316,15 @@ impl KeyArenas {
     pub fn new(inv: &Inventory) -> KeyArenas {
         let arenas = |n: usize| (0..n).map(|_| Bump::new()).collect();
         KeyArenas {
+            regions: Bump::new(),
             sites: arenas(inv.sites.len().div_ceil(SITE_CHUNK)),
-            circuits: Bump::new(),
+            ends: arenas(END_PARTS),
+            circuits: arenas(inv.circuits.len().div_ceil(CIRCUIT_CHUNK)),
             leases: Bump::new(),
             devices: arenas(inv.devices.len().div_ceil(DEVICE_CHUNK)),
+            segments: arenas(inv.devices.len().div_ceil(DEVICE_CHUNK)),
         }
     }
-}
-
-/// Requests of devices, by kind.
-struct DeviceRequests<'a> {
-    loopback: Vec<Request<'a>>,
-    asn: Vec<Request<'a>>,
-    segment: Vec<Request<'a>>,
 }
 
 /// Site prefix requests, IPv6 and IPv4, in chunks.
@@ -349,13 +337,20 @@ struct SiteRequests<'a> {
 /// Chunks of sites are read side by side; the keys are gathered in one map after.
 fn site_requests<'a>(
     inv: &'a Inventory,
+    region_arena: &'a mut Bump,
     arenas: &'a mut [Bump],
     dual_stack: bool,
 ) -> (SiteRequests<'a>, FastMap<&'a str, &'a str>) {
+    let region_arena: &'a Bump = region_arena;
     let regions: FastMap<&str, &str> = inv
         .regions
         .iter()
-        .map(|r| (r.name(), r.spec.code.as_str()))
+        .map(|r| {
+            (
+                cat(region_arena, &[r.name()]),
+                cat(region_arena, &[&r.spec.code]),
+            )
+        })
         .collect();
     let chunks: Vec<(SiteRequests<'a>, Vec<(&'a str, &'a str)>)> = inv
         .sites
@@ -376,7 +371,7 @@ fn site_requests<'a>(
                 };
                 let owner = Owner {
                     kind: "Site",
-                    name: s.name(),
+                    name: cat(arena, &[s.name()]),
                 };
                 if dual_stack {
                     v4.push(Request::new(
@@ -390,7 +385,7 @@ fn site_requests<'a>(
                         PinAt::SiteV4,
                     ));
                 }
-                keys.push((s.name(), key));
+                keys.push((owner.name, key));
                 v6.push(Request::new(
                     key,
                     PoolRef::SiteV6,
@@ -429,7 +424,13 @@ fn site_requests<'a>(
 /// Interfaces that are circuit ends, by device: a branch router is looked up once rather than
 /// once per interface (a hub has an interface per circuit). Each device's interfaces are chained
 /// through one list, so no device needs a list of its own (an edge router ends thousands).
+/// The circuits are indexed in parts side by side; a device's ends may lie in any part.
 struct CircuitEnds<'a> {
+    parts: Vec<EndsPart<'a>>,
+}
+
+/// The circuit ends of some of the circuits.
+struct EndsPart<'a> {
     /// Per device: its last end in `ends`.
     last: FastMap<&'a str, u32>,
     /// Interface, and the device's previous end (`NONE` for its first).
@@ -439,98 +440,164 @@ struct CircuitEnds<'a> {
 const NONE: u32 = u32::MAX;
 
 impl<'a> CircuitEnds<'a> {
-    fn of(inv: &'a Inventory) -> CircuitEnds<'a> {
-        let mut last: FastMap<&str, u32> =
-            FastMap::with_capacity_and_hasher(inv.circuits.len(), Default::default());
-        let mut ends = Vec::with_capacity(inv.circuits.len() * 2);
-        for c in &inv.circuits {
-            for end in [&c.spec.a, &c.spec.z] {
-                let at = u32::try_from(ends.len()).expect("fewer than 2^32 circuit ends");
-                let previous = last.entry(end.device.as_str()).or_insert(NONE);
-                ends.push((end.interface.as_str(), *previous));
-                *previous = at;
-            }
+    fn of(inv: &Inventory, arenas: &'a mut [Bump]) -> CircuitEnds<'a> {
+        let per = inv.circuits.len().div_ceil(arenas.len().max(1)).max(1);
+        CircuitEnds {
+            parts: inv
+                .circuits
+                .par_chunks(per)
+                .zip(arenas.par_iter_mut())
+                .map(|(circuits, arena)| EndsPart::of(circuits, arena))
+                .collect(),
         }
-        CircuitEnds { last, ends }
     }
 
-    /// Whether `interface` of `device` is a circuit end.
-    fn has(&self, first: u32, interface: &str) -> bool {
-        let mut at = first;
-        while let Some(&(name, previous)) = self.ends.get(at as usize) {
-            if name == interface {
-                return true;
+    /// The interfaces of `device` that are circuit ends, sorted, into `out`.
+    fn of_device(&self, device: &str, out: &mut Vec<&'a str>) {
+        out.clear();
+        for part in &self.parts {
+            let mut at = part.last.get(device).copied().unwrap_or(NONE);
+            while let Some(&(name, previous)) = part.ends.get(at as usize) {
+                out.push(name);
+                at = previous;
             }
-            at = previous;
         }
-        false
+        // A hub ends a circuit per commune: searching its list per interface was quadratic.
+        out.sort_unstable();
     }
 }
 
-/// A device's loopback and ASN, and a segment per office LAN: every interface of a branch
-/// router that is not a circuit end.
+impl<'a> EndsPart<'a> {
+    fn of(circuits: &[Object<CircuitSpec>], arena: &'a mut Bump) -> EndsPart<'a> {
+        let arena: &'a Bump = arena;
+        let mut last: FastMap<&str, u32> =
+            FastMap::with_capacity_and_hasher(circuits.len(), Default::default());
+        let mut ends = Vec::with_capacity(circuits.len() * 2);
+        for c in circuits {
+            for end in [&c.spec.a, &c.spec.z] {
+                let at = u32::try_from(ends.len()).expect("fewer than 2^32 circuit ends");
+                let interface = cat(arena, &[&end.interface]);
+                match last.get_mut(end.device.as_str()) {
+                    Some(previous) => {
+                        ends.push((interface, *previous));
+                        *previous = at;
+                    }
+                    None => {
+                        last.insert(cat(arena, &[&end.device]), at);
+                        ends.push((interface, NONE));
+                    }
+                }
+            }
+        }
+        EndsPart { last, ends }
+    }
+}
+
+/// Every device's loopback, and the ASN of every routed device, by chunk of devices.
+#[allow(clippy::type_complexity)]
 fn device_requests<'a>(
-    d: &'a Object<DeviceSpec>,
+    inv: &'a Inventory,
+    arenas: &'a mut [Bump],
+) -> (Vec<Vec<Request<'a>>>, Vec<Vec<Request<'a>>>) {
+    inv.devices
+        .par_chunks(DEVICE_CHUNK)
+        .zip(arenas.par_iter_mut())
+        .map(|(chunk, arena)| {
+            let arena: &'a Bump = arena;
+            let mut loopbacks = Vec::with_capacity(chunk.len());
+            let mut asns = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                let loopback = cat(arena, &["loopback/", d.name()]);
+                let owner = Owner {
+                    kind: "Device",
+                    name: &loopback["loopback/".len()..],
+                };
+                loopbacks.push(Request::new(
+                    loopback,
+                    PoolRef::Loopback,
+                    owner,
+                    d.origin,
+                    d.spec
+                        .loopback
+                        .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
+                    PinAt::Loopback,
+                ));
+                let routed = matches!(
+                    d.spec.role,
+                    DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
+                );
+                if routed {
+                    asns.push(Request::new(
+                        cat(arena, &["asn/", owner.name]),
+                        PoolRef::Asn,
+                        owner,
+                        d.origin,
+                        d.spec.asn.map(AllocValue::Number),
+                        PinAt::Asn,
+                    ));
+                }
+            }
+            (loopbacks, asns)
+        })
+        .unzip()
+}
+
+/// A segment per office LAN: every interface of a branch router that is not a circuit end,
+/// by chunk of devices.
+fn segment_requests<'a>(
+    inv: &'a Inventory,
     site_keys: &FastMap<&str, &'a str>,
     circuit_ends: &CircuitEnds<'_>,
-    arena: &'a Bump,
-    out: &mut DeviceRequests<'a>,
-) {
-    let owner = Owner {
-        kind: "Device",
-        name: d.name(),
-    };
-    out.loopback.push(Request::new(
-        cat(arena, &["loopback/", d.name()]),
-        PoolRef::Loopback,
-        owner,
-        d.origin,
-        d.spec
-            .loopback
-            .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
-        PinAt::Loopback,
-    ));
-    let routed = matches!(
-        d.spec.role,
-        DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
-    );
-    if routed {
-        out.asn.push(Request::new(
-            cat(arena, &["asn/", d.name()]),
-            PoolRef::Asn,
-            owner,
-            d.origin,
-            d.spec.asn.map(AllocValue::Number),
-            PinAt::Asn,
-        ));
-    }
-    if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
-        return;
-    }
-    let Some(&site_key) = site_keys.get(d.spec.site.as_str()) else {
-        return;
-    };
-    let ends = circuit_ends.last.get(d.name()).copied().unwrap_or(NONE);
-    for (i, iface) in d.spec.interfaces.iter().enumerate() {
-        if circuit_ends.has(ends, &iface.name) {
-            continue;
-        }
-        out.segment.push(Request::new(
-            cat(arena, &["segment/", d.name(), ":", &iface.name]),
-            PoolRef::Segment(site_key),
-            owner,
-            d.origin,
-            v6_network(&iface.addresses),
-            PinAt::InterfaceAddresses(i),
-        ));
-    }
+    arenas: &'a mut [Bump],
+) -> Vec<Vec<Request<'a>>> {
+    inv.devices
+        .par_chunks(DEVICE_CHUNK)
+        .zip(arenas.par_iter_mut())
+        .map(|(chunk, arena)| {
+            let arena: &'a Bump = arena;
+            let mut out = Vec::with_capacity(chunk.len());
+            let mut ends = Vec::new();
+            for d in chunk {
+                if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
+                    continue;
+                }
+                circuit_ends.of_device(d.name(), &mut ends);
+                let mut site_key = None;
+                for (i, iface) in d.spec.interfaces.iter().enumerate() {
+                    if ends.binary_search(&iface.name.as_str()).is_ok() {
+                        continue;
+                    }
+                    // Looked up only for a device with an office LAN (a hub has none).
+                    let pool = match site_key {
+                        Some(key) => key,
+                        None => match site_keys.get(d.spec.site.as_str()) {
+                            Some(&key) => *site_key.insert(key),
+                            None => break,
+                        },
+                    };
+                    let key = cat(arena, &["segment/", d.name(), ":", &iface.name]);
+                    out.push(Request::new(
+                        key,
+                        PoolRef::Segment(pool),
+                        Owner {
+                            kind: "Device",
+                            name: &key["segment/".len().."segment/".len() + d.name().len()],
+                        },
+                        d.origin,
+                        v6_network(&iface.addresses),
+                        PinAt::InterfaceAddresses(i),
+                    ));
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// A /127 per circuit. Its pin is the network of the first IPv6 address of an end's interface
 /// (the first interface of that name on the device), indexed once: a DC edge router has an
 /// interface per circuit, so searching its list per circuit would be quadratic.
-fn circuit_requests<'a>(inv: &'a Inventory, arena: &'a mut Bump) -> Vec<Request<'a>> {
-    let arena: &'a Bump = arena;
+fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<Request<'a>>> {
     let mut end_pins: FastMap<(&str, &str), AllocValue> = FastMap::default();
     let addressed = inv
         .devices
@@ -555,44 +622,59 @@ fn circuit_requests<'a>(inv: &'a Inventory, arena: &'a mut Bump) -> Vec<Request<
             }
         }
     }
+    let end_pins = &end_pins;
     inv.circuits
-        .iter()
-        .map(|c| {
-            let (a, z) = (&c.spec.a, &c.spec.z);
-            let pin = if end_pins.is_empty() {
-                None
-            } else {
-                [a, z].iter().find_map(|end| {
-                    end_pins
-                        .get(&(end.device.as_str(), end.interface.as_str()))
-                        .copied()
-                })
-            };
-            Request::new(
-                cat(
-                    arena,
-                    &[
-                        "p2p/",
-                        &a.device,
-                        ":",
-                        &a.interface,
-                        "--",
-                        &z.device,
-                        ":",
-                        &z.interface,
-                    ],
-                ),
-                PoolRef::PointToPoint,
-                Owner {
-                    kind: "Circuit",
-                    name: c.name(),
-                },
-                c.origin,
-                pin,
-                PinAt::CircuitEnd,
-            )
+        .par_chunks(CIRCUIT_CHUNK)
+        .zip(arenas.par_iter_mut())
+        .map(|(chunk, arena)| {
+            let arena: &'a Bump = arena;
+            chunk
+                .iter()
+                .map(|c| circuit_request(c, end_pins, arena))
+                .collect()
         })
         .collect()
+}
+
+/// The /127 of one circuit.
+fn circuit_request<'a>(
+    c: &'a Object<CircuitSpec>,
+    end_pins: &FastMap<(&str, &str), AllocValue>,
+    arena: &'a Bump,
+) -> Request<'a> {
+    let (a, z) = (&c.spec.a, &c.spec.z);
+    let pin = if end_pins.is_empty() {
+        None
+    } else {
+        [a, z].iter().find_map(|end| {
+            end_pins
+                .get(&(end.device.as_str(), end.interface.as_str()))
+                .copied()
+        })
+    };
+    Request::new(
+        cat(
+            arena,
+            &[
+                "p2p/",
+                &a.device,
+                ":",
+                &a.interface,
+                "--",
+                &z.device,
+                ":",
+                &z.interface,
+            ],
+        ),
+        PoolRef::PointToPoint,
+        Owner {
+            kind: "Circuit",
+            name: cat(arena, &[c.name()]),
+        },
+        c.origin,
+        pin,
+        PinAt::CircuitEnd,
+    )
 }
 
 /// The first 24 bytes of a key as big-endian integers (zero-padded), and its length. Most
