@@ -207,13 +207,15 @@ pub fn allocate(
         }
     }
 
+    let mut moved_values = Gathered::default();
     for (key, e) in previous {
-        gathered.add_named(&e.pool, e.value);
+        moved_values.add_named(&e.pool, e.value);
         changes.push(change(ChangeKind::Held, &key, &e.owner, e.value, None));
         ledger.entries.insert(key, e);
     }
 
     // 2. Everything in the ledger (held values too) is taken.
+    gathered.push(moved_values);
     pools.take_gathered(gathered);
     // Pins of new requests are taken before anything is allocated around them.
     for (req, _) in requests.iter().zip(&in_ledger).filter(|(_, kept)| !**kept) {
@@ -600,14 +602,19 @@ impl Gathered {
         }
     }
 
-    pub(crate) fn append(&mut self, mut other: Gathered) {
-        for (a, b) in self.prefixes.iter_mut().zip(&mut other.prefixes) {
-            a.append(b);
+    /// Room for the values of a run of ledger entries, by the kind of their keys (every key
+    /// of a kind starts with the kind's prefix, and a run is sorted, so each kind is a range).
+    pub(crate) fn for_run(run: &[(&String, &mut Entry)]) -> Gathered {
+        let count = |prefix: &str| {
+            let after = run.partition_point(|(k, _)| k.as_str() < prefix);
+            run[after..].partition_point(|(k, _)| k.starts_with(prefix))
+        };
+        Gathered {
+            prefixes: ["site/", "site-v4/", "loopback/", "p2p/"]
+                .map(|p| Vec::with_capacity(count(p))),
+            numbers: ["asn/", "vlan/"].map(|p| Vec::with_capacity(count(p))),
+            segments: Vec::with_capacity(count("segment/")),
         }
-        for (a, b) in self.numbers.iter_mut().zip(&mut other.numbers) {
-            a.append(b);
-        }
-        self.segments.append(&mut other.segments);
     }
 }
 
@@ -705,21 +712,37 @@ impl Pools {
 
     /// Takes every value the ledger keeps (gathered while walking it): each pool takes its
     /// own in bulk, the pools side by side.
-    fn take_gathered(&mut self, mut g: Gathered) {
-        // See `take`: the site slot around a segment stays out of use while the segment lives.
-        for (_, b) in &g.segments {
-            let i = if b.width == 128 { 0 } else { 1 };
-            if let Some(sp) = self.prefix.get(PREFIX_POOLS[i])
-                && sp.covers(b)
-            {
-                g.prefixes[i].push(b.truncate(sp.child_len));
+    fn take_gathered(&mut self, parts: Vec<Gathered>) {
+        // Each pool's values in one list, reserved once.
+        let segments = parts.iter().map(|g| g.segments.len()).sum::<usize>();
+        let mut prefixes: [Vec<Bits>; 4] = std::array::from_fn(|i| {
+            let site = if i < 2 { segments } else { 0 };
+            Vec::with_capacity(parts.iter().map(|g| g.prefixes[i].len()).sum::<usize>() + site)
+        });
+        let mut numbers: [Vec<u32>; 2] = std::array::from_fn(|i| {
+            Vec::with_capacity(parts.iter().map(|g| g.numbers[i].len()).sum())
+        });
+        self.pending.reserve(segments);
+        for g in parts {
+            for (all, part) in prefixes.iter_mut().zip(&g.prefixes) {
+                all.extend_from_slice(part);
             }
+            for (all, part) in numbers.iter_mut().zip(&g.numbers) {
+                all.extend_from_slice(part);
+            }
+            // See `take`: the site slot around a segment stays out of use while the segment
+            // lives.
+            for (_, b) in &g.segments {
+                let i = if b.width == 128 { 0 } else { 1 };
+                if let Some(sp) = self.prefix.get(PREFIX_POOLS[i])
+                    && sp.covers(b)
+                {
+                    prefixes[i].push(b.truncate(sp.child_len));
+                }
+            }
+            self.pending.extend_from_slice(&g.segments);
         }
-        self.pending.append(&mut g.segments);
         self.pending_sorted = false;
-        let Gathered {
-            prefixes, numbers, ..
-        } = g;
         let mut prefixes = prefixes.map(Some);
         let mut numbers = numbers.map(Some);
         rayon::join(

@@ -32,8 +32,9 @@ pub(super) struct Walked {
     pub previous: Vec<(String, Entry)>,
     /// Whether a pin changed (segments may have to follow their site).
     pub any_repinned: bool,
-    /// The values of the entries that stay, by pool (not those of `previous`).
-    pub gathered: Gathered,
+    /// The values of the entries that stay, by pool (not those of `previous`): one part per
+    /// run, each reserved for its run up front (growing them cost more than filling them).
+    pub gathered: Vec<Gathered>,
 }
 
 impl Walked {
@@ -45,7 +46,7 @@ impl Walked {
         self.leaving.append(&mut other.leaving);
         self.previous.append(&mut other.previous);
         self.any_repinned |= other.any_repinned;
-        self.gathered.append(other.gathered);
+        self.gathered.append(&mut other.gathered);
         self
     }
 }
@@ -84,6 +85,7 @@ fn walk_run(
     hold: Hold,
 ) -> Walked {
     let mut out = Walked::default();
+    let mut gathered = Gathered::for_run(run);
     for (key, e) in run.iter_mut() {
         let key: &String = key;
         let head = KeyHead::of(key);
@@ -107,13 +109,13 @@ fn walk_run(
                 }
                 Some(_) => {
                     out.kept += 1;
-                    out.gathered.add_named(&e.pool, e.value);
+                    gathered.add_named(&e.pool, e.value);
                 }
                 None => {
                     out.changes
                         .push(change(ChangeKind::Held, key, &e.owner, e.value, None));
                     e.held = Some(hold);
-                    out.gathered.add_named(&e.pool, e.value);
+                    gathered.add_named(&e.pool, e.value);
                 }
             }
             continue;
@@ -169,8 +171,9 @@ fn walk_run(
         if !req.owner.is(&e.owner) {
             e.owner = req.owner.to_string();
         }
-        out.gathered.add(&req.pool, e.value);
+        gathered.add(&req.pool, e.value);
         out.matched.push(index);
     }
+    out.gathered.push(gathered);
     out
 }
