@@ -63,8 +63,8 @@ impl PoolRef<'_> {
 /// inventory so that planning a large inventory does not build a string per request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Owner<'a> {
-    /// `Site`, `Device`, `Circuit`, `ColoLease`.
-    pub kind: &'static str,
+    /// The object's kind.
+    pub kind: OwnerKind,
     /// The object's name.
     pub name: &'a str,
 }
@@ -72,16 +72,43 @@ pub struct Owner<'a> {
 impl Owner<'_> {
     /// Whether `written` (a ledger entry's owner) names this object.
     pub fn is(&self, written: &str) -> bool {
-        written.len() == self.kind.len() + 1 + self.name.len()
-            && written.starts_with(self.kind)
-            && written.as_bytes()[self.kind.len()] == b'/'
+        let kind = self.kind.as_str();
+        written.len() == kind.len() + 1 + self.name.len()
+            && written.starts_with(kind)
+            && written.as_bytes()[kind.len()] == b'/'
             && written.ends_with(self.name)
     }
 }
 
 impl std::fmt::Display for Owner<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.kind, self.name)
+        write!(f, "{}/{}", self.kind.as_str(), self.name)
+    }
+}
+
+/// The kinds of object that own allocations (a byte, not a string: a nationwide plan holds some
+/// 64,000 requests, and every byte of a request is read several times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerKind {
+    /// A Site.
+    Site,
+    /// A Device.
+    Device,
+    /// A Circuit.
+    Circuit,
+    /// A ColoLease.
+    ColoLease,
+}
+
+impl OwnerKind {
+    /// The kind as written in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnerKind::Site => "Site",
+            OwnerKind::Device => "Device",
+            OwnerKind::Circuit => "Circuit",
+            OwnerKind::ColoLease => "ColoLease",
+        }
     }
 }
 
@@ -99,7 +126,7 @@ pub enum PinAt {
     /// `spec.asn` of a Device.
     Asn,
     /// `spec.interfaces[i].addresses` of a Device.
-    InterfaceAddresses(usize),
+    InterfaceAddresses(u32),
     /// `spec.a` of a Circuit (its ends' addresses pin the link).
     CircuitEnd,
 }
@@ -113,7 +140,7 @@ impl PinAt {
             PinAt::SiteV4 => at!["spec", "ipv4Prefix"],
             PinAt::Loopback => at!["spec", "loopback"],
             PinAt::Asn => at!["spec", "asn"],
-            PinAt::InterfaceAddresses(i) => at!["spec", "interfaces", i, "addresses"],
+            PinAt::InterfaceAddresses(i) => at!["spec", "interfaces", i as usize, "addresses"],
             PinAt::CircuitEnd => at!["spec", "a"],
         }
     }
@@ -128,8 +155,11 @@ pub struct Request<'a> {
     pub head: KeyHead,
     /// Where the value comes from.
     pub pool: PoolRef<'a>,
-    /// The owner.
-    pub owner: Owner<'a>,
+    /// The owner's name (see [`Request::owner`]; kept apart from its kind so that a request
+    /// fits in two cache lines).
+    pub owner_name: &'a str,
+    /// The owner's kind.
+    pub owner_kind: OwnerKind,
     /// Where the owner is written (for pin errors).
     pub origin: Origin,
     /// Where the pin is written inside the owner ([`PinAt::Nowhere`] when not pinned).
@@ -144,6 +174,14 @@ impl<'a> Request<'a> {
         self.head.cmp_keys(&other.head, self.key, other.key)
     }
 
+    /// The object this request belongs to.
+    pub fn owner(&self) -> Owner<'a> {
+        Owner {
+            kind: self.owner_kind,
+            name: self.owner_name,
+        }
+    }
+
     fn new(
         key: &'a str,
         pool: PoolRef<'a>,
@@ -156,7 +194,8 @@ impl<'a> Request<'a> {
             head: KeyHead::of(key),
             key,
             pool,
-            owner,
+            owner_name: owner.name,
+            owner_kind: owner.kind,
             origin,
             pin_at: if pin.is_some() {
                 pin_at
@@ -266,7 +305,7 @@ pub fn requests<'a>(
                 ),
                 PoolRef::Vlan,
                 Owner {
-                    kind: "ColoLease",
+                    kind: OwnerKind::ColoLease,
                     name: cat(vlan_arena, &[l.name()]),
                 },
                 l.origin,
@@ -370,7 +409,7 @@ fn site_requests<'a>(
                     _ => cat(arena, &["site/", s.name()]),
                 };
                 let owner = Owner {
-                    kind: "Site",
+                    kind: OwnerKind::Site,
                     name: cat(arena, &[s.name()]),
                 };
                 if dual_stack {
@@ -509,7 +548,7 @@ fn device_requests<'a>(
             for d in chunk {
                 let loopback = cat(arena, &["loopback/", d.name()]);
                 let owner = Owner {
-                    kind: "Device",
+                    kind: OwnerKind::Device,
                     name: &loopback["loopback/".len()..],
                 };
                 loopbacks.push(Request::new(
@@ -580,12 +619,12 @@ fn segment_requests<'a>(
                         key,
                         PoolRef::Segment(pool),
                         Owner {
-                            kind: "Device",
+                            kind: OwnerKind::Device,
                             name: &key["segment/".len().."segment/".len() + d.name().len()],
                         },
                         d.origin,
                         v6_network(&iface.addresses),
-                        PinAt::InterfaceAddresses(i),
+                        PinAt::InterfaceAddresses(u32::try_from(i).unwrap_or(u32::MAX)),
                     ));
                 }
             }
@@ -668,7 +707,7 @@ fn circuit_request<'a>(
         ),
         PoolRef::PointToPoint,
         Owner {
-            kind: "Circuit",
+            kind: OwnerKind::Circuit,
             name: cat(arena, &[c.name()]),
         },
         c.origin,
@@ -677,14 +716,14 @@ fn circuit_request<'a>(
     )
 }
 
-/// The first 24 bytes of a key as big-endian integers (zero-padded), and its length. Most
+/// The first 24 bytes of a key as big-endian integers (zero-padded); its length is the key's. Most
 /// comparisons of two keys are settled by these alone: keys are long, share prefixes, and live
 /// elsewhere on the heap, so comparing the strings costs a pointer chase and a `memcmp` each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyHead {
-    hi: u128,
+    hi: u64,
+    mid: u64,
     lo: u64,
-    len: u32,
 }
 
 impl KeyHead {
@@ -694,9 +733,9 @@ impl KeyHead {
         let n = key.len().min(24);
         b[..n].copy_from_slice(&key.as_bytes()[..n]);
         KeyHead {
-            hi: u128::from_be_bytes(b[..16].try_into().expect("16 bytes")),
+            hi: u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
+            mid: u64::from_be_bytes(b[8..16].try_into().expect("8 bytes")),
             lo: u64::from_be_bytes(b[16..].try_into().expect("8 bytes")),
-            len: u32::try_from(key.len()).unwrap_or(u32::MAX),
         }
     }
 
@@ -705,13 +744,15 @@ impl KeyHead {
     /// heads differ at most in trailing NULs, so their lengths decide; longer ones are compared
     /// whole.
     pub fn cmp_keys(&self, other: &KeyHead, a: &str, b: &str) -> std::cmp::Ordering {
-        (self.hi, self.lo).cmp(&(other.hi, other.lo)).then_with(|| {
-            if self.len <= 24 && other.len <= 24 {
-                self.len.cmp(&other.len)
-            } else {
-                a.cmp(b)
-            }
-        })
+        (self.hi, self.mid, self.lo)
+            .cmp(&(other.hi, other.mid, other.lo))
+            .then_with(|| {
+                if a.len() <= 24 && b.len() <= 24 {
+                    a.len().cmp(&b.len())
+                } else {
+                    a.cmp(b)
+                }
+            })
     }
 }
 

@@ -87,3 +87,37 @@ pub type FastBuild = BuildHasherDefault<FastHasher>;
 pub type FastMap<K, V> = HashMap<K, V, FastBuild>;
 /// A `HashSet` with [`FastHasher`].
 pub type FastSet<T> = HashSet<T, FastBuild>;
+
+#[cfg(test)]
+mod tests {
+    use super::FastHasher;
+    use std::collections::HashSet;
+    use std::hash::Hasher;
+
+    fn hash(bytes: &[u8]) -> u64 {
+        let mut h = FastHasher::default();
+        h.write(bytes);
+        h.finish()
+    }
+
+    /// Every byte of a name counts, whatever its length: names that differ in one byte of the
+    /// tail (read with overlapping loads) or of a whole word hash apart.
+    #[test]
+    fn names_differing_in_any_byte_hash_apart() {
+        let mut seen = HashSet::new();
+        let mut count = 0;
+        for len in 0..=20usize {
+            for at in 0..len {
+                for byte in [b'0', b'1', b'7'] {
+                    let mut name = vec![b'x'; len];
+                    name[at] = byte;
+                    count += 1;
+                    assert!(seen.insert((name.clone(), hash(&name))));
+                }
+            }
+        }
+        let hashes: HashSet<u64> = seen.iter().map(|(_, h)| *h).collect();
+        assert_eq!(hashes.len(), count, "two different names hashed alike");
+        assert_eq!(hash(b"cpe-00691"), hash(b"cpe-00691"));
+    }
+}

@@ -21,7 +21,7 @@ use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-pub use demand::{KeyHead, Owner, PinAt, PoolRef, Request, site_key};
+pub use demand::{KeyHead, Owner, OwnerKind, PinAt, PoolRef, Request, site_key};
 use hash::FastMap;
 pub use ledger::{Entry, Hold, LEDGER_FILE, Ledger};
 pub use pool::{Exhausted, NumberPool, Placement, PrefixPool};
@@ -256,7 +256,7 @@ pub fn allocate(
                             ),
                         )
                         .at(locator.locate(req.origin, &req.pin_at.path()))
-                        .object(req.owner.to_string())
+                        .object(req.owner().to_string())
                         .hint("a segment lies inside its site's prefix; pin an address inside it"),
                     );
                     continue;
@@ -293,13 +293,13 @@ pub fn allocate(
         } else {
             ChangeKind::Added
         };
-        changes.push(change(kind, req.key, req.owner, value, moved));
+        changes.push(change(kind, req.key, req.owner(), value, moved));
         ledger.entries.insert(
             req.key.to_owned(),
             Entry {
                 pool: pool_name,
                 value,
-                owner: req.owner.to_string(),
+                owner: req.owner().to_string(),
                 pinned: req.pin.is_some(),
                 held: None,
             },
@@ -365,7 +365,7 @@ fn exhausted(e: &Exhausted, req: &Request, locator: &Locator<'_>) -> Diagnostic 
         format!("pool `{}` is exhausted ({} slots all taken) while allocating `{}`", e.pool, e.slots, req.key),
     )
     .at(locator.locate(req.origin, &[Seg::from("metadata"), Seg::from("name")]))
-    .object(req.owner.to_string())
+    .object(req.owner().to_string())
     .hint("add a root or a larger block to the AddressPlan, or release held values with `hatang ipam release`")
 }
 
@@ -415,7 +415,7 @@ fn check_pins(
                     ),
                 )
                 .at(locator.locate(req.origin, &req.pin_at.path()))
-                .object(req.owner.to_string())
+                .object(req.owner().to_string())
                 .related(
                     "the address plan",
                     locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -434,7 +434,7 @@ fn check_pins(
                     ),
                 )
                 .at(locator.locate(req.origin, &req.pin_at.path()))
-                .object(req.owner.to_string())
+                .object(req.owner().to_string())
                 .related(
                     "the address plan",
                     locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -476,9 +476,9 @@ fn check_pins(
                         ),
                     )
                     .at(locator.locate(req.origin, &req.pin_at.path()))
-                    .object(req.owner.to_string())
+                    .object(req.owner().to_string())
                     .related(
-                        format!("{} pins {value} here", other.owner),
+                        format!("{} pins {value} here", other.owner()),
                         locator.locate(other.origin, &other.pin_at.path()),
                     )
                     .hint("every pinned value must be unique; change one of the pins"),
@@ -535,7 +535,7 @@ fn conflicts_with_ledger(
                         format!("pinned {pin} for `{}` overlaps {} already allocated to `{key}` ({})", req.key, e.value, e.owner),
                     )
                     .at(locator.locate(req.origin, &req.pin_at.path()))
-                    .object(req.owner.to_string())
+                    .object(req.owner().to_string())
                     .hint("allocations never move; choose a free value for the pin, or release the other one first"),
                 );
             }

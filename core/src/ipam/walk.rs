@@ -126,7 +126,7 @@ fn walk_run(
                 out.changes.push(change(
                     ChangeKind::Repinned,
                     key,
-                    req.owner,
+                    req.owner(),
                     pin,
                     Some(e.value),
                 ));
@@ -138,7 +138,7 @@ fn walk_run(
                 out.any_repinned = true;
             } else if e.held.is_some() {
                 out.changes
-                    .push(change(ChangeKind::Reactivated, key, req.owner, pin, None));
+                    .push(change(ChangeKind::Reactivated, key, req.owner(), pin, None));
             } else {
                 out.kept += 1;
             }
@@ -158,7 +158,7 @@ fn walk_run(
                 out.changes.push(change(
                     ChangeKind::Reactivated,
                     key,
-                    req.owner,
+                    req.owner(),
                     e.value,
                     None,
                 ));
@@ -168,8 +168,8 @@ fn walk_run(
             e.pinned = false;
         }
         e.held = None;
-        if !req.owner.is(&e.owner) {
-            e.owner = req.owner.to_string();
+        if !req.owner().is(&e.owner) {
+            e.owner = req.owner().to_string();
         }
         gathered.add(&req.pool, e.value);
         out.matched.push(index);
