@@ -379,18 +379,15 @@ fn site_requests<'a>(
     region_arena: &'a mut Bump,
     arenas: &'a mut [Bump],
     dual_stack: bool,
-) -> (SiteRequests<'a>, FastMap<&'a str, &'a str>) {
+) -> (SiteRequests<'a>, SiteKeys<'a>) {
     let region_arena: &'a Bump = region_arena;
-    let regions: FastMap<&str, &str> = inv
-        .regions
-        .iter()
-        .map(|r| {
-            (
-                cat(region_arena, &[r.name()]),
-                cat(region_arena, &[&r.spec.code]),
-            )
-        })
-        .collect();
+    let mut regions = Directory::with_capacity(inv.regions.len());
+    let mut codes = Vec::with_capacity(inv.regions.len());
+    for r in &inv.regions {
+        regions.push(cat(region_arena, &[r.name()]));
+        codes.push(cat(region_arena, &[&r.spec.code]));
+    }
+    let (regions, codes) = (&regions, &codes);
     let chunks: Vec<(SiteRequests<'a>, Vec<(&'a str, &'a str)>)> = inv
         .sites
         .par_chunks(SITE_CHUNK)
@@ -400,13 +397,18 @@ fn site_requests<'a>(
             let mut keys = Vec::with_capacity(chunk.len());
             let mut v6 = Vec::with_capacity(chunk.len());
             let mut v4 = Vec::with_capacity(if dual_stack { chunk.len() } else { 0 });
+            let mut finder = regions.finder();
             for s in chunk {
                 if s.spec.role == SiteRole::Datacenter {
                     continue;
                 }
-                let key = match (s.spec.role, regions.get(s.spec.region.as_str())) {
-                    (SiteRole::CommuneOffice, Some(code)) => cat(arena, &["site/commune-", code]),
-                    _ => cat(arena, &["site/", s.name()]),
+                let code = match s.spec.role {
+                    SiteRole::CommuneOffice => finder.find(&s.spec.region).map(|at| codes[at]),
+                    _ => None,
+                };
+                let key = match code {
+                    Some(code) => cat(arena, &["site/commune-", code]),
+                    None => cat(arena, &["site/", s.name()]),
                 };
                 let owner = Owner {
                     kind: OwnerKind::Site,
@@ -445,8 +447,10 @@ fn site_requests<'a>(
             )
         })
         .collect();
-    let mut keys: FastMap<&str, &str> =
-        FastMap::with_capacity_and_hasher(inv.sites.len(), Default::default());
+    let mut keys = SiteKeys {
+        sites: Directory::with_capacity(inv.sites.len()),
+        keys: Vec::with_capacity(inv.sites.len()),
+    };
     let mut all = SiteRequests {
         v6: Vec::with_capacity(chunks.len()),
         v4: Vec::with_capacity(chunks.len()),
@@ -455,9 +459,89 @@ fn site_requests<'a>(
     for (requests, names) in chunks {
         all.v6.extend(requests.v6);
         all.v4.extend(requests.v4);
-        keys.extend(names);
+        for (name, key) in names {
+            keys.sites.push(name);
+            keys.keys.push(key);
+        }
     }
     (all, keys)
+}
+
+/// Each branch site's key, by site name: the pool of its segments.
+struct SiteKeys<'a> {
+    sites: Directory<'a>,
+    /// In the order of `sites`.
+    keys: Vec<&'a str>,
+}
+
+/// Names in the order they were written, with an index by name.
+///
+/// Objects are usually written next to the objects they name, in the same order: a commune's
+/// router right after its office, a router's circuits right after it. A [`Finder`] walking
+/// forward from its last find so lands on most names within a step or two, comparing a few
+/// names copied side by side, instead of probing a hash table spread over a megabyte, where
+/// every lookup was a cache miss. A name not found nearby is looked up in the index.
+struct Directory<'a> {
+    names: Vec<&'a str>,
+    /// Name to place in `names`; of a name written twice, the last place.
+    index: FastMap<&'a str, u32>,
+    /// Whether no name is written twice (else only the index gives the place that counts).
+    unique: bool,
+}
+
+/// How far past its last find a [`Finder`] looks before asking the index.
+const NEARBY: usize = 4;
+
+impl<'a> Directory<'a> {
+    fn with_capacity(n: usize) -> Directory<'a> {
+        Directory {
+            names: Vec::with_capacity(n),
+            index: FastMap::with_capacity_and_hasher(n, Default::default()),
+            unique: true,
+        }
+    }
+
+    /// Adds `name` (an arena copy) at the next place, and returns that place.
+    fn push(&mut self, name: &'a str) -> u32 {
+        let at = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
+        self.names.push(name);
+        if self.index.insert(name, at).is_some() {
+            self.unique = false;
+        }
+        at
+    }
+
+    fn finder(&self) -> Finder<'_, 'a> {
+        Finder {
+            directory: self,
+            next: 0,
+        }
+    }
+}
+
+/// Finds names in a [`Directory`], nearby first.
+struct Finder<'d, 'a> {
+    directory: &'d Directory<'a>,
+    next: usize,
+}
+
+impl Finder<'_, '_> {
+    /// The place of `name`, as the index gives it.
+    fn find(&mut self, name: &str) -> Option<usize> {
+        let d = self.directory;
+        if d.unique {
+            let end = (self.next + NEARBY).min(d.names.len());
+            if let Some(at) = (self.next..end).find(|&at| d.names[at] == name) {
+                self.next = at + 1;
+                return Some(at);
+            }
+        }
+        let at = *d.index.get(name)? as usize;
+        // A name written out of order (a hub's district among communes) does not pull the
+        // finder back from where the others are.
+        self.next = self.next.max(at + 1);
+        Some(at)
+    }
 }
 
 /// Interfaces that are circuit ends, by device: a branch router is looked up once rather than
@@ -470,8 +554,10 @@ struct CircuitEnds<'a> {
 
 /// The circuit ends of some of the circuits.
 struct EndsPart<'a> {
+    /// The devices, in the order of their first end.
+    devices: Directory<'a>,
     /// Per device: its last end in `ends`.
-    last: FastMap<&'a str, u32>,
+    last: Vec<u32>,
     /// Interface, and the device's previous end (`NONE` for its first).
     ends: Vec<(&'a str, u32)>,
 }
@@ -491,11 +577,16 @@ impl<'a> CircuitEnds<'a> {
         }
     }
 
+    /// Finders for the devices of each part, for [`CircuitEnds::of_device`].
+    fn finders(&self) -> Vec<Finder<'_, 'a>> {
+        self.parts.iter().map(|p| p.devices.finder()).collect()
+    }
+
     /// The interfaces of `device` that are circuit ends, sorted, into `out`.
-    fn of_device(&self, device: &str, out: &mut Vec<&'a str>) {
+    fn of_device(&self, device: &str, finders: &mut [Finder<'_, 'a>], out: &mut Vec<&'a str>) {
         out.clear();
-        for part in &self.parts {
-            let mut at = part.last.get(device).copied().unwrap_or(NONE);
+        for (part, finder) in self.parts.iter().zip(finders) {
+            let mut at = finder.find(device).map_or(NONE, |d| part.last[d]);
             while let Some(&(name, previous)) = part.ends.get(at as usize) {
                 out.push(name);
                 at = previous;
@@ -509,26 +600,29 @@ impl<'a> CircuitEnds<'a> {
 impl<'a> EndsPart<'a> {
     fn of(circuits: &[Object<CircuitSpec>], arena: &'a mut Bump) -> EndsPart<'a> {
         let arena: &'a Bump = arena;
-        let mut last: FastMap<&str, u32> =
-            FastMap::with_capacity_and_hasher(circuits.len(), Default::default());
+        let mut devices = Directory::with_capacity(circuits.len());
+        let mut last: Vec<u32> = Vec::with_capacity(circuits.len());
         let mut ends = Vec::with_capacity(circuits.len() * 2);
         for c in circuits {
             for end in [&c.spec.a, &c.spec.z] {
                 let at = u32::try_from(ends.len()).expect("fewer than 2^32 circuit ends");
-                let interface = cat(arena, &[&end.interface]);
-                match last.get_mut(end.device.as_str()) {
-                    Some(previous) => {
-                        ends.push((interface, *previous));
-                        *previous = at;
-                    }
+                let device = match devices.index.get(end.device.as_str()) {
+                    Some(&device) => device,
                     None => {
-                        last.insert(cat(arena, &[&end.device]), at);
-                        ends.push((interface, NONE));
+                        last.push(NONE);
+                        devices.push(cat(arena, &[&end.device]))
                     }
-                }
+                };
+                let previous = &mut last[device as usize];
+                ends.push((cat(arena, &[&end.interface]), *previous));
+                *previous = at;
             }
         }
-        EndsPart { last, ends }
+        EndsPart {
+            devices,
+            last,
+            ends,
+        }
     }
 }
 
@@ -585,7 +679,7 @@ fn device_requests<'a>(
 /// by chunk of devices.
 fn segment_requests<'a>(
     inv: &'a Inventory,
-    site_keys: &FastMap<&str, &'a str>,
+    site_keys: &SiteKeys<'a>,
     circuit_ends: &CircuitEnds<'_>,
     arenas: &'a mut [Bump],
 ) -> Vec<Vec<Request<'a>>> {
@@ -596,11 +690,13 @@ fn segment_requests<'a>(
             let arena: &'a Bump = arena;
             let mut out = Vec::with_capacity(chunk.len());
             let mut ends = Vec::new();
+            let mut sites = site_keys.sites.finder();
+            let mut devices = circuit_ends.finders();
             for d in chunk {
                 if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
                     continue;
                 }
-                circuit_ends.of_device(d.name(), &mut ends);
+                circuit_ends.of_device(d.name(), &mut devices, &mut ends);
                 let mut site_key = None;
                 for (i, iface) in d.spec.interfaces.iter().enumerate() {
                     if ends.binary_search(&iface.name.as_str()).is_ok() {
@@ -609,8 +705,8 @@ fn segment_requests<'a>(
                     // Looked up only for a device with an office LAN (a hub has none).
                     let pool = match site_key {
                         Some(key) => key,
-                        None => match site_keys.get(d.spec.site.as_str()) {
-                            Some(&key) => *site_key.insert(key),
+                        None => match sites.find(&d.spec.site) {
+                            Some(at) => *site_key.insert(site_keys.keys[at]),
                             None => break,
                         },
                     };
@@ -784,8 +880,29 @@ fn v6_network(addresses: &[crate::model::InterfaceAddress]) -> Option<AllocValue
 
 #[cfg(test)]
 mod tests {
-    use super::KeyHead;
+    use super::{Directory, KeyHead};
     use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Nearby or not, a finder gives the place the index gives: of a name written twice,
+        /// the last; of a name not written, none.
+        #[test]
+        fn a_finder_finds_what_the_index_gives(
+            names in proptest::collection::vec("[a-e]{1,2}", 0..40),
+            queries in proptest::collection::vec("[a-f]{1,2}", 0..60),
+        ) {
+            let mut directory = Directory::with_capacity(names.len());
+            for n in &names {
+                directory.push(n);
+            }
+            let mut finder = directory.finder();
+            for q in &queries {
+                let last = names.iter().rposition(|n| n == q);
+                prop_assert_eq!(finder.find(q), last, "finding {}", q);
+            }
+        }
+    }
 
     /// Keys that share long prefixes, differ around the 24th byte, or hold NULs.
     fn key() -> impl Strategy<Value = String> {
