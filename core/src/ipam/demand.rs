@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use rayon::prelude::*;
 
 use super::hash::{FastMap, FastSet};
+use super::prefetch;
 use super::value::AllocValue;
 use crate::load::Seg;
 use crate::model::{CircuitSpec, DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole};
@@ -383,7 +384,11 @@ fn site_requests<'a>(
     let region_arena: &'a Bump = region_arena;
     let mut regions = Directory::with_capacity(inv.regions.len());
     let mut codes = Vec::with_capacity(inv.regions.len());
-    for r in &inv.regions {
+    for (i, r) in inv.regions.iter().enumerate() {
+        ahead(&inv.regions, i, |r| {
+            prefetch::text(r.name());
+            prefetch::text(&r.spec.code);
+        });
         regions.push(cat(region_arena, &[r.name()]));
         codes.push(cat(region_arena, &[&r.spec.code]));
     }
@@ -398,7 +403,11 @@ fn site_requests<'a>(
             let mut v6 = Vec::with_capacity(chunk.len());
             let mut v4 = Vec::with_capacity(if dual_stack { chunk.len() } else { 0 });
             let mut finder = regions.finder();
-            for s in chunk {
+            for (i, s) in chunk.iter().enumerate() {
+                ahead(chunk, i, |s| {
+                    prefetch::text(s.name());
+                    prefetch::text(&s.spec.region);
+                });
                 if s.spec.role == SiteRole::Datacenter {
                     continue;
                 }
@@ -603,7 +612,8 @@ impl<'a> EndsPart<'a> {
         let mut devices = Directory::with_capacity(circuits.len());
         let mut last: Vec<u32> = Vec::with_capacity(circuits.len());
         let mut ends = Vec::with_capacity(circuits.len() * 2);
-        for c in circuits {
+        for (i, c) in circuits.iter().enumerate() {
+            ahead(circuits, i, |c| prefetch_ends(&c.spec));
             for end in [&c.spec.a, &c.spec.z] {
                 let at = u32::try_from(ends.len()).expect("fewer than 2^32 circuit ends");
                 let device = match devices.index.get(end.device.as_str()) {
@@ -639,7 +649,8 @@ fn device_requests<'a>(
             let arena: &'a Bump = arena;
             let mut loopbacks = Vec::with_capacity(chunk.len());
             let mut asns = Vec::with_capacity(chunk.len());
-            for d in chunk {
+            for (i, d) in chunk.iter().enumerate() {
+                ahead(chunk, i, |d| prefetch::text(d.name()));
                 let loopback = cat(arena, &["loopback/", d.name()]);
                 let owner = Owner {
                     kind: OwnerKind::Device,
@@ -692,7 +703,12 @@ fn segment_requests<'a>(
             let mut ends = Vec::new();
             let mut sites = site_keys.sites.finder();
             let mut devices = circuit_ends.finders();
-            for d in chunk {
+            for (i, d) in chunk.iter().enumerate() {
+                ahead(chunk, i, |d| {
+                    prefetch::text(d.name());
+                    prefetch::text(&d.spec.site);
+                    prefetch::line(d.spec.interfaces.as_ptr());
+                });
                 if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
                     continue;
                 }
@@ -765,7 +781,14 @@ fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<R
             let arena: &'a Bump = arena;
             chunk
                 .iter()
-                .map(|c| circuit_request(c, end_pins, arena))
+                .enumerate()
+                .map(|(i, c)| {
+                    ahead(chunk, i, |c| {
+                        prefetch_ends(&c.spec);
+                        prefetch::text(c.name());
+                    });
+                    circuit_request(c, end_pins, arena)
+                })
                 .collect()
         })
         .collect()
@@ -849,6 +872,27 @@ impl KeyHead {
                     a.cmp(b)
                 }
             })
+    }
+}
+
+/// How many objects ahead the loops that read the inventory ask for the names they will read
+/// (see `prefetch`).
+const AHEAD: usize = 4;
+
+/// Calls `ask` with the object `AHEAD` places after `i`, if there is one.
+#[inline(always)]
+fn ahead<T>(items: &[T], i: usize, ask: impl Fn(&T)) {
+    if let Some(next) = items.get(i + AHEAD) {
+        ask(next);
+    }
+}
+
+/// Asks for the names a circuit's ends give.
+#[inline(always)]
+fn prefetch_ends(c: &CircuitSpec) {
+    for end in [&c.a, &c.z] {
+        prefetch::text(&end.device);
+        prefetch::text(&end.interface);
     }
 }
 

@@ -10,6 +10,7 @@ mod demand;
 mod hash;
 pub mod ledger;
 mod pool;
+mod prefetch;
 pub mod renumber;
 pub mod report;
 mod value;
