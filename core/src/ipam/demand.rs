@@ -393,12 +393,8 @@ fn site_requests<'a>(
         codes.push(cat(region_arena, &[&r.spec.code]));
     }
     let (regions, codes) = (&regions, &codes);
-    let chunks: Vec<(SiteRequests<'a>, Vec<(&'a str, &'a str)>)> = inv
-        .sites
-        .par_chunks(SITE_CHUNK)
-        .zip(arenas.par_iter_mut())
-        .map(|(chunk, arena)| {
-            let arena: &'a Bump = arena;
+    let chunks: Vec<(SiteRequests<'a>, Vec<(&'a str, &'a str)>)> =
+        by_chunk(&inv.sites, SITE_CHUNK, arenas, |chunk, arena| {
             let mut keys = Vec::with_capacity(chunk.len());
             let mut v6 = Vec::with_capacity(chunk.len());
             let mut v4 = Vec::with_capacity(if dual_stack { chunk.len() } else { 0 });
@@ -454,8 +450,7 @@ fn site_requests<'a>(
                 },
                 keys,
             )
-        })
-        .collect();
+        });
     let mut keys = SiteKeys {
         sites: Directory::with_capacity(inv.sites.len()),
         keys: Vec::with_capacity(inv.sites.len()),
@@ -577,12 +572,7 @@ impl<'a> CircuitEnds<'a> {
     fn of(inv: &Inventory, arenas: &'a mut [Bump]) -> CircuitEnds<'a> {
         let per = inv.circuits.len().div_ceil(arenas.len().max(1)).max(1);
         CircuitEnds {
-            parts: inv
-                .circuits
-                .par_chunks(per)
-                .zip(arenas.par_iter_mut())
-                .map(|(circuits, arena)| EndsPart::of(circuits, arena))
-                .collect(),
+            parts: by_chunk(&inv.circuits, per, arenas, EndsPart::of),
         }
     }
 
@@ -607,8 +597,7 @@ impl<'a> CircuitEnds<'a> {
 }
 
 impl<'a> EndsPart<'a> {
-    fn of(circuits: &[Object<CircuitSpec>], arena: &'a mut Bump) -> EndsPart<'a> {
-        let arena: &'a Bump = arena;
+    fn of(circuits: &[Object<CircuitSpec>], arena: &'a Bump) -> EndsPart<'a> {
         let mut devices = Directory::with_capacity(circuits.len());
         let mut last: Vec<u32> = Vec::with_capacity(circuits.len());
         let mut ends = Vec::with_capacity(circuits.len() * 2);
@@ -642,48 +631,45 @@ fn device_requests<'a>(
     inv: &'a Inventory,
     arenas: &'a mut [Bump],
 ) -> (Vec<Vec<Request<'a>>>, Vec<Vec<Request<'a>>>) {
-    inv.devices
-        .par_chunks(DEVICE_CHUNK)
-        .zip(arenas.par_iter_mut())
-        .map(|(chunk, arena)| {
-            let arena: &'a Bump = arena;
-            let mut loopbacks = Vec::with_capacity(chunk.len());
-            let mut asns = Vec::with_capacity(chunk.len());
-            for (i, d) in chunk.iter().enumerate() {
-                ahead(chunk, i, |d| prefetch::text(d.name()));
-                let loopback = cat(arena, &["loopback/", d.name()]);
-                let owner = Owner {
-                    kind: OwnerKind::Device,
-                    name: &loopback["loopback/".len()..],
-                };
-                loopbacks.push(Request::new(
-                    loopback,
-                    PoolRef::Loopback,
+    by_chunk(&inv.devices, DEVICE_CHUNK, arenas, |chunk, arena| {
+        let mut loopbacks = Vec::with_capacity(chunk.len());
+        let mut asns = Vec::with_capacity(chunk.len());
+        for (i, d) in chunk.iter().enumerate() {
+            ahead(chunk, i, |d| prefetch::text(d.name()));
+            let loopback = cat(arena, &["loopback/", d.name()]);
+            let owner = Owner {
+                kind: OwnerKind::Device,
+                name: &loopback["loopback/".len()..],
+            };
+            loopbacks.push(Request::new(
+                loopback,
+                PoolRef::Loopback,
+                owner,
+                d.origin,
+                d.spec
+                    .loopback
+                    .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
+                PinAt::Loopback,
+            ));
+            let routed = matches!(
+                d.spec.role,
+                DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
+            );
+            if routed {
+                asns.push(Request::new(
+                    cat(arena, &["asn/", owner.name]),
+                    PoolRef::Asn,
                     owner,
                     d.origin,
-                    d.spec
-                        .loopback
-                        .map(|a| AllocValue::Prefix(IpNet::from(a.0))),
-                    PinAt::Loopback,
+                    d.spec.asn.map(AllocValue::Number),
+                    PinAt::Asn,
                 ));
-                let routed = matches!(
-                    d.spec.role,
-                    DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
-                );
-                if routed {
-                    asns.push(Request::new(
-                        cat(arena, &["asn/", owner.name]),
-                        PoolRef::Asn,
-                        owner,
-                        d.origin,
-                        d.spec.asn.map(AllocValue::Number),
-                        PinAt::Asn,
-                    ));
-                }
             }
-            (loopbacks, asns)
-        })
-        .unzip()
+        }
+        (loopbacks, asns)
+    })
+    .into_iter()
+    .unzip()
 }
 
 /// A segment per office LAN: every interface of a branch router that is not a circuit end,
@@ -694,55 +680,50 @@ fn segment_requests<'a>(
     circuit_ends: &CircuitEnds<'_>,
     arenas: &'a mut [Bump],
 ) -> Vec<Vec<Request<'a>>> {
-    inv.devices
-        .par_chunks(DEVICE_CHUNK)
-        .zip(arenas.par_iter_mut())
-        .map(|(chunk, arena)| {
-            let arena: &'a Bump = arena;
-            let mut out = Vec::with_capacity(chunk.len());
-            let mut ends = Vec::new();
-            let mut sites = site_keys.sites.finder();
-            let mut devices = circuit_ends.finders();
-            for (i, d) in chunk.iter().enumerate() {
-                ahead(chunk, i, |d| {
-                    prefetch::text(d.name());
-                    prefetch::text(&d.spec.site);
-                    prefetch::line(d.spec.interfaces.as_ptr());
-                });
-                if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
+    by_chunk(&inv.devices, DEVICE_CHUNK, arenas, |chunk, arena| {
+        let mut out = Vec::with_capacity(chunk.len());
+        let mut ends = Vec::new();
+        let mut sites = site_keys.sites.finder();
+        let mut devices = circuit_ends.finders();
+        for (i, d) in chunk.iter().enumerate() {
+            ahead(chunk, i, |d| {
+                prefetch::text(d.name());
+                prefetch::text(&d.spec.site);
+                prefetch::line(d.spec.interfaces.as_ptr());
+            });
+            if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
+                continue;
+            }
+            circuit_ends.of_device(d.name(), &mut devices, &mut ends);
+            let mut site_key = None;
+            for (i, iface) in d.spec.interfaces.iter().enumerate() {
+                if ends.binary_search(&iface.name.as_str()).is_ok() {
                     continue;
                 }
-                circuit_ends.of_device(d.name(), &mut devices, &mut ends);
-                let mut site_key = None;
-                for (i, iface) in d.spec.interfaces.iter().enumerate() {
-                    if ends.binary_search(&iface.name.as_str()).is_ok() {
-                        continue;
-                    }
-                    // Looked up only for a device with an office LAN (a hub has none).
-                    let pool = match site_key {
-                        Some(key) => key,
-                        None => match sites.find(&d.spec.site) {
-                            Some(at) => *site_key.insert(site_keys.keys[at]),
-                            None => break,
-                        },
-                    };
-                    let key = cat(arena, &["segment/", d.name(), ":", &iface.name]);
-                    out.push(Request::new(
-                        key,
-                        PoolRef::Segment(pool),
-                        Owner {
-                            kind: OwnerKind::Device,
-                            name: &key["segment/".len().."segment/".len() + d.name().len()],
-                        },
-                        d.origin,
-                        v6_network(&iface.addresses),
-                        PinAt::InterfaceAddresses(u32::try_from(i).unwrap_or(u32::MAX)),
-                    ));
-                }
+                // Looked up only for a device with an office LAN (a hub has none).
+                let pool = match site_key {
+                    Some(key) => key,
+                    None => match sites.find(&d.spec.site) {
+                        Some(at) => *site_key.insert(site_keys.keys[at]),
+                        None => break,
+                    },
+                };
+                let key = cat(arena, &["segment/", d.name(), ":", &iface.name]);
+                out.push(Request::new(
+                    key,
+                    PoolRef::Segment(pool),
+                    Owner {
+                        kind: OwnerKind::Device,
+                        name: &key["segment/".len().."segment/".len() + d.name().len()],
+                    },
+                    d.origin,
+                    v6_network(&iface.addresses),
+                    PinAt::InterfaceAddresses(u32::try_from(i).unwrap_or(u32::MAX)),
+                ));
             }
-            out
-        })
-        .collect()
+        }
+        out
+    })
 }
 
 /// A /127 per circuit. Its pin is the network of the first IPv6 address of an end's interface
@@ -774,24 +755,19 @@ fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<R
         }
     }
     let end_pins = &end_pins;
-    inv.circuits
-        .par_chunks(CIRCUIT_CHUNK)
-        .zip(arenas.par_iter_mut())
-        .map(|(chunk, arena)| {
-            let arena: &'a Bump = arena;
-            chunk
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    ahead(chunk, i, |c| {
-                        prefetch_ends(&c.spec);
-                        prefetch::text(c.name());
-                    });
-                    circuit_request(c, end_pins, arena)
-                })
-                .collect()
-        })
-        .collect()
+    by_chunk(&inv.circuits, CIRCUIT_CHUNK, arenas, |chunk, arena| {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                ahead(chunk, i, |c| {
+                    prefetch_ends(&c.spec);
+                    prefetch::text(c.name());
+                });
+                circuit_request(c, end_pins, arena)
+            })
+            .collect()
+    })
 }
 
 /// The /127 of one circuit.
@@ -873,6 +849,21 @@ impl KeyHead {
                 }
             })
     }
+}
+
+/// `build` run on each chunk of `items` with the chunk's own arena, the chunks side by side;
+/// the results in chunk order.
+fn by_chunk<'i, 'a, T: Sync, R: Send>(
+    items: &'i [T],
+    size: usize,
+    arenas: &'a mut [Bump],
+    build: impl Fn(&'i [T], &'a Bump) -> R + Sync + Send,
+) -> Vec<R> {
+    items
+        .par_chunks(size)
+        .zip(arenas.par_iter_mut())
+        .map(|(chunk, arena)| build(chunk, arena))
+        .collect()
 }
 
 /// How many objects ahead the loops that read the inventory ask for the names they will read
