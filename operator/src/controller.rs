@@ -158,31 +158,6 @@ pub struct Reconciler {
     devices: Arc<Devices>,
 }
 
-fn now_rfc3339() -> String {
-    Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn condition(
-    t: ConditionType,
-    ok: bool,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-) -> Condition {
-    Condition {
-        type_: t,
-        status: if ok {
-            ConditionStatus::True
-        } else {
-            ConditionStatus::False
-        },
-        reason: reason.to_owned(),
-        message,
-        last_transition_time: now_rfc3339(),
-        observed_generation: generation,
-    }
-}
-
 /// Racks named in a message (`rack \`r1\``).
 fn racks_named(message: &str) -> Vec<&str> {
     message
@@ -426,9 +401,9 @@ impl Reconciler {
                     ),
                 ),
             };
-            status.set(condition(
+            status.set(Condition::observed(
                 ConditionType::Allocated,
-                allocated,
+                allocated.into(),
                 reason,
                 msg,
                 generation,
@@ -455,9 +430,9 @@ impl Reconciler {
                 (false, true, true) => ("CapacityExceeded", problems.join("; ")),
                 (false, true, false) => ("Invalid", problems.join("; ")),
             };
-            status.set(condition(
+            status.set(Condition::observed(
                 ConditionType::Ready,
-                ready,
+                ready.into(),
                 reason,
                 msg,
                 generation,
@@ -482,9 +457,9 @@ impl Reconciler {
                         (false, "NotRendered", "not compiled".to_owned())
                     }
                 };
-                status.set(condition(
+                status.set(Condition::observed(
                     ConditionType::Rendered,
-                    ok,
+                    ok.into(),
                     reason,
                     msg,
                     generation,

@@ -196,27 +196,6 @@ pub struct Devices {
     stopping: std::sync::atomic::AtomicBool,
 }
 
-fn now_rfc3339() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-fn cond(
-    t: ConditionType,
-    status: ConditionStatus,
-    reason: &str,
-    message: String,
-    generation: Option<i64>,
-) -> Condition {
-    Condition {
-        type_: t,
-        status,
-        reason: reason.to_owned(),
-        message,
-        last_transition_time: now_rfc3339(),
-        observed_generation: generation,
-    }
-}
-
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }
@@ -289,7 +268,7 @@ impl Devices {
             status.applied = s.applied.clone();
             let (Some(r), Some(spec)) = (rendered.get(name), specs.get(name)) else {
                 status.pending_sha256 = None;
-                status.set(cond(
+                status.set(Condition::observed(
                     ConditionType::Applied,
                     ConditionStatus::Unknown,
                     "NotRendered",
@@ -406,7 +385,7 @@ impl Devices {
                     )
                 }
             };
-            status.set(cond(
+            status.set(Condition::observed(
                 ConditionType::Applied,
                 st,
                 reason,
@@ -428,7 +407,7 @@ impl Devices {
                         format!("not audited since {} was applied", short(&a.sha256)),
                     ),
                 };
-                status.set(cond(
+                status.set(Condition::observed(
                     ConditionType::Drifted,
                     st,
                     reason,

@@ -44,6 +44,16 @@ pub enum ConditionStatus {
     Unknown,
 }
 
+impl From<bool> for ConditionStatus {
+    fn from(holds: bool) -> Self {
+        if holds {
+            ConditionStatus::True
+        } else {
+            ConditionStatus::False
+        }
+    }
+}
+
 /// One observation about a resource (the shape of `metav1.Condition`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +74,26 @@ pub struct Condition {
     /// `metadata.generation` this condition was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+impl Condition {
+    /// A condition observed now, from `metadata.generation` `generation`.
+    pub fn observed(
+        type_: ConditionType,
+        status: ConditionStatus,
+        reason: &str,
+        message: String,
+        generation: Option<i64>,
+    ) -> Condition {
+        Condition {
+            type_,
+            status,
+            reason: reason.to_owned(),
+            message,
+            last_transition_time: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            observed_generation: generation,
+        }
+    }
 }
 
 /// Status of a hatang resource.
