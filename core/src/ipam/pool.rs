@@ -484,6 +484,55 @@ mod tests {
             vec![b("2001:db8:0:2::/121"), b("2001:db8:0:3::/121")]
         }
 
+        /// A pool of `parents` with the slots `blocked` kept out of use, `bulk` taken in bulk
+        /// and `single` one by one; and the slots so taken or blocked.
+        fn seeded(
+            parents: Vec<Bits>,
+            child_len: u8,
+            placement: Placement,
+            slot: &dyn Fn(u128) -> Bits,
+            (bulk, single, blocked): (&[u128], &[u128], &[u128]),
+        ) -> (PrefixPool, std::collections::BTreeSet<u128>) {
+            let mut pool = PrefixPool::new(
+                "pool".into(),
+                parents,
+                child_len,
+                placement,
+                blocked.iter().map(|i| slot(*i)).collect(),
+            );
+            pool.take_all(bulk.iter().map(|i| slot(*i)).collect());
+            for i in single {
+                pool.take(&slot(*i));
+            }
+            let taken = bulk.iter().chain(single).chain(blocked).copied().collect();
+            (pool, taken)
+        }
+
+        /// Allocates `wanted` times (or until the pool is exhausted), checking that each value
+        /// is the first slot of `order` not taken yet.
+        fn allocates_in_order(
+            pool: &mut PrefixPool,
+            taken: &mut std::collections::BTreeSet<u128>,
+            order: &[u128],
+            slot: &dyn Fn(u128) -> Bits,
+            wanted: usize,
+        ) -> Result<(), TestCaseError> {
+            for _ in 0..wanted {
+                let expected = order.iter().copied().find(|i| !taken.contains(i));
+                match (pool.allocate(), expected) {
+                    (Ok(got), Some(i)) => {
+                        prop_assert_eq!(got, slot(i));
+                        taken.insert(i);
+                    }
+                    (Err(_), None) => break,
+                    (got, expected) => {
+                        prop_assert!(false, "got {got:?}, expected slot {expected:?}")
+                    }
+                }
+            }
+            Ok(())
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(400))]
             #[test]
@@ -497,30 +546,15 @@ mod tests {
                     let parents = parents();
                     parents[(i / 64) as usize].child(127, i % 64)
                 };
-                let mut pool = PrefixPool::new(
-                    "p2p".into(),
+                let (mut pool, mut taken) = seeded(
                     parents(),
                     127,
                     Placement::Sequential,
-                    blocked.iter().map(|i| slot(*i)).collect(),
+                    &slot,
+                    (&bulk, &single, &blocked),
                 );
-                pool.take_all(bulk.iter().map(|i| slot(*i)).collect());
-                for i in &single {
-                    pool.take(&slot(*i));
-                }
-                let mut taken: std::collections::BTreeSet<u128> =
-                    bulk.iter().chain(&single).chain(&blocked).copied().collect();
-                for _ in 0..wanted {
-                    let expected = (0..128u128).find(|i| !taken.contains(i));
-                    match (pool.allocate(), expected) {
-                        (Ok(got), Some(i)) => {
-                            prop_assert_eq!(got, slot(i));
-                            taken.insert(i);
-                        }
-                        (Err(_), None) => break,
-                        (got, expected) => prop_assert!(false, "got {got:?}, expected slot {expected:?}"),
-                    }
-                }
+                let order: Vec<u128> = (0..128u128).collect();
+                allocates_in_order(&mut pool, &mut taken, &order, &slot, wanted)?;
                 prop_assert_eq!(pool.used(), taken.len() - blocked.iter().filter(|i| !bulk.contains(i) && !single.contains(i)).collect::<std::collections::BTreeSet<_>>().len());
             }
 
@@ -534,34 +568,18 @@ mod tests {
                 // Two /44s of sixteen /48s each; slot i is the i-th /48 in address order.
                 let parents = vec![b("2001:db8::/44"), b("2001:db8:10::/44")];
                 let slot = |i: u128| parents[(i / 16) as usize].child(48, i % 16);
-                let mut pool = PrefixPool::new(
-                    "site-v6".into(),
+                let (mut pool, mut taken) = seeded(
                     parents.clone(),
                     48,
                     Placement::Spread,
-                    blocked.iter().map(|i| slot(*i)).collect(),
+                    &slot,
+                    (&bulk, &single, &blocked),
                 );
-                pool.take_all(bulk.iter().map(|i| slot(*i)).collect());
-                for i in &single {
-                    pool.take(&slot(*i));
-                }
-                let mut taken: std::collections::BTreeSet<u128> =
-                    bulk.iter().chain(&single).chain(&blocked).copied().collect();
                 // Spread order: within each parent, the bit-reversed counter.
                 let order: Vec<u128> = (0..2u128)
                     .flat_map(|p| (0..16u128).map(move |k| p * 16 + (k.reverse_bits() >> 124)))
                     .collect();
-                for _ in 0..wanted {
-                    let expected = order.iter().copied().find(|i| !taken.contains(i));
-                    match (pool.allocate(), expected) {
-                        (Ok(got), Some(i)) => {
-                            prop_assert_eq!(got, slot(i));
-                            taken.insert(i);
-                        }
-                        (Err(_), None) => break,
-                        (got, expected) => prop_assert!(false, "got {got:?}, expected slot {expected:?}"),
-                    }
-                }
+                allocates_in_order(&mut pool, &mut taken, &order, &slot, wanted)?;
             }
 
             #[test]
