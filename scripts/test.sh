@@ -9,7 +9,7 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
-# The network lab tests (cli/tests/{lab,e2e,apply,audit}.rs, operator/tests/apply.rs) run FRR
+# The network lab tests (cli/tests/{lab,e2e,apply,audit}.rs, e2e/tests/operator_apply.rs) run FRR
 # routers and OpenSSH sshd in network namespaces. Install what is missing (Debian/Ubuntu, as root; no-op when all is present).
 lab_packages=(iproute2 util-linux frr frr-pythontools openssh-server openssh-client iputils-ping)
 missing=()

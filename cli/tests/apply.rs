@@ -5,8 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-mod common;
-use common::{copy_dir, repo, text};
+use hatang_test_support::{copy_dir, repo, text};
 
 use serde_json::{Value, json};
 

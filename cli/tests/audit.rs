@@ -9,10 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-mod common;
-use common::{copy_dir, repo, text};
+use hatang_test_support::{copy_dir, repo, text};
 
-use hatang_driver::lab::Overlay;
+use hatang_driver::overlay::Overlay;
 use serde_json::Value;
 
 const LAB: &str = "hat1";
@@ -119,7 +118,7 @@ fn audit_reports_drift_clean_devices_single_changes_and_refusals() {
         eprintln!("audit test: skipped: the lab needs root (network namespaces, veth links)");
         return;
     }
-    let _turn = common::lab_lock();
+    let _turn = hatang_test_support::lab_lock();
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("lab");
     copy_dir(&repo().join("inventories/lab"), &inv, &|t| {

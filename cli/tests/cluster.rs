@@ -1,13 +1,11 @@
 //! `hatang apply --cluster` and `hatang plan --cluster` against a real kube-apiserver + etcd
 //! (tests/cluster, built by scripts/test.sh; built here too when missing — never skipped).
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{repo, text};
+use hatang_test_support::{repo, text};
 
 fn script(name: &str) -> PathBuf {
     repo().join("tests/cluster").join(name)
@@ -216,7 +214,7 @@ fn apply_and_plan_the_lab_inventory_against_a_real_apiserver() {
 
     // An invalid inventory never reaches the cluster.
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&repo().join("inventories/lab"), dir.path(), &|t: String| {
+    hatang_test_support::copy_dir(&repo().join("inventories/lab"), dir.path(), &|t: String| {
         t.replacen("  site: ", "  site: no-such-", 1)
     });
     let bad = c.hatang(&[

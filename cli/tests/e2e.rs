@@ -7,7 +7,7 @@
 //! Needs root and the lab's Debian packages (frr, frr-pythontools, openssh-server,
 //! openssh-client, iproute2, iputils-ping): it fails, loudly, otherwise. Its lab has its own name
 //! and management addresses (`3fff:ab:fa:…`), takes its turn with the other lab tests
-//! (`common::lab_lock`), and a Drop guard runs `hatang lab down` whatever happens.
+//! (`hatang_test_support::lab_lock`), and a Drop guard runs `hatang lab down` whatever happens.
 
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
@@ -15,8 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{copy_dir, repo, text};
+use hatang_test_support::{copy_dir, repo, text};
 
 use serde_json::Value;
 
@@ -215,7 +214,7 @@ fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
         0,
         "the end-to-end test needs root (network namespaces, veth links, FRR); run it as root"
     );
-    let _turn = common::lab_lock();
+    let _turn = hatang_test_support::lab_lock();
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("lab");
     copy_dir(&repo().join("inventories/lab"), &inv, &|t| {

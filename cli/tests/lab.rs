@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{copy_dir, repo, text};
+use hatang_test_support::{copy_dir, repo, text};
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -210,7 +209,7 @@ fn lab_up_routers_ssh_idempotent_and_down() {
     if skip_unless_root("lab_up_routers_ssh_idempotent_and_down") {
         return;
     }
-    let _turn = common::lab_lock();
+    let _turn = hatang_test_support::lab_lock();
     let lab = Lab::new("hlt1", Path::new("inventories/lab"));
 
     let t = Instant::now();
@@ -365,7 +364,7 @@ fn down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab() {
     if skip_unless_root("down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab") {
         return;
     }
-    let _turn = common::lab_lock();
+    let _turn = hatang_test_support::lab_lock();
     // Same lab on other management addresses, so it can run beside the other test.
     let tmp = tempfile::tempdir().unwrap();
     let inventory = tmp.path().join("lab");

@@ -1,4 +1,4 @@
-//! Where each device is reached and which host key is trusted for it: the lab overlay's entry
+//! Where each device is reached and which host key is trusted for it: the overlay's entry
 //! when there is one, else the inventory's `spec.management` (address, port, pinned key).
 //! Shared by every front-end that talks to devices (`hatang apply`/`audit`/`plan --against
 //! live` and the operator), so they all reach the same endpoint and trust the same key.
@@ -8,7 +8,7 @@ use thiserror::Error;
 use hatang_core::model::{DeviceSpec, Platform};
 
 use crate::hostkey::{KnownHosts, PublicKey};
-use crate::lab::Overlay;
+use crate::overlay::Overlay;
 use crate::ssh::Target;
 
 /// The user hatang logs in as when nothing says otherwise (FRR's `vtysh` and `frr-reload.py`

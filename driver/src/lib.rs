@@ -10,12 +10,13 @@
 //! [`apply`] runs the apply transaction decided by `hatang_core::apply` on devices (backup,
 //! check, commit, verify, save, rollback, recovery) and keeps its journal. [`fleet`] says where
 //! each device is reached and which host key is trusted for it (the CLI and the operator share
-//! it). [`lab`] runs an inventory as FRR routers in network namespaces on this machine
-//! (`hatang lab`).
+//! it), from `spec.management` or an [`overlay`] handed in as data (the network lab, in
+//! `hatang-lab`, writes one; this crate knows nothing of the lab).
 
 pub mod apply;
 pub mod fleet;
 pub mod hostkey;
-pub mod lab;
+pub mod overlay;
 pub mod platform;
+pub mod running;
 pub mod ssh;

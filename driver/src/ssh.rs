@@ -176,6 +176,16 @@ pub enum SshError {
         /// Why.
         message: String,
     },
+    /// A command ran and exited with an error.
+    #[error("`{command}` failed (exit {}): {output}", exit.map(|s| s.to_string()).unwrap_or_else(|| "none".into()))]
+    CommandFailed {
+        /// The command line.
+        command: String,
+        /// Its exit status, if the device sent one.
+        exit: Option<u32>,
+        /// Its error output (or standard output when that is all it printed), trimmed.
+        output: String,
+    },
     /// The SSH session failed.
     #[error("ssh: {0}")]
     Protocol(String),
@@ -611,6 +621,24 @@ where
 }
 
 /// Runs one command on every target: its output per device.
+/// Runs `command` and returns its standard output, or [`SshError::CommandFailed`] when it exits
+/// with an error.
+pub async fn exec_ok(session: &Session, command: &str) -> Result<String, SshError> {
+    let out = session.exec(command, None).await?;
+    if out.success() {
+        return Ok(out.stdout);
+    }
+    let mut output = out.stderr.trim().to_owned();
+    if output.is_empty() {
+        output = out.stdout.trim().to_owned();
+    }
+    Err(SshError::CommandFailed {
+        command: command.to_owned(),
+        exit: out.exit_status,
+        output,
+    })
+}
+
 pub async fn run_everywhere(
     targets: Vec<Target>,
     options: SshOptions,

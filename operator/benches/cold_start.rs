@@ -4,9 +4,6 @@
 //!
 //! `cargo bench -p hatang-operator --bench cold_start` (results in docs/benchmarks.md).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -14,8 +11,8 @@ use kube::api::{ListParams, PostParams};
 use serde_json::json;
 
 use hatang_core::Kind;
-use hatang_operator::client;
-use support::{Cluster, Operator, install_with_samples};
+use hatang_kube_api::client;
+use hatang_test_support::cluster::{Cluster, Operator, install_with_samples};
 
 fn main() {
     let n: usize = std::env::var("HATANG_BENCH_SITES")

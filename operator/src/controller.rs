@@ -27,13 +27,13 @@ use hatang_core::ipam::{self, Ledger};
 use hatang_core::model::Kind;
 use hatang_core::validate::{self, ValidateOptions};
 
-use crate::client::{api, api_resource};
 use crate::devices::{DeviceSettings, Devices, RenderedDevice};
-use crate::inventory::{ObjKey, Snapshot, owner, snapshot};
-use crate::ledger::{self, Written};
 use crate::metrics::Metrics;
-use crate::status::RenderedConfig;
-use crate::status::{Condition, ConditionStatus, ConditionType, HatangStatus};
+use hatang_kube_api::client::{api, api_resource};
+use hatang_kube_api::inventory::{ObjKey, Snapshot, owner, snapshot};
+use hatang_kube_api::ledger::{self, Written};
+use hatang_kube_api::status::RenderedConfig;
+use hatang_kube_api::status::{Condition, ConditionStatus, ConditionType, HatangStatus};
 
 /// Finalizer on objects that own allocations: deletion waits until the ledger holds them.
 pub const FINALIZER: &str = "hatang.io/ledger";
@@ -635,7 +635,7 @@ impl Reconciler {
                 // Server-side apply under a field manager of its own: finalizers are a set, so
                 // this adds ours beside anyone else's without a resourceVersion precondition
                 // (which the status patch just moved on).
-                let patch = json!({"apiVersion": crate::api_version(),
+                let patch = json!({"apiVersion": hatang_kube_api::api_version(),
                     "kind": key.0.as_str(),
                     "metadata": {"name": key.2, "namespace": key.1, "finalizers": [FINALIZER]}});
                 let pp = PatchParams::apply(FINALIZER_MANAGER);

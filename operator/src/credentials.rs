@@ -22,14 +22,7 @@ use hatang_driver::fleet::{self, BadPin, Endpoint};
 use hatang_driver::hostkey::KnownHosts;
 use hatang_driver::ssh::{Auth, LoginKey, SshOptions};
 
-/// Key of the private key in the Secret.
-pub const PRIVATE_KEY: &str = "id_ed25519";
-/// Key of the pinned host keys in the Secret.
-pub const KNOWN_HOSTS: &str = "known_hosts";
-/// Key of the login user in the Secret.
-pub const USER: &str = "user";
-/// Default name of the Secret.
-pub const DEFAULT_SECRET: &str = "hatang-ssh";
+pub use hatang_kube_api::secret::{DEFAULT_SECRET, KNOWN_HOSTS, PRIVATE_KEY, USER};
 
 /// Why there is no way to log in.
 #[derive(Debug, thiserror::Error)]

@@ -21,13 +21,15 @@ use hatang_core::apply::Expectation;
 use hatang_core::model::{AcceptedDeviation, Kind};
 use hatang_driver::fleet::{self, Endpoint};
 
-use crate::client::api_resource;
-use crate::inventory::{ObjKey, Snapshot};
 use crate::metrics::Metrics;
 use crate::policy::{
     self, APPROVE_ANNOTATION, ApplyPolicy, Facts, Failure, POLICY_ANNOTATION, Verdict,
 };
-use crate::status::{AppliedConfig, Condition, ConditionStatus, ConditionType, HatangStatus};
+use hatang_kube_api::client::api_resource;
+use hatang_kube_api::inventory::{ObjKey, Snapshot};
+use hatang_kube_api::status::{
+    AppliedConfig, Condition, ConditionStatus, ConditionType, HatangStatus,
+};
 
 /// How devices are pushed and audited (the `run` flags).
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! The periodic drift audit: every `--audit-seconds`, the running configuration of every device
 //! whose rendered configuration is applied is fetched over SSH
-//! (`hatang_driver::apply::fetch_running`) and compared with it by `hatang_core::audit` — the
+//! (`hatang_driver::running::fetch`, as `hatang audit` does) and compared with it by `hatang_core::audit` — the
 //! comparison `hatang audit` makes, deviations the spec accepts (`acceptedDeviations`, until
 //! their expiry) set apart. The result is recorded per device for the pass (`Drifted`); a new
 //! drift gets one Warning event `Drifted`.
@@ -12,7 +12,7 @@ use kube::runtime::events::{Event, EventType};
 use tokio::sync::Notify;
 
 use hatang_core::audit::{Deviation, diff, judge};
-use hatang_driver::apply::fetch_running;
+use hatang_driver::running;
 use hatang_driver::ssh::SshError;
 
 use crate::credentials;
@@ -125,8 +125,9 @@ impl Devices {
                         Err(e) => not_audited(&e),
                         Ok(options) => {
                             let targets = endpoints.into_iter().map(|e| e.target).collect();
-                            let mut running =
-                                fetch_running(targets, options, self.settings.concurrency).await;
+                            let mut running = running::by_device(
+                                running::fetch(targets, options, self.settings.concurrency).await,
+                            );
                             items
                                 .iter()
                                 .map(|i| {

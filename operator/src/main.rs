@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
-use hatang_operator::manifests;
+use hatang_kube_api::manifests;
 use hatang_operator::policy::ApplyPolicy;
 
 #[derive(Parser)]
@@ -128,7 +128,7 @@ fn main() -> Result<()> {
             let docs = manifests::resources(&inventory);
             block_on(async move {
                 let client = kube::Client::try_default().await?;
-                let changed = hatang_operator::client::apply(&client, &docs).await?;
+                let changed = hatang_kube_api::client::apply(&client, &docs).await?;
                 println!(
                     "{} objects applied, {changed} created or changed",
                     docs.len()
@@ -150,7 +150,7 @@ fn main() -> Result<()> {
             }
             block_on(async move {
                 let client = kube::Client::try_default().await?;
-                let allocation = hatang_operator::client::plan(
+                let allocation = hatang_kube_api::client::plan(
                     &client,
                     &loaded.inventory,
                     &loaded.locator(),
@@ -177,7 +177,7 @@ fn main() -> Result<()> {
             })
         }
         Command::Crd { out: None } => {
-            let crds = hatang_operator::crd::all()?;
+            let crds = hatang_kube_api::crd::all()?;
             print!("{}", manifests::yaml_stream(&crds)?);
             Ok(())
         }

@@ -22,12 +22,12 @@ use hatang_driver::fleet::Endpoint;
 
 use hatang_driver::ssh::is_host_key_message;
 
-use crate::client::api;
 use crate::credentials;
 use crate::devices::{Devices, Drift, DuePush};
 use crate::metrics::Metrics;
 use crate::policy::{APPROVE_ANNOTATION, Failure, backoff};
-use crate::status::AppliedConfig;
+use hatang_kube_api::client::api;
+use hatang_kube_api::status::AppliedConfig;
 
 /// Fault injection for tests, as for `hatang apply`: the process aborts (as a kill would) right
 /// after this many devices of a transaction are committed and journaled.

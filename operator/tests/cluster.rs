@@ -2,14 +2,12 @@
 //! custom resources, CEL rules, tenant isolation and the read-only auditor, with real requests
 //! authenticated by service-account tokens from the TokenRequest API.
 
-mod support;
-
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 use hatang_core::Kind;
-use hatang_operator::{client, manifests, rbac};
-use support::{Cluster, code, root};
+use hatang_kube_api::{client, manifests, rbac};
+use hatang_test_support::cluster::{Cluster, code, root};
 
 fn lease(ns: &str, name: &str, temporary: bool, end: Option<&str>) -> DynamicObject {
     let mut spec = json!({"tenant": "lab-tenant", "dataCenter": "dc-lab-main",
@@ -31,7 +29,7 @@ async fn install_samples_tenancy_and_auditor_against_a_real_apiserver() {
     let manifests_dir = root().join("manifests");
 
     // 1. The install manifests apply and every CRD is established.
-    support::install(&c);
+    hatang_test_support::cluster::install(&c);
     let crds = c.kubectl(&[
         "get",
         "crd",

@@ -2,8 +2,6 @@
 //! conditions, capacity and lease events, finalizers and holds, leader election, racing writers,
 //! and a crash plus an API-server restart in the middle of reconciling.
 
-mod support;
-
 use std::collections::{BTreeMap, HashSet};
 
 use futures::StreamExt;
@@ -15,8 +13,11 @@ use serde_json::json;
 
 use hatang_core::Kind;
 use hatang_core::ipam::Ledger;
-use hatang_operator::{client, controller::FINALIZER, ledger};
-use support::{Cluster, Operator, condition, install_with_samples, root, wait_for};
+use hatang_kube_api::{client, ledger};
+use hatang_operator::controller::FINALIZER;
+use hatang_test_support::cluster::{
+    Cluster, Operator, condition, install_with_samples, root, wait_for,
+};
 
 const LEDGER: &str = "hatang-ledger-default";
 
@@ -174,14 +175,14 @@ async fn operator_allocates_like_the_cli_and_reports_status() {
     assert_eq!(devices.len(), loaded.inventory.devices.len());
     for o in devices {
         let name = o.name_any();
-        let expected = hatang_operator::status::RenderedConfig::of(
+        let expected = hatang_kube_api::status::RenderedConfig::of(
             files
                 .iter()
                 .filter(|f| f.device == name)
                 .map(|f| (f.file.as_str(), f.text.as_str())),
         );
         assert!(!expected.files.is_empty(), "{name} renders files");
-        let got: hatang_operator::status::RenderedConfig =
+        let got: hatang_kube_api::status::RenderedConfig =
             serde_json::from_value(o.data["status"]["rendered"].clone())
                 .unwrap_or_else(|e| panic!("{name}: status.rendered: {e}"));
         assert_eq!(got, expected, "{name}");
@@ -484,7 +485,7 @@ fn labelled(kind: &str, name: &str, shard: &str, spec: serde_json::Value) -> Dyn
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shards_by_label_selector_keep_their_own_ledgers_and_leaders() {
     let c = Cluster::up();
-    support::install(&c);
+    hatang_test_support::cluster::install(&c);
     let admin = c.client(None).await;
     let pp = PostParams::default();
     for (shard, n) in [("a", "a"), ("b", "b")] {

@@ -11,8 +11,8 @@ fn committed_manifests_are_current() {
     let loaded =
         hatang_core::load_paths(&[root().join("inventories/lab")], &Default::default()).unwrap();
     assert!(!loaded.has_errors());
-    let mut files = hatang_operator::manifests::install().unwrap();
-    files.extend(hatang_operator::manifests::samples(&loaded.inventory).unwrap());
+    let mut files = hatang_kube_api::manifests::install().unwrap();
+    files.extend(hatang_kube_api::manifests::samples(&loaded.inventory).unwrap());
     assert!(files.len() >= 9 + 3 + 1 + 3, "{}", files.len());
     let mut stale = Vec::new();
     for (rel, text) in &files {
@@ -41,7 +41,7 @@ fn committed_manifests_are_current() {
 fn samples_hold_every_object_of_the_lab_inventory() {
     let loaded =
         hatang_core::load_paths(&[root().join("inventories/lab")], &Default::default()).unwrap();
-    let docs = hatang_operator::manifests::resources(&loaded.inventory);
+    let docs = hatang_kube_api::manifests::resources(&loaded.inventory);
     assert_eq!(docs.len(), loaded.inventory.len());
     assert!(docs.iter().all(|d| d["apiVersion"] == "hatang.io/v1alpha1"));
     let leases: Vec<_> = docs.iter().filter(|d| d["kind"] == "ColoLease").collect();

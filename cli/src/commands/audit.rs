@@ -17,7 +17,7 @@ use crate::args::{AuditArgs, Output};
 use hatang_core::audit::{Acceptance, Deviation, DeviationKind, diff, judge};
 use hatang_core::model::{AcceptedDeviation, DeviceSpec, Platform};
 use hatang_driver::platform;
-use hatang_driver::ssh::{self, SshError, Target};
+use hatang_driver::ssh::{SshError, Target};
 
 /// How a device came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -291,15 +291,11 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
     // Login and trust as for apply: a pinned key is the only one trusted for its device.
     let options = super::fleet::ssh_options(&args.ssh, overlay.as_ref(), &targets)?;
     let targets: Vec<Target> = targets.into_iter().map(|e| e.target).collect();
-    let show = platform::commands(Platform::Frr, "")
-        .expect("FRR adapter")
-        .show_running;
     let runtime = super::fleet::runtime()?;
-    let fetched = runtime.block_on(ssh::run_everywhere(
+    let fetched = runtime.block_on(hatang_driver::running::fetch(
         targets,
         options,
         args.ssh.concurrency,
-        &show,
     ));
 
     let mut new_keys = Vec::new();
@@ -316,15 +312,7 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
                 audit.error = Some(e);
                 None
             }
-            Ok(out) if !out.success() => {
-                audit.error = Some(SshError::Protocol(format!(
-                    "`{show}` failed (exit {:?}): {}",
-                    out.exit_status,
-                    out.stderr.trim()
-                )));
-                None
-            }
-            Ok(out) => Some(out.stdout),
+            Ok(text) => Some(text),
         };
         out.push((audit, running));
     }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 
 use super::{InventoryArgs, check};
 use crate::args::Output;
-use hatang_operator::client::{self, ObjectState};
+use hatang_kube_api::client::{self, ObjectState};
 
 /// The inventory loaded and validated, as the resource documents the cluster gets; `None`
 /// (after printing the problems) when it has errors.
@@ -22,7 +22,7 @@ fn documents(args: &InventoryArgs) -> Result<Option<Vec<serde_json::Value>>> {
         );
         return Ok(None);
     }
-    Ok(Some(hatang_operator::manifests::resources(
+    Ok(Some(hatang_kube_api::manifests::resources(
         &checked.loaded.inventory,
     )))
 }

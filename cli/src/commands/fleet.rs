@@ -12,7 +12,7 @@ use crate::args::SshArgs;
 use hatang_core::compile::DeviceModel;
 use hatang_driver::fleet::{self, NoEndpoint};
 use hatang_driver::hostkey::KnownHosts;
-use hatang_driver::lab::Overlay;
+use hatang_driver::overlay::Overlay;
 use hatang_driver::ssh::{Auth, SshOptions};
 
 pub use hatang_driver::fleet::Endpoint;

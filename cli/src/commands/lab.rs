@@ -1,4 +1,4 @@
-//! `hatang lab up|down|status`: thin wrapper over `hatang_driver::lab`.
+//! `hatang lab up|down|status`: thin wrapper over `hatang_lab`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::args::{Lab, LabArgs, Output};
-use hatang_driver::lab::{
-    self, LabOptions, LabPlan, LabStatus, Readiness, Step, UpOptions, UpReport,
+use hatang_lab::{
+    self as lab, LabOptions, LabPlan, LabStatus, Readiness, Step, UpOptions, UpReport,
 };
 
 /// Environment variable that makes `up` fail after a step (tests of cleanup).

@@ -101,10 +101,8 @@ pub fn compare(
             let (endpoints, _) = fleet::endpoints(&models, inventory, overlay.as_ref(), &[])?;
             let options = fleet::ssh_options(&args.ssh, overlay.as_ref(), &endpoints)?;
             let targets = endpoints.into_iter().map(|e| e.target).collect();
-            let running = fleet::runtime()?.block_on(hatang_driver::apply::fetch_running(
-                targets,
-                options,
-                args.ssh.concurrency,
+            let running = hatang_driver::running::by_device(fleet::runtime()?.block_on(
+                hatang_driver::running::fetch(targets, options, args.ssh.concurrency),
             ));
             for (device, fetched) in running {
                 let Some(text) = rendered.get(device.as_str()) else {

@@ -20,7 +20,7 @@ use hatang_core::model::Platform;
 use thiserror::Error;
 
 use crate::platform::{self, Commands};
-use crate::ssh::{self, Session, SshError, SshOptions, Target, shell_quote};
+use crate::ssh::{self, Session, SshError, SshOptions, Target, exec_ok, shell_quote};
 use store::{CANDIDATE, RUNNING_AFTER, RUNNING_BEFORE, RunStore, SAVED_BEFORE};
 
 /// Why a transaction could not be run or recorded (device failures are outcomes, not errors).
@@ -116,24 +116,6 @@ fn frr() -> Commands {
 /// and concurrent transactions never mix files.
 fn remote_path(id: &str, device: &str, what: &str) -> String {
     format!("/tmp/hatang-{id}-{device}.{what}")
-}
-
-async fn exec_ok(session: &Session, command: &str) -> Result<String, SshError> {
-    let out = session.exec(command, None).await?;
-    if out.success() {
-        Ok(out.stdout)
-    } else {
-        let mut why = out.stderr.trim().to_owned();
-        if why.is_empty() {
-            why = out.stdout.trim().to_owned();
-        }
-        Err(SshError::Protocol(format!(
-            "`{command}` failed (exit {}): {why}",
-            out.exit_status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "none".into())
-        )))
-    }
 }
 
 fn local(e: ApplyError) -> SshError {
@@ -778,19 +760,4 @@ pub async fn recover(
             finish(&store, Outcome::Committed, None)
         }
     }
-}
-
-/// Fetches the running configuration of every target: text or error, by device.
-pub async fn fetch_running(
-    targets: Vec<Target>,
-    options: SshOptions,
-    concurrency: usize,
-) -> BTreeMap<String, Result<String, SshError>> {
-    ssh::for_each_device(targets, options, concurrency, |session| async move {
-        exec_ok(&session, &frr().show_running).await
-    })
-    .await
-    .into_iter()
-    .map(|r| (r.device, r.outcome))
-    .collect()
 }

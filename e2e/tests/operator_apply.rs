@@ -1,5 +1,5 @@
 //! The operator pushing and auditing real routers: a lab of `inventories/lab` (FRR behind
-//! OpenSSH in network namespaces, `hatang_driver::lab`) and the real kube-apiserver of
+//! OpenSSH in network namespaces, `hatang_lab`) and the real kube-apiserver of
 //! `tests/cluster`, the operator binary in between with the lab's login key and pinned host
 //! keys in the `hatang-ssh` Secret.
 //!
@@ -11,11 +11,9 @@
 //! rejects leaves every router as it was; a Secret without a device's host key pushes nothing.
 //!
 //! Needs root and the lab's Debian packages (as `cli/tests/e2e.rs`); fails, loudly, otherwise.
-//! Takes its turn with the other lab tests (the flock of `cli/tests/common`), uses its own lab
+//! Takes its turn with the other lab tests (`hatang_test_support::lab_lock`), uses its own lab
 //! name (`op`) and management addresses (`3fff:ab:fb:…`), and takes the lab down whatever
 //! happens.
-
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,26 +25,14 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 use hatang_core::Kind;
-use hatang_driver::lab::{self, LabOptions, LabPlan, UpOptions};
-use hatang_operator::{client, manifests};
-use support::{Cluster, Operator, condition, install, root};
+use hatang_kube_api::{client, manifests};
+use hatang_lab::{self as lab, LabOptions, LabPlan, UpOptions};
+use hatang_test_support::cluster::{Cluster, Operator, condition, install, root};
+use hatang_test_support::{copy_dir, is_root, lab_lock};
 
 const LAB: &str = "op";
 const APPROVE: &str = "hatang.io/approve";
 const POLICY: &str = "hatang.io/apply-policy";
-
-/// Held while the lab runs: the same lock file as `cli/tests/common::lab_lock` (an flock), so
-/// lab tests of every crate take turns on the two cores.
-fn lab_lock() -> std::fs::File {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open("/run/hatang-lab-tests.lock")
-        .expect("open /run/hatang-lab-tests.lock");
-    file.lock().expect("flock");
-    file
-}
 
 /// The lab, taken down on drop (also when the test panics).
 struct Lab(LabPlan);
@@ -83,29 +69,6 @@ fn vtysh(device: &str, commands: &[&str]) -> String {
 
 fn running(device: &str) -> String {
     vtysh(device, &["show running-config"])
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        == Some("0")
-}
-
-fn copy_dir(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target, edit);
-        } else {
-            let text = std::fs::read_to_string(entry.path()).unwrap();
-            std::fs::write(target, edit(text)).unwrap();
-        }
-    }
 }
 
 fn rendered_sha(o: &DynamicObject) -> String {

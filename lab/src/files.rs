@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
 
 use super::plan::{FRR_DAEMONS, LabPlan, Node};
-use crate::hostkey::PublicKey;
+use hatang_driver::hostkey::PublicKey;
+use hatang_driver::overlay::{Overlay, OverlayDevice};
 
 /// The user hatang logs in as on lab devices (FRR's vtysh needs root or the frrvty group).
 pub const LAB_USER: &str = "root";
@@ -109,85 +107,27 @@ pub fn known_hosts(plan: &LabPlan, keys: &BTreeMap<String, PublicKey>) -> String
     out
 }
 
-/// The lab overlay of an inventory: how to reach each device and which host key it presents.
-/// `hatang apply`/`audit` pin host keys from it (`sshHostKey` as in the inventory's
-/// `spec.management`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Overlay {
-    /// The lab's name.
-    pub lab: String,
-    /// The user to log in as.
-    pub user: String,
-    /// Private key to log in with.
-    pub identity_file: PathBuf,
-    /// known_hosts with the same keys as below.
-    pub known_hosts: PathBuf,
-    /// One entry per device, sorted by name.
-    pub devices: Vec<OverlayDevice>,
-}
-
-/// One device of the overlay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OverlayDevice {
-    /// Device name (as in the inventory).
-    pub name: String,
-    /// Its network namespace (and FRR pathspace).
-    pub namespace: String,
-    /// Management address.
-    pub address: IpAddr,
-    /// SSH port.
-    pub port: u16,
-    /// Pinned host key, `ssh-ed25519 AAAA…`.
-    pub ssh_host_key: String,
-}
-
-impl Overlay {
-    /// The overlay of `plan` with host `keys` (device name → key).
-    pub fn new(plan: &LabPlan, keys: &BTreeMap<String, PublicKey>) -> Self {
-        Overlay {
-            lab: plan.name.clone(),
-            user: LAB_USER.to_owned(),
-            identity_file: plan.user_key(),
-            known_hosts: plan.known_hosts(),
-            devices: plan
-                .nodes
-                .iter()
-                .filter_map(|n| {
-                    keys.get(&n.device).map(|k| OverlayDevice {
-                        name: n.device.clone(),
-                        namespace: n.namespace.clone(),
-                        address: n.management.address,
-                        port: n.management.port,
-                        ssh_host_key: format!("{} {}", k.algorithm, k.body),
-                    })
-                })
-                .collect(),
-        }
-    }
-
-    /// YAML text with a header comment.
-    pub fn to_yaml(&self) -> String {
-        let body = serde_saphyr::to_string(self).expect("overlay serializes");
-        format!(
-            "# hatang lab overlay: management endpoints and pinned SSH host keys of lab `{}`.\n\
-             # Written by `hatang lab up`, removed by `hatang lab down`.\n{body}",
-            self.lab
-        )
-    }
-
-    /// Parses overlay YAML.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string())
-    }
-
-    /// The pinned key of `device`, if the overlay has it.
-    pub fn host_key(&self, device: &str) -> Option<PublicKey> {
-        self.devices
+/// The overlay of `plan` with host `keys` (device name → key): how the lab's devices are
+/// reached and which key each presents, handed to the production code as data.
+pub fn overlay(plan: &LabPlan, keys: &BTreeMap<String, PublicKey>) -> Overlay {
+    Overlay {
+        lab: plan.name.clone(),
+        user: LAB_USER.to_owned(),
+        identity_file: plan.user_key(),
+        known_hosts: plan.known_hosts(),
+        devices: plan
+            .nodes
             .iter()
-            .find(|d| d.name == device)
-            .and_then(|d| d.ssh_host_key.parse().ok())
+            .filter_map(|n| {
+                keys.get(&n.device).map(|k| OverlayDevice {
+                    name: n.device.clone(),
+                    namespace: n.namespace.clone(),
+                    address: n.management.address,
+                    port: n.management.port,
+                    ssh_host_key: format!("{} {}", k.algorithm, k.body),
+                })
+            })
+            .collect(),
     }
 }
 
@@ -265,21 +205,21 @@ mod tests {
             text.contains("\n3fff:ab:ff::1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOaW5N2xq3ij0\n")
         );
         assert!(text.contains("\n[192.0.2.7]:2222 ssh-ed25519 "));
-        let known = crate::hostkey::KnownHosts::parse(&text);
+        let known = hatang_driver::hostkey::KnownHosts::parse(&text);
         assert_eq!(
             known.check("3fff:ab:ff::1", &keys()["r1"]),
-            crate::hostkey::Trust::Trusted
+            hatang_driver::hostkey::Trust::Trusted
         );
         assert!(matches!(
             known.check("3fff:ab:ff::1", &keys()["r2"]),
-            crate::hostkey::Trust::Changed { .. }
+            hatang_driver::hostkey::Trust::Changed { .. }
         ));
     }
 
     #[test]
     fn overlay_round_trips_through_yaml() {
         let p = tiny();
-        let o = Overlay::new(&p, &keys());
+        let o = overlay(&p, &keys());
         let text = o.to_yaml();
         assert!(text.starts_with("# hatang lab overlay"));
         let back = Overlay::parse(&text).unwrap();

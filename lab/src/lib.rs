@@ -25,7 +25,7 @@ pub mod plan;
 mod run;
 pub mod sys;
 
-pub use files::Overlay;
+pub use hatang_driver::overlay::Overlay;
 pub use plan::{LabOptions, LabPlan, PlanError, plan};
 pub use run::{
     DownReport, LabStatus, NodeStatus, Readiness, Step, StepReport, UpOptions, UpReport, down,

@@ -1,7 +1,6 @@
 //! The loopback control plane of `tests/cluster` for integration tests: builds the binaries when
-//! they are missing (never skips), starts etcd + kube-apiserver, stops them on drop.
-
-#![allow(dead_code)]
+//! they are missing (never skips), starts etcd + kube-apiserver, stops them on drop; and the
+//! operator binary as a child process against it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,13 +9,7 @@ use std::process::{Command, Output, Stdio};
 use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-/// Repository root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+pub use crate::repo as root;
 
 /// Control planes of one test binary run one at a time: each is a real etcd + kube-apiserver,
 /// and CI machines have two cores.
@@ -234,7 +227,7 @@ impl Operator {
             .append(true)
             .open(&log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_hatang-operator"))
+        let child = Command::new(crate::workspace_binary("hatang-operator"))
             .args([
                 "run",
                 "--listen",

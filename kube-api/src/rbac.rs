@@ -145,7 +145,7 @@ pub fn operator_bindings() -> Vec<Value> {
                  "verbs": ["get", "create", "update"]},
                 // The SSH login and pinned host keys: that one Secret, read only.
                 {"apiGroups": [""], "resources": ["secrets"],
-                 "resourceNames": [crate::credentials::DEFAULT_SECRET], "verbs": ["get"]},
+                 "resourceNames": [crate::secret::DEFAULT_SECRET], "verbs": ["get"]},
             ],
         }),
         json!({

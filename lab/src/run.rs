@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::LabError;
-use super::files::{self, Overlay};
+use super::files;
 use super::plan::{FRR_DAEMONS, FRR_RUN_ROOT, LabPlan, Node};
 use super::sys::{self, Enter};
-use crate::hostkey::PublicKey;
+use hatang_driver::hostkey::PublicKey;
 
 const FRRINIT: &str = "/usr/lib/frr/frrinit.sh";
 const SSHD: &str = "/usr/sbin/sshd";
@@ -350,7 +350,7 @@ fn state(plan: &LabPlan) -> Result<(usize, usize), LabError> {
         );
     }
     sys::write_atomic(&plan.known_hosts(), &files::known_hosts(plan, &keys))?;
-    sys::write_atomic(&plan.overlay_file(), &Overlay::new(plan, &keys).to_yaml())?;
+    sys::write_atomic(&plan.overlay_file(), &files::overlay(plan, &keys).to_yaml())?;
     Ok((created, kept))
 }
 
