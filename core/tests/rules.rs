@@ -862,7 +862,11 @@ fn primary_circuits_lead_to_the_main_data_center() {
     );
     let d = diags
         .iter()
-        .find(|d| d.object.as_deref() == Some("Circuit/ba-dinh-primary"))
+        .find(|d| {
+            d.object
+                .as_ref()
+                .is_some_and(|o| o.is(hatang_core::Kind::Circuit, "ba-dinh-primary"))
+        })
         .unwrap();
     assert_eq!(d.message, "backup circuit lands in the main data center");
     assert_at(

@@ -21,8 +21,9 @@ use kube::{Client, Resource, ResourceExt};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use hatang_core::Severity;
 use hatang_core::apply::Expectation;
+use hatang_core::diag::LeaseEnd;
+use hatang_core::{ObjectRef, Severity};
 use hatang_core::ipam::{self, Ledger};
 use hatang_core::model::Kind;
 use hatang_core::validate::{self, ValidateOptions};
@@ -158,13 +159,32 @@ pub struct Reconciler {
     devices: Arc<Devices>,
 }
 
-/// Racks named in a message (`rack \`r1\``).
-fn racks_named(message: &str) -> Vec<&str> {
-    message
-        .split("rack `")
-        .skip(1)
-        .filter_map(|rest| rest.split('`').next())
-        .collect()
+/// The inventory object a cluster object is, as diagnostics name it.
+fn object_ref(key: &ObjKey) -> ObjectRef {
+    ObjectRef::new(key.0, &key.2).in_namespace(key.1.as_deref())
+}
+
+/// Errors reported on a data center about a rack a lease occupies, by lease name: a lease on
+/// an over-full rack hears about it, with the rack's name. `errors` are by object.
+fn lease_rack_errors(
+    inventory: &hatang_core::Inventory,
+    errors: &BTreeMap<&ObjectRef, Vec<&hatang_core::Diagnostic>>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in &inventory.colo_leases {
+        let dc = ObjectRef::new(Kind::DataCenter, &l.spec.data_center);
+        for d in errors.get(&dc).into_iter().flatten() {
+            let on_its_racks = d.racks().any(|(in_dc, rack)| {
+                in_dc == l.spec.data_center && l.spec.space.iter().any(|s| s.rack == rack)
+            });
+            if on_its_racks {
+                out.entry(l.metadata.name.clone())
+                    .or_default()
+                    .push(d.message.clone());
+            }
+        }
+    }
+    out
 }
 
 impl Reconciler {
@@ -350,30 +370,13 @@ impl Reconciler {
                     .insert(k.clone(), e.value.to_string());
             }
         }
-        let mut errors: BTreeMap<&str, Vec<&hatang_core::Diagnostic>> = BTreeMap::new();
+        let mut errors: BTreeMap<&ObjectRef, Vec<&hatang_core::Diagnostic>> = BTreeMap::new();
         for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
-            if let Some(o) = d.object.as_deref() {
+            if let Some(o) = &d.object {
                 errors.entry(o).or_default().push(d);
             }
         }
-        // A lease on an over-full rack hears about it, with the rack's name.
-        let mut lease_racks: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for l in &snap.inventory.colo_leases {
-            let dc = format!("DataCenter/{}", l.spec.data_center);
-            for d in errors.get(dc.as_str()).into_iter().flatten() {
-                let named = racks_named(&d.message);
-                if l.spec
-                    .space
-                    .iter()
-                    .any(|s| named.contains(&s.rack.as_str()))
-                {
-                    lease_racks
-                        .entry(l.metadata.name.clone())
-                        .or_default()
-                        .push(d.message.clone());
-                }
-            }
-        }
+        let lease_racks = lease_rack_errors(&snap.inventory, &errors);
         let mut out = BTreeMap::new();
         for (key, o) in &snap.objects {
             if snap.deleting.contains(key) {
@@ -409,7 +412,7 @@ impl Reconciler {
                 generation,
             ));
             let mut problems: Vec<String> = errors
-                .get(name.as_str())
+                .get(&object_ref(key))
                 .into_iter()
                 .flatten()
                 .map(|d| format!("{}: {}", d.code, d.message))
@@ -473,20 +476,13 @@ impl Reconciler {
     /// Warning events for temporary leases that end soon or have ended (once per process).
     async fn events(&self, snap: &Snapshot, diagnostics: &[hatang_core::Diagnostic]) {
         for d in diagnostics {
-            if !d.code.contains("expir") {
-                continue;
-            }
-            let Some(name) = d
-                .object
-                .as_deref()
-                .and_then(|o| o.strip_prefix("ColoLease/"))
-            else {
+            let Some(end) = d.lease_end() else {
                 continue;
             };
-            let Some((_, o)) = snap
-                .objects
-                .iter()
-                .find(|(k, _)| k.0 == Kind::ColoLease && k.2 == name)
+            let Some(lease) = d.object.as_ref().filter(|o| o.kind == Kind::ColoLease) else {
+                continue;
+            };
+            let Some((_, o)) = snap.objects.iter().find(|(k, _)| d.concerns(&object_ref(k)))
             else {
                 continue;
             };
@@ -501,10 +497,9 @@ impl Reconciler {
             }
             let ev = Event {
                 type_: EventType::Warning,
-                reason: if d.code.contains("expired") {
-                    "LeaseExpired".into()
-                } else {
-                    "LeaseExpiring".into()
+                reason: match end {
+                    LeaseEnd::Expired => "LeaseExpired".into(),
+                    LeaseEnd::Expiring => "LeaseExpiring".into(),
                 },
                 note: Some(d.message.clone()),
                 action: "Reconcile".into(),
@@ -512,7 +507,7 @@ impl Reconciler {
             };
             let reference = o.object_ref(&api_resource(Kind::ColoLease));
             if let Err(e) = self.recorder.publish(&ev, &reference).await {
-                tracing::warn!(error = %e, lease = name, "could not publish event");
+                tracing::warn!(error = %e, lease = %lease.name, "could not publish event");
             }
         }
     }
@@ -748,11 +743,6 @@ fn config_map(device: &str, sha256: &str, files: &[(String, String)]) -> ConfigM
 /// why it does not: the same compile and render code, on the cluster ledger.
 type Rendering = Result<(RenderedConfig, Vec<(String, String)>), (&'static str, String)>;
 
-/// Validation problems that keep a Device from being rendered at all (so never pushed): text
-/// that could inject configuration lines. (Other problems show in `Ready`; the rendering, if
-/// it compiles, is still shown.)
-const BLOCKING: &[&str] = &["control-character"];
-
 fn rendered_devices(
     inventory: &hatang_core::Inventory,
     ledger: &Ledger,
@@ -791,14 +781,17 @@ fn rendered_devices(
         Ok(r) => r,
         Err(e) => return (every("RenderFailed", e.to_string()), expect),
     };
+    // Validation problems that keep a Device from being rendered at all (so never pushed):
+    // text that could inject configuration lines. (Other problems show in `Ready`; the
+    // rendering, if it compiles, is still shown.)
     let mut blocked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for d in diagnostics
         .iter()
-        .filter(|d| d.is_error() && BLOCKING.contains(&d.code))
+        .filter(|d| d.is_error() && d.could_inject_configuration())
     {
-        if let Some(name) = d.object.as_deref().and_then(|o| o.strip_prefix("Device/")) {
+        if let Some(device) = d.object.as_ref().filter(|o| o.kind == Kind::Device) {
             blocked
-                .entry(name)
+                .entry(device.name.as_str())
                 .or_default()
                 .push(format!("{}: {}", d.code, d.message));
         }
@@ -844,6 +837,42 @@ mod tests {
             .unwrap()
             .ledger;
         (inventory, ledger)
+    }
+
+    #[test]
+    fn a_lease_hears_of_errors_on_the_racks_it_occupies_only() {
+        let mut inventory = hatang_core::Inventory::default();
+        let lease = |name: &str, rack: &str| {
+            let text = format!(
+                "apiVersion: hatang.io/v1alpha1\nkind: ColoLease\nmetadata:\n  name: {name}\n  namespace: t\nspec:\n  tenant: t\n  dataCenter: dc-main\n  space:\n    - rack: {rack}\n  powerKw: 1\n  start: 2025-01-01\n"
+            );
+            let loaded = hatang_core::load::load_str(
+                std::path::Path::new("lease.yaml"),
+                &text,
+                &Default::default(),
+            );
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            loaded.inventory.colo_leases.into_iter().next().unwrap()
+        };
+        inventory.colo_leases = vec![lease("on-a02", "A02"), lease("on-a03", "A03")];
+        let dc = ObjectRef::new(Kind::DataCenter, "dc-main");
+        let other_dc = ObjectRef::new(Kind::DataCenter, "dc-backup");
+        use hatang_core::{Diagnostic, Subject};
+        let over = Diagnostic::error("rack-power", "rack A02 is over budget")
+            .object(dc.clone())
+            .subject(Subject::rack("dc-main", "A02"));
+        // The same rack name in another data center, and a finding that names no rack.
+        let elsewhere = Diagnostic::error("rack-power", "rack A03 elsewhere")
+            .object(other_dc.clone())
+            .subject(Subject::rack("dc-backup", "A03"));
+        let feed = Diagnostic::error("feed-power", "rack `A03` in the text only").object(dc.clone());
+        let errors: BTreeMap<&ObjectRef, Vec<&Diagnostic>> =
+            [(&dc, vec![&over, &feed]), (&other_dc, vec![&elsewhere])].into();
+        let heard = lease_rack_errors(&inventory, &errors);
+        assert_eq!(
+            heard,
+            BTreeMap::from([("on-a02".to_owned(), vec!["rack A02 is over budget".to_owned()])])
+        );
     }
 
     fn describe(inventory: &mut hatang_core::Inventory, device: &str, text: &str) {
@@ -894,14 +923,5 @@ mod tests {
             "{message}"
         );
         assert_eq!(rendered.values().filter(|r| r.is_err()).count(), 1);
-    }
-
-    #[test]
-    fn racks_are_read_from_messages() {
-        assert_eq!(
-            racks_named("rack `r1` carries 9 kW; rack `r2` too"),
-            vec!["r1", "r2"]
-        );
-        assert!(racks_named("feed `a`").is_empty());
     }
 }

@@ -10,11 +10,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, ObjectRef};
 use crate::ipam::report::interface_addresses;
 use crate::ipam::{Ledger, site_key};
 use crate::model::{
-    CircuitEnd, CircuitRole, CircuitSpec, DataCenterTier, DeviceRole, DeviceSpec, Inventory,
+    CircuitEnd, CircuitRole, CircuitSpec, DataCenterTier, DeviceRole, DeviceSpec, Inventory, Kind,
     Object, Platform, SiteRole, SiteSpec,
 };
 
@@ -257,7 +257,7 @@ impl<'a> Estate<'a> {
                     "not-allocated",
                     format!("device `{name}` has no loopback in the ledger"),
                 )
-                .object(format!("Device/{name}"))
+                .object(ObjectRef::new(Kind::Device, name))
                 .hint("run `hatang plan` first"),
             );
             return None;
@@ -354,7 +354,7 @@ impl<'a> Estate<'a> {
                     "not-allocated",
                     format!("circuit `{}` has no link addresses in the ledger", c.name()),
                 )
-                .object(format!("Circuit/{}", c.name()))
+                .object(ObjectRef::of(Kind::Circuit, c))
                 .hint("run `hatang plan` first"),
             );
             return None;

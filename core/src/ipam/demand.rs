@@ -79,6 +79,17 @@ impl Owner<'_> {
             && written.as_bytes()[kind.len()] == b'/'
             && written.ends_with(self.name)
     }
+
+    /// The object, for diagnostics.
+    pub fn object_ref(&self) -> crate::diag::ObjectRef {
+        let kind = match self.kind {
+            OwnerKind::Site => crate::model::Kind::Site,
+            OwnerKind::Device => crate::model::Kind::Device,
+            OwnerKind::Circuit => crate::model::Kind::Circuit,
+            OwnerKind::ColoLease => crate::model::Kind::ColoLease,
+        };
+        crate::diag::ObjectRef::new(kind, self.name)
+    }
 }
 
 impl std::fmt::Display for Owner<'_> {

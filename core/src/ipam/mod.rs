@@ -257,7 +257,7 @@ pub fn allocate(
                             ),
                         )
                         .at(locator.locate(req.origin, &req.pin_at.path()))
-                        .object(req.owner().to_string())
+                        .object(req.owner().object_ref())
                         .hint("a segment lies inside its site's prefix; pin an address inside it"),
                     );
                     continue;
@@ -366,7 +366,7 @@ fn exhausted(e: &Exhausted, req: &Request, locator: &Locator<'_>) -> Diagnostic 
         format!("pool `{}` is exhausted ({} slots all taken) while allocating `{}`", e.pool, e.slots, req.key),
     )
     .at(locator.locate(req.origin, &[Seg::from("metadata"), Seg::from("name")]))
-    .object(req.owner().to_string())
+    .object(req.owner().object_ref())
     .hint("add a root or a larger block to the AddressPlan, or release held values with `hatang ipam release`")
 }
 
@@ -416,7 +416,7 @@ fn check_pins(
                     ),
                 )
                 .at(locator.locate(req.origin, &req.pin_at.path()))
-                .object(req.owner().to_string())
+                .object(req.owner().object_ref())
                 .related(
                     "the address plan",
                     locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -435,7 +435,7 @@ fn check_pins(
                     ),
                 )
                 .at(locator.locate(req.origin, &req.pin_at.path()))
-                .object(req.owner().to_string())
+                .object(req.owner().object_ref())
                 .related(
                     "the address plan",
                     locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -477,7 +477,7 @@ fn check_pins(
                         ),
                     )
                     .at(locator.locate(req.origin, &req.pin_at.path()))
-                    .object(req.owner().to_string())
+                    .object(req.owner().object_ref())
                     .related(
                         format!("{} pins {value} here", other.owner()),
                         locator.locate(other.origin, &other.pin_at.path()),
@@ -536,7 +536,7 @@ fn conflicts_with_ledger(
                         format!("pinned {pin} for `{}` overlaps {} already allocated to `{key}` ({})", req.key, e.value, e.owner),
                     )
                     .at(locator.locate(req.origin, &req.pin_at.path()))
-                    .object(req.owner().to_string())
+                    .object(req.owner().object_ref())
                     .hint("allocations never move; choose a free value for the pin, or release the other one first"),
                 );
             }

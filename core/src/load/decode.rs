@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::locate::{Seg, walk, walk_to_key};
 use super::yaml::{Node, Value, YamlLimits, for_each_document, parse_documents_prefix};
-use crate::diag::{Diagnostic, Location};
+use crate::diag::{Diagnostic, Location, ObjectRef};
 use crate::model::{API_VERSION, AnyObject, Kind, ObjectMeta, Origin};
 use crate::names::{closest, is_dns1123_subdomain, slug};
 
@@ -215,7 +215,7 @@ fn decode_document(
     };
     let kind = kind?;
     let metadata = metadata?;
-    let object_ref = format!("{kind}/{}", metadata.name);
+    let object_ref = ObjectRef::new(kind, &metadata.name).in_namespace(metadata.namespace.as_deref());
     // An object of another API version is not guessed at: it is reported and left out.
     let mut ok = api_ok;
     if !is_dns1123_subdomain(&metadata.name) {

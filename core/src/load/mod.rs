@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::diag::{Diagnostic, Location};
+use crate::diag::{Diagnostic, Location, ObjectRef};
 use crate::model::{Inventory, Kind};
 
 pub use files::{LoadError, discover};
@@ -153,7 +153,7 @@ fn duplicate_names(loaded: &Loaded) -> Vec<Diagnostic> {
                         format!("{kind} `{name}` is defined more than once"),
                     )
                     .at(locator.locate(origin, &locate::path(["metadata", "name"])))
-                    .object(format!("{kind}/{name}"))
+                    .object(ObjectRef::new(kind, name).in_namespace(namespace))
                     .related(
                         "first defined here",
                         locator.locate(*first, &locate::path(["metadata", "name"])),
