@@ -14,13 +14,11 @@ use kube::runtime::events::{Event, EventType};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use hatang_core::apply::{Journal, Outcome, Phase};
+use hatang_core::apply::{FailureKind, Journal, Outcome, Phase};
 use hatang_core::model::Kind;
 use hatang_driver::apply::store::{JOURNAL, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
 use hatang_driver::fleet::Endpoint;
-
-use hatang_driver::ssh::is_host_key_message;
 
 use crate::credentials;
 use crate::devices::{Devices, Drift, DuePush};
@@ -63,11 +61,11 @@ enum Ended {
     },
 }
 
-fn reason_of(message: &str) -> &'static str {
-    if is_host_key_message(message) {
-        "HostKeyRefused"
-    } else {
-        "ApplyFailed"
+/// The `Applied` condition's reason for a device that failed this way.
+fn reason_of(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::HostKey => "HostKeyRefused",
+        _ => "ApplyFailed",
     }
 }
 
@@ -269,7 +267,7 @@ impl Devices {
                     (
                         d.name.clone(),
                         (
-                            reason_of(e),
+                            reason_of(e.kind),
                             format!("transaction {id}: {}: {e}; {tail}", d.name),
                         ),
                     )
@@ -389,5 +387,44 @@ impl Devices {
                 Ok(_) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hatang_core::apply::{DeviceEndpoint, DeviceFailure};
+
+    #[test]
+    fn a_refused_host_key_is_its_own_reason_whatever_the_message_says() {
+        let mut j = Journal::new(
+            "tx",
+            "u",
+            "cluster",
+            "2026-11-23T00:00:00Z",
+            false,
+            ["a", "b"]
+                .map(|n| DeviceEndpoint {
+                    name: n.into(),
+                    host: n.into(),
+                    port: 22,
+                    host_key: None,
+                })
+                .into(),
+        );
+        let at = "2026-11-23T00:00:01Z";
+        j.fail("a", &DeviceFailure::new(FailureKind::HostKey, "refused"), at)
+            .unwrap();
+        // The words of a host-key refusal in another kind of failure change nothing.
+        let text = "candidate rejected: HOST KEY CHANGED for b";
+        j.fail("b", &DeviceFailure::new(FailureKind::Rejected, text), at)
+            .unwrap();
+        let read = Journal::parse(&serde_json::to_string(&j).unwrap()).unwrap();
+        let reasons: Vec<&str> = read
+            .devices
+            .iter()
+            .map(|d| reason_of(d.error.as_ref().unwrap().kind))
+            .collect();
+        assert_eq!(reasons, ["HostKeyRefused", "ApplyFailed"]);
     }
 }
