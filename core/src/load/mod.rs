@@ -4,6 +4,7 @@
 //! document so that one run reports everything. Files are parsed in parallel and merged in path
 //! order, so the result does not depend on thread timing.
 
+pub mod de;
 mod decode;
 mod files;
 pub mod locate;
