@@ -236,9 +236,11 @@ impl Diagnostic {
         self
     }
 
-    /// Adds something the finding names.
+    /// Adds something the finding names (once, however often the message names it).
     pub fn subject(mut self, subject: Subject) -> Self {
-        self.subjects.push(subject);
+        if !self.subjects.contains(&subject) {
+            self.subjects.push(subject);
+        }
         self
     }
 
