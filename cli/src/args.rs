@@ -116,7 +116,9 @@ pub enum Command {
     /// Create inventory documents from official lists.
     #[command(subcommand)]
     Import(Import),
-    /// Print a shell completion script (there is no `-o`).
+    /// Print a shell completion script.
+    ///
+    /// The script is for the shell: there is no `-o`.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,

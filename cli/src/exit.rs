@@ -28,7 +28,11 @@ pub enum Verdict {
 impl Verdict {
     /// `Problems` when `found`, else `Ok`.
     pub fn problems_if(found: bool) -> Verdict {
-        if found { Verdict::Problems } else { Verdict::Ok }
+        if found {
+            Verdict::Problems
+        } else {
+            Verdict::Ok
+        }
     }
 }
 
@@ -112,7 +116,10 @@ mod tests {
     fn verdicts_and_error_types_give_the_documented_codes() {
         assert_eq!(code(&Ok(Verdict::Ok)), 0);
         assert_eq!(code(&Ok(Verdict::Problems)), 1);
-        assert_eq!(code(&Err(usage_error!("no device `x` in the inventory"))), 2);
+        assert_eq!(
+            code(&Err(usage_error!("no device `x` in the inventory"))),
+            2
+        );
         assert_eq!(code(&Err(anyhow!("connection refused"))), 3);
         assert_eq!(Verdict::problems_if(true), Verdict::Problems);
         assert_eq!(Verdict::problems_if(false), Verdict::Ok);

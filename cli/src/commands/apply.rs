@@ -75,10 +75,13 @@ fn recover(args: &ApplyArgs, journal: &Path) -> Result<Verdict> {
 fn transaction(args: &ApplyArgs) -> Result<Verdict> {
     let output = args.output.format;
     if args.paths.len() != 1 {
-        return Err(crate::exit::usage_error!("apply takes one inventory directory"));
+        return Err(crate::exit::usage_error!(
+            "apply takes one inventory directory"
+        ));
     }
     let inventory_args = InventoryArgs::with_defaults(args.paths.clone(), args.today);
-    let desired = match super::render::desired(&inventory_args, args.templates.as_deref(), output)? {
+    let desired = match super::render::desired(&inventory_args, args.templates.as_deref(), output)?
+    {
         Ok(d) => d,
         Err(verdict) => return Ok(verdict),
     };

@@ -144,7 +144,9 @@ pub fn run(args: &AuditArgs) -> Result<Verdict> {
         .collect();
     for d in &args.devices {
         if !specs.contains_key(d.as_str()) {
-            return Err(crate::exit::usage_error!("no device `{d}` in the inventory"));
+            return Err(crate::exit::usage_error!(
+                "no device `{d}` in the inventory"
+            ));
         }
     }
 

@@ -398,12 +398,7 @@ fn renumber(a: &RenumberArgs) -> Result<Verdict> {
             checked.errors(),
             a.to.display()
         );
-        return crate::output::invalid_inventory(
-            &checked,
-            output,
-            inventory.max_problems,
-            message,
-        );
+        return crate::output::invalid_inventory(&checked, output, inventory.max_problems, message);
     }
     let province = renumber::province_code(&checked.loaded.inventory).ok_or_else(|| {
         crate::exit::usage_error!(

@@ -71,12 +71,7 @@ fn check(args: &InventoryArgs) -> Result<Checked> {
         max_file_bytes: args.max_file_size,
         ..LoadOptions::default()
     };
-    hatang_core::check(
-        &args.paths,
-        &load,
-        &ValidateOptions::on(today(args.today)),
-    )
-    .map_err(|e| {
+    hatang_core::check(&args.paths, &load, &ValidateOptions::on(today(args.today))).map_err(|e| {
         let wrong_path = match &e {
             LoadError::Unreadable { source, .. } => crate::exit::names_nothing(source),
             LoadError::Empty(_) => true,
@@ -94,7 +89,10 @@ pub struct Planned {
 
 /// Loads, validates and plans `args`; when the inventory, its ledger or the allocation has
 /// problems, prints them (as `output` says) and gives the verdict instead.
-pub fn planned(args: &InventoryArgs, output: Output) -> Result<std::result::Result<Planned, Verdict>> {
+pub fn planned(
+    args: &InventoryArgs,
+    output: Output,
+) -> Result<std::result::Result<Planned, Verdict>> {
     let checked = check(args)?;
     if checked.errors() > 0 {
         let message = format!(

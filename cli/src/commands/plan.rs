@@ -62,11 +62,7 @@ pub fn run(args: &PlanArgs) -> Result<Verdict> {
                     ),
                     diagnostics: &problems,
                 };
-                return stop.print(
-                    output,
-                    &checked.loaded.sources,
-                    args.inventory.max_problems,
-                );
+                return stop.print(output, &checked.loaded.sources, args.inventory.max_problems);
             }
         };
     match output {

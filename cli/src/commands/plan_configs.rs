@@ -174,10 +174,9 @@ pub fn print(changes: &[ConfigChange]) {
         *counts.entry(c.status).or_default() += 1;
         match (c.status, &c.error) {
             (ConfigStatus::Changed, _) => print!("{}", c.diff),
-            (ConfigStatus::Failed, Some(e)) => println!(
-                "{}: cannot fetch the running configuration: {e}",
-                c.device
-            ),
+            (ConfigStatus::Failed, Some(e)) => {
+                println!("{}: cannot fetch the running configuration: {e}", c.device)
+            }
             (ConfigStatus::Failed, None) => {
                 println!("{}: cannot fetch the running configuration", c.device)
             }
