@@ -130,10 +130,8 @@ mod tests {
         let e = Err::<(), _>(usage_error!("`abc` is not an address"))
             .context("ipam find")
             .unwrap_err();
-        let result: anyhow::Result<Verdict> = Err(e);
-        assert_eq!(code(&result), 2);
-        let shown = format!("{:#}", result.unwrap_err());
-        assert_eq!(shown, "ipam find: `abc` is not an address");
+        assert_eq!(format!("{e:#}"), "ipam find: `abc` is not an address");
+        assert_eq!(code(&Err(e)), 2);
     }
 
     #[test]

@@ -42,7 +42,7 @@ fn options(args: &LabArgs) -> Result<LabOptions> {
 /// Why the inventory gives no lab.
 enum NoPlan {
     /// It has errors.
-    Invalid(Checked),
+    Invalid(Box<Checked>),
     /// It cannot run as a lab (no devices, other platforms, interface names Linux refuses …).
     Unfit(Vec<lab::PlanError>),
 }
@@ -93,7 +93,7 @@ fn inventory_plan(
 ) -> Result<std::result::Result<LabPlan, NoPlan>> {
     let checked = super::check(&args.inventory)?;
     if checked.errors() > 0 {
-        return Ok(Err(NoPlan::Invalid(checked)));
+        return Ok(Err(NoPlan::Invalid(Box::new(checked))));
     }
     Ok(lab::plan(&checked.loaded.inventory, options).map_err(NoPlan::Unfit))
 }
