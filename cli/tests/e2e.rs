@@ -220,7 +220,9 @@ fn templates(dir: &Path, edit: &dyn Fn(String) -> String) -> String {
 fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
     require_root("the end-to-end apply test");
     if !cfg!(feature = "fault-injection") {
-        panic!("HATANG_APPLY_FAIL_AFTER needs the binary built with --features hatang/fault-injection");
+        panic!(
+            "HATANG_APPLY_FAIL_AFTER needs the binary built with --features hatang/fault-injection"
+        );
     }
     let _turn = hatang_test_support::lab_lock();
     let tmp = tempfile::tempdir().unwrap();

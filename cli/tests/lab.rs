@@ -358,7 +358,9 @@ fn lab_up_routers_ssh_idempotent_and_down() {
 fn down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab() {
     require_root("down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab");
     if !cfg!(feature = "fault-injection") {
-        panic!("HATANG_LAB_FAIL_AFTER needs the binary built with --features hatang/fault-injection");
+        panic!(
+            "HATANG_LAB_FAIL_AFTER needs the binary built with --features hatang/fault-injection"
+        );
     }
     let _turn = hatang_test_support::lab_lock();
     // Same lab on other management addresses, so it can run beside the other test.
