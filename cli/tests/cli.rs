@@ -398,6 +398,23 @@ fn every_command_that_offers_json_prints_one_json_document() {
         };
         assert!(holds, "{name}: no `{field}` in {v:#}");
     }
+
+    // Names are camelCase, also of what core reports: the loopback's interface address.
+    let o = hatang(&["ipam", "show", lab, "--today", day, "-o", "json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let loopback = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "loopback/edge-main")
+        .unwrap();
+    let address = loopback["value"].as_str().unwrap().trim_end_matches("/128");
+    let o = hatang(&[
+        "ipam", "find", lab, "--today", day, "-a", address, "-o", "json",
+    ]);
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(found["interfaces"][0]["prefixLen"], 128, "{found:#}");
+    assert_eq!(found["interfaces"][0]["interface"], "lo", "{found:#}");
 }
 
 #[test]
