@@ -401,7 +401,10 @@ mod tests {
     fn findings_are_classified_by_their_rule() {
         let d = |code| Diagnostic::warning(code, "lease-expired in the text is not enough");
         assert_eq!(d(codes::LEASE_EXPIRED).lease_end(), Some(LeaseEnd::Expired));
-        assert_eq!(d(codes::LEASE_EXPIRING).lease_end(), Some(LeaseEnd::Expiring));
+        assert_eq!(
+            d(codes::LEASE_EXPIRING).lease_end(),
+            Some(LeaseEnd::Expiring)
+        );
         assert_eq!(d("deviation-expired").lease_end(), None);
         assert!(d(codes::CONTROL_CHARACTER).could_inject_configuration());
         assert!(!d(codes::LEASE_EXPIRED).could_inject_configuration());

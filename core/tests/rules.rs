@@ -90,7 +90,7 @@ struct Case {
     /// The rule, in words.
     rule: &'static str,
     /// The base inventory, broken.
-    docs: fn() -> Docs,
+    docs: Build,
     stage: Stage,
     /// The code of the diagnostic checked.
     code: &'static str,
@@ -702,10 +702,16 @@ const CASES: &[Case] = &[
         others: Others::Errors(&["circuit-direction", "circuit-direction"]),
         message: &[Is("backup circuit lands in the main data center")],
         at: After("name: ba-dinh-primary", "role: backup", "backup"),
-        hint: Some(StartsWith("backup circuits lead towards the backup data center")),
+        hint: Some(StartsWith(
+            "backup circuits lead towards the backup data center",
+        )),
         related: &[(
             "the data-center end",
-            After("name: ba-dinh-primary", "device: edge-main-1", "edge-main-1"),
+            After(
+                "name: ba-dinh-primary",
+                "device: edge-main-1",
+                "edge-main-1",
+            ),
         )],
         subjects: &["Device/edge-main-1"],
         ..ERROR
@@ -973,22 +979,28 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// A broken (or mended) base inventory.
+type Build = fn() -> Docs;
+
 /// Inventories that stay valid: each is a case above changed back into something allowed.
-const VALID: &[(&str, fn() -> Docs)] = &[
+const VALID: &[(&str, Build)] = &[
     ("the base inventory", Docs::base),
-    ("the same circuit id at another provider is another circuit", || {
-        Docs::base()
-            .edit(
-                "Circuit/hoan-kiem-primary",
-                "circuitId: TSLCD-00070-01",
-                "circuitId: TSLCD-00004-01",
-            )
-            .edit(
-                "Circuit/hoan-kiem-primary",
-                "provider: VNPT",
-                "provider: Viettel",
-            )
-    }),
+    (
+        "the same circuit id at another provider is another circuit",
+        || {
+            Docs::base()
+                .edit(
+                    "Circuit/hoan-kiem-primary",
+                    "circuitId: TSLCD-00070-01",
+                    "circuitId: TSLCD-00004-01",
+                )
+                .edit(
+                    "Circuit/hoan-kiem-primary",
+                    "provider: VNPT",
+                    "provider: Viettel",
+                )
+        },
+    ),
     ("an excluded commune office", excluded_office),
     ("an office in an excluded region", office_in_excluded_region),
     ("below level 3, DR is optional", || {
@@ -997,16 +1009,23 @@ const VALID: &[(&str, fn() -> Docs)] = &[
             .edit(SYSTEM, "securityLevel: 3", "securityLevel: 2")
     }),
     ("a permanent lease may be open-ended", || {
-        Docs::base()
-            .edit(LEASE, "  end: 2026-12-31\n", "")
-            .edit(LEASE, "temporary: true", "temporary: false")
+        Docs::base().edit(LEASE, "  end: 2026-12-31\n", "").edit(
+            LEASE,
+            "temporary: true",
+            "temporary: false",
+        )
     }),
     ("leases may share units at disjoint dates", || {
         // Starts the day after the first lease ends.
         Docs::base().push(&second_lease("2027-01-01"))
     }),
-    ("a lease ending beyond the 90-day window", || lease_end("2026-04-16")),
-    ("an accepted deviation with owner, reason and expiry", || with_deviations(TIMERS)),
+    ("a lease ending beyond the 90-day window", || {
+        lease_end("2026-04-16")
+    }),
+    (
+        "an accepted deviation with owner, reason and expiry",
+        || with_deviations(TIMERS),
+    ),
     ("an acceptance ending beyond the 14-day window", || {
         timers("expires: 2026-06-30", "expires: 2026-01-30")
     }),

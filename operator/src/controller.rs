@@ -23,10 +23,10 @@ use tokio::sync::Notify;
 
 use hatang_core::apply::Expectation;
 use hatang_core::diag::LeaseEnd;
-use hatang_core::{ObjectRef, Severity};
 use hatang_core::ipam::{self, Ledger};
 use hatang_core::model::Kind;
 use hatang_core::validate::{self, ValidateOptions};
+use hatang_core::{ObjectRef, Severity};
 
 use crate::devices::{DeviceSettings, Devices, RenderedDevice};
 use crate::metrics::Metrics;
@@ -482,7 +482,10 @@ impl Reconciler {
             let Some(lease) = d.object.as_ref().filter(|o| o.kind == Kind::ColoLease) else {
                 continue;
             };
-            let Some((_, o)) = snap.objects.iter().find(|(k, _)| d.concerns(&object_ref(k)))
+            let Some((_, o)) = snap
+                .objects
+                .iter()
+                .find(|(k, _)| d.concerns(&object_ref(k)))
             else {
                 continue;
             };
@@ -865,13 +868,17 @@ mod tests {
         let elsewhere = Diagnostic::error("rack-power", "rack A03 elsewhere")
             .object(other_dc.clone())
             .subject(Subject::rack("dc-backup", "A03"));
-        let feed = Diagnostic::error("feed-power", "rack `A03` in the text only").object(dc.clone());
+        let feed =
+            Diagnostic::error("feed-power", "rack `A03` in the text only").object(dc.clone());
         let errors: BTreeMap<&ObjectRef, Vec<&Diagnostic>> =
             [(&dc, vec![&over, &feed]), (&other_dc, vec![&elsewhere])].into();
         let heard = lease_rack_errors(&inventory, &errors);
         assert_eq!(
             heard,
-            BTreeMap::from([("on-a02".to_owned(), vec!["rack A02 is over budget".to_owned()])])
+            BTreeMap::from([(
+                "on-a02".to_owned(),
+                vec!["rack A02 is over budget".to_owned()]
+            )])
         );
     }
 

@@ -413,8 +413,12 @@ mod tests {
                 .into(),
         );
         let at = "2026-11-23T00:00:01Z";
-        j.fail("a", &DeviceFailure::new(FailureKind::HostKey, "refused"), at)
-            .unwrap();
+        j.fail(
+            "a",
+            &DeviceFailure::new(FailureKind::HostKey, "refused"),
+            at,
+        )
+        .unwrap();
         // The words of a host-key refusal in another kind of failure change nothing.
         let text = "candidate rejected: HOST KEY CHANGED for b";
         j.fail("b", &DeviceFailure::new(FailureKind::Rejected, text), at)

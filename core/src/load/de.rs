@@ -71,17 +71,27 @@ impl fmt::Display for OneOf {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::UnknownField { field, expected } if expected.is_empty() => {
+            DecodeError::UnknownField {
+                field,
+                expected: [],
+            } => {
                 write!(f, "unknown field `{field}`, there are no fields")
             }
             DecodeError::UnknownField { field, expected } => {
                 write!(f, "unknown field `{field}`, expected {}", OneOf(expected))
             }
-            DecodeError::UnknownVariant { variant, expected } if expected.is_empty() => {
+            DecodeError::UnknownVariant {
+                variant,
+                expected: [],
+            } => {
                 write!(f, "unknown variant `{variant}`, there are no variants")
             }
             DecodeError::UnknownVariant { variant, expected } => {
-                write!(f, "unknown variant `{variant}`, expected {}", OneOf(expected))
+                write!(
+                    f,
+                    "unknown variant `{variant}`, expected {}",
+                    OneOf(expected)
+                )
             }
             DecodeError::MissingField(field) => write!(f, "missing field `{field}`"),
             DecodeError::NumberForText { number, expected } => {
@@ -643,7 +653,9 @@ mod tests {
             e,
             DecodeError::UnknownField {
                 field: "color".into(),
-                expected: &["name", "count", "colour", "items", "labels", "shape", "flag"],
+                expected: &[
+                    "name", "count", "colour", "items", "labels", "shape", "flag"
+                ],
             }
         );
         let e = Spec::deserialize(node("name: a\ncolour: gren\n")).unwrap_err();

@@ -57,8 +57,7 @@ pub(super) fn decode_file(file: u32, path: &Path, text: &str, limits: YamlLimits
             YamlErrorKind::AliasBudget => "alias-budget",
             _ => "yaml-syntax",
         };
-        let mut d = Diagnostic::error(code, e.message)
-        .at(at(e.pos));
+        let mut d = Diagnostic::error(code, e.message).at(at(e.pos));
         if let Some(h) = e.hint {
             d = d.hint(h);
         }
@@ -214,7 +213,8 @@ fn decode_document(
     };
     let kind = kind?;
     let metadata = metadata?;
-    let object_ref = ObjectRef::new(kind, &metadata.name).in_namespace(metadata.namespace.as_deref());
+    let object_ref =
+        ObjectRef::new(kind, &metadata.name).in_namespace(metadata.namespace.as_deref());
     // An object of another API version is not guessed at: it is reported and left out.
     let mut ok = api_ok;
     if !is_dns1123_subdomain(&metadata.name) {
@@ -265,7 +265,10 @@ fn decode_document(
 }
 
 /// Turns a serde error with its path into a located diagnostic with a hint.
-fn serde_problem(root: &str, err: serde_path_to_error::Error<DecodeError>) -> (Vec<Seg>, Diagnostic) {
+fn serde_problem(
+    root: &str,
+    err: serde_path_to_error::Error<DecodeError>,
+) -> (Vec<Seg>, Diagnostic) {
     use serde_path_to_error::Segment;
     let mut path = vec![Seg::Key(root.to_owned())];
     for seg in err.path().iter() {

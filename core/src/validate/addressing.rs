@@ -37,7 +37,10 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
                 ),
             )
             .hint("an inventory has one address plan; add roots to it instead")
-            .subject(Subject::object(Kind::AddressPlan, inv.address_plans[0].name())),
+            .subject(Subject::object(
+                Kind::AddressPlan,
+                inv.address_plans[0].name(),
+            )),
         );
     }
     for plan in &inv.address_plans {

@@ -29,7 +29,12 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
         )
         .hint("declare one DataCenter with tier main and at least one with tier backup, each naming the other as peer");
         if let Some(any) = inv.data_centers.first() {
-            report.push(any.origin, at!["spec", "tier"], obj(Kind::DataCenter, any), d);
+            report.push(
+                any.origin,
+                at!["spec", "tier"],
+                obj(Kind::DataCenter, any),
+                d,
+            );
         } else if let Some(path) = inv.files.first() {
             d = d.at(crate::load::file_location(path));
             report.out.push(d);

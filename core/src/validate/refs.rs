@@ -63,38 +63,26 @@ fn row<'a, S>(
 }
 
 /// Every reference by name in the inventory: one row per field that names another object.
+#[rustfmt::skip]
 fn uses(inv: &Inventory) -> Vec<Use<'_>> {
     use Kind::*;
     let mut out = Vec::new();
-    row(&mut out, &inv.regions, Region, &["spec", "parent"], Region, |s| s.parent.as_deref());
-    row(&mut out, &inv.sites, Site, &["spec", "region"], Region, |s| Some(&s.region));
-    row(&mut out, &inv.data_centers, DataCenter, &["spec", "site"], Site, |s| Some(&s.site));
-    row(&mut out, &inv.data_centers, DataCenter, &["spec", "peer"], DataCenter, |s| Some(&s.peer));
-    row(&mut out, &inv.devices, Device, &["spec", "site"], Site, |s| Some(&s.site));
-    row(&mut out, &inv.devices, Device, &["spec", "rack", "dataCenter"], DataCenter, |s| {
-        s.rack.as_ref().map(|r| r.data_center.as_str())
-    });
-    row(&mut out, &inv.circuits, Circuit, &["spec", "a", "device"], Device, |s| Some(&s.a.device));
-    row(&mut out, &inv.circuits, Circuit, &["spec", "z", "device"], Device, |s| Some(&s.z.device));
-    row(&mut out, &inv.tenants, Tenant, &["spec", "site"], Site, |s| s.site.as_deref());
-    row(&mut out, &inv.colo_leases, ColoLease, &["spec", "tenant"], Tenant, |s| Some(&s.tenant));
-    row(&mut out, &inv.colo_leases, ColoLease, &["spec", "dataCenter"], DataCenter, |s| {
-        Some(&s.data_center)
-    });
-    row(&mut out, &inv.information_systems, InformationSystem, &["spec", "owner"], Tenant, |s| {
-        Some(&s.owner)
-    });
-    row(&mut out, &inv.information_systems, InformationSystem, &["spec", "dataCenter"], DataCenter, |s| {
-        Some(&s.data_center)
-    });
-    row(
-        &mut out,
-        &inv.information_systems,
-        InformationSystem,
-        &["spec", "dr", "replicaDataCenter"],
-        DataCenter,
-        |s| s.dr.as_ref().map(|dr| dr.replica_data_center.as_str()),
-    );
+    let o = &mut out;
+    // row(out, the holders, their kind, the field, the kind it names, the name in a spec)
+    row(o, &inv.regions,             Region,            &["spec", "parent"],                   Region,     |s| s.parent.as_deref());
+    row(o, &inv.sites,               Site,              &["spec", "region"],                   Region,     |s| Some(&s.region));
+    row(o, &inv.data_centers,        DataCenter,        &["spec", "site"],                     Site,       |s| Some(&s.site));
+    row(o, &inv.data_centers,        DataCenter,        &["spec", "peer"],                     DataCenter, |s| Some(&s.peer));
+    row(o, &inv.devices,             Device,            &["spec", "site"],                     Site,       |s| Some(&s.site));
+    row(o, &inv.devices,             Device,            &["spec", "rack", "dataCenter"],       DataCenter, |s| s.rack.as_ref().map(|r| r.data_center.as_str()));
+    row(o, &inv.circuits,            Circuit,           &["spec", "a", "device"],              Device,     |s| Some(&s.a.device));
+    row(o, &inv.circuits,            Circuit,           &["spec", "z", "device"],              Device,     |s| Some(&s.z.device));
+    row(o, &inv.tenants,             Tenant,            &["spec", "site"],                     Site,       |s| s.site.as_deref());
+    row(o, &inv.colo_leases,         ColoLease,         &["spec", "tenant"],                   Tenant,     |s| Some(&s.tenant));
+    row(o, &inv.colo_leases,         ColoLease,         &["spec", "dataCenter"],               DataCenter, |s| Some(&s.data_center));
+    row(o, &inv.information_systems, InformationSystem, &["spec", "owner"],                    Tenant,     |s| Some(&s.owner));
+    row(o, &inv.information_systems, InformationSystem, &["spec", "dataCenter"],               DataCenter, |s| Some(&s.data_center));
+    row(o, &inv.information_systems, InformationSystem, &["spec", "dr", "replicaDataCenter"],  DataCenter, |s| s.dr.as_ref().map(|d| d.replica_data_center.as_str()));
     // The service blocks are keyed by data center.
     for p in &inv.address_plans {
         out.extend(p.spec.services.keys().map(|name| Use {
