@@ -254,10 +254,10 @@ impl Devices {
         let mut events = Vec::new();
         let mut state = self.state.lock().expect("device state");
         for (key, status) in statuses.iter_mut() {
-            if key.0 != Kind::Device {
+            if key.kind != Kind::Device {
                 continue;
             }
-            let name = key.2.as_str();
+            let name = key.name.as_str();
             let o = &snap.objects[key];
             let generation = o.metadata.generation;
             let reference = o.object_ref(&api_resource(Kind::Device));
