@@ -10,27 +10,30 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::api::{Patch, PatchParams};
-use kube::runtime::events::{Event, EventType};
 use serde_json::json;
 use tokio::sync::Notify;
 
 use hatang_core::apply::{Journal, Outcome, Phase};
 use hatang_core::model::Kind;
 use hatang_driver::apply::store::{JOURNAL, RunStore};
-use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
+#[cfg(feature = "fault-injection")]
+use hatang_driver::apply::CommitHook;
+use hatang_driver::apply::{self, ApplyOptions, DevicePlan, Progress};
 use hatang_driver::fleet::Endpoint;
 
 use hatang_driver::ssh::is_host_key_message;
 
 use crate::credentials;
-use crate::devices::{Devices, Drift, DuePush};
+use crate::devices::{DeviceEvent, DeviceState, Devices, Drift, DuePush};
 use crate::metrics::Metrics;
 use crate::policy::{APPROVE_ANNOTATION, Failure, backoff};
 use hatang_kube_api::client::api;
 use hatang_kube_api::status::AppliedConfig;
 
 /// Fault injection for tests, as for `hatang apply`: the process aborts (as a kill would) right
-/// after this many devices of a transaction are committed and journaled.
+/// after this many devices of a transaction are committed and journaled. Read only by builds
+/// with the `fault-injection` feature.
+#[cfg(feature = "fault-injection")]
 pub const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
 
 /// Transaction progress as log lines (the CLI draws bars; the operator logs).
@@ -52,6 +55,7 @@ impl Progress for Logged {
 }
 
 /// How a transaction ended, for the devices in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Ended {
     /// Committed and saved.
     Committed { id: String, at: String },
@@ -71,6 +75,144 @@ fn reason_of(message: &str) -> &'static str {
     }
 }
 
+/// The clocks and the back-off a transaction's end is recorded with.
+#[derive(Debug, Clone, Copy)]
+struct When {
+    /// For retries (monotonic).
+    now: Instant,
+    /// For the condition message.
+    wall: chrono::DateTime<chrono::Utc>,
+    /// `--apply-backoff-seconds`.
+    backoff: Duration,
+}
+
+/// Records in `s` what `ended` means for `device`, pushed with `sha256`: committed (applied,
+/// verified in sync, failure cleared), or failed, with the attempts and back-off of that hash.
+/// Returns the event to publish about it, if any. A device that only shared the transaction
+/// with one that failed is no culprit: its attempts do not grow and it is tried again at once,
+/// in a transaction without the failing one.
+fn record(
+    s: &mut DeviceState,
+    device: &str,
+    sha256: &str,
+    ended: &Ended,
+    at: When,
+) -> Option<DeviceEvent> {
+    s.in_flight = false;
+    match ended {
+        Ended::Committed { id, at } => {
+            s.applied = Some(AppliedConfig {
+                sha256: sha256.to_owned(),
+                at: at.clone(),
+                apply_id: id.clone(),
+            });
+            s.failure = None;
+            // Verification compared the running configuration with the candidate.
+            s.drift = Some(Drift::InSync {
+                sha256: sha256.to_owned(),
+                message: format!("verified by transaction {id}"),
+            });
+            s.drift_warned = None;
+            Some(DeviceEvent {
+                warning: false,
+                reason: "Applied",
+                note: format!("{sha256} committed by transaction {id}"),
+                action: "Apply",
+            })
+        }
+        Ended::Failed { named, rest } => {
+            let (reason, message, culprit) = match named.get(device) {
+                Some((r, m)) => (*r, m.clone(), true),
+                None => (rest.0, rest.1.clone(), named.is_empty()),
+            };
+            let attempts = match &s.failure {
+                Some(f) if f.sha256 == sha256 && culprit => f.attempts + 1,
+                Some(f) if f.sha256 == sha256 => f.attempts,
+                _ => u32::from(culprit),
+            };
+            let wait = if culprit {
+                backoff(at.backoff, attempts.max(1))
+            } else {
+                Duration::ZERO
+            };
+            let retry_after = (at.wall + chrono::Duration::from_std(wait).unwrap_or_default())
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            s.failure = Some(Failure {
+                sha256: sha256.to_owned(),
+                reason,
+                message: message.clone(),
+                attempts,
+                retry_at: at.now + wait,
+                retry_after,
+            });
+            culprit.then_some(DeviceEvent {
+                warning: true,
+                reason: "ApplyFailed",
+                note: message,
+                action: "Apply",
+            })
+        }
+    }
+}
+
+/// How transaction `id`, finished as `done` says, ended for its devices: committed at `at`, or
+/// failed, with the devices that failed named (and why) and a message for the others.
+fn ended(id: &str, done: &Journal, at: String) -> Ended {
+    let outcome = done.outcome;
+    if outcome == Some(Outcome::Committed) {
+        return Ended::Committed {
+            id: id.to_owned(),
+            at,
+        };
+    }
+    let why = done
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("{outcome:?}"));
+    let tail = match outcome {
+        Some(Outcome::RolledBack) => "every touched device rolled back",
+        Some(Outcome::RollbackFailed) => "ROLLBACK FAILED: see the journal",
+        _ => "nothing changed",
+    };
+    let named = done
+        .devices
+        .iter()
+        .filter_map(|d| {
+            d.error.as_ref().map(|e| {
+                (
+                    d.name.clone(),
+                    (
+                        reason_of(e),
+                        format!("transaction {id}: {}: {e}; {tail}", d.name),
+                    ),
+                )
+            })
+        })
+        .collect();
+    Ended::Failed {
+        named,
+        rest: (
+            "Aborted",
+            format!("transaction {id} did not commit ({why}); retried without the failing devices"),
+        ),
+    }
+}
+
+/// The abort `HATANG_APPLY_FAIL_AFTER` asks for: after `n` devices are committed, as a kill
+/// would end the process, so the tests can recover what it left.
+#[cfg(feature = "fault-injection")]
+fn abort_after(n: Option<usize>) -> Option<CommitHook> {
+    n.map(|n| -> CommitHook {
+        Arc::new(move |committed| {
+            if committed >= n {
+                tracing::error!(committed, "aborting ({FAIL_AFTER})");
+                std::process::abort();
+            }
+        })
+    })
+}
+
 impl Devices {
     /// Runs one transaction for `due` (marked in flight by `take_due`), records the outcome and
     /// wakes the pass.
@@ -78,79 +220,19 @@ impl Devices {
         let _busy = self.busy.lock().await;
         let ended = self.transaction(&due).await;
         let now = Instant::now();
+        let wall = chrono::Utc::now();
         let mut events = Vec::new();
         {
             let mut state = self.state.lock().expect("device state");
             for d in &due {
                 let s = state.entry(d.device.clone()).or_default();
-                s.in_flight = false;
-                match &ended {
-                    Ended::Committed { id, at } => {
-                        s.applied = Some(AppliedConfig {
-                            sha256: d.sha256.clone(),
-                            at: at.clone(),
-                            apply_id: id.clone(),
-                        });
-                        s.failure = None;
-                        // Verification compared the running configuration with the candidate.
-                        s.drift = Some(Drift::InSync {
-                            sha256: d.sha256.clone(),
-                            message: format!("verified by transaction {id}"),
-                        });
-                        s.drift_warned = None;
-                        events.push((
-                            d.reference.clone(),
-                            Event {
-                                type_: EventType::Normal,
-                                reason: "Applied".into(),
-                                note: Some(format!("{} committed by transaction {id}", d.sha256)),
-                                action: "Apply".into(),
-                                secondary: None,
-                            },
-                        ));
-                    }
-                    Ended::Failed { named, rest } => {
-                        let (reason, message, culprit) = match named.get(&d.device) {
-                            Some((r, m)) => (*r, m.clone(), true),
-                            None => (rest.0, rest.1.clone(), named.is_empty()),
-                        };
-                        let attempts = match &s.failure {
-                            Some(f) if f.sha256 == d.sha256 && culprit => f.attempts + 1,
-                            Some(f) if f.sha256 == d.sha256 => f.attempts,
-                            _ => u32::from(culprit),
-                        };
-                        // A device that only shared the transaction with the one that failed
-                        // is tried again at once, in a transaction without it.
-                        let wait = if culprit {
-                            backoff(self.settings.backoff, attempts.max(1))
-                        } else {
-                            Duration::ZERO
-                        };
-                        let retry_after = (chrono::Utc::now()
-                            + chrono::Duration::from_std(wait).unwrap_or_default())
-                        .format("%Y-%m-%dT%H:%M:%SZ")
-                        .to_string();
-                        s.failure = Some(Failure {
-                            sha256: d.sha256.clone(),
-                            reason,
-                            message: message.clone(),
-                            attempts,
-                            retry_at: now + wait,
-                            retry_after,
-                        });
-                        if culprit {
-                            events.push((
-                                d.reference.clone(),
-                                Event {
-                                    type_: EventType::Warning,
-                                    reason: "ApplyFailed".into(),
-                                    note: Some(message),
-                                    action: "Apply".into(),
-                                    secondary: None,
-                                },
-                            ));
-                        }
-                    }
+                let at = When {
+                    now,
+                    wall,
+                    backoff: self.settings.backoff,
+                };
+                if let Some(event) = record(s, &d.device, &d.sha256, &ended, at) {
+                    events.push((d.reference.clone(), event));
                 }
             }
         }
@@ -230,61 +312,19 @@ impl Devices {
             concurrency: self.settings.concurrency,
             verify_timeout: self.settings.verify_timeout,
             progress: Arc::new(Logged(id.clone())),
-            after_commit: self.settings.fail_after.map(|n| -> CommitHook {
-                Arc::new(move |committed| {
-                    if committed >= n {
-                        tracing::error!(committed, "aborting ({FAIL_AFTER})");
-                        std::process::abort();
-                    }
-                })
-            }),
+            #[cfg(feature = "fault-injection")]
+            after_commit: abort_after(self.settings.fail_after),
+            #[cfg(not(feature = "fault-injection"))]
+            after_commit: None,
         };
         tracing::info!(apply = %id, devices = due.len(), journal = %dir.display(), "apply starts");
         let done = match apply::run(store, plans, &options).await {
             Ok(j) => j,
             Err(e) => return all("ApplyFailed", format!("transaction {id}: {e}")),
         };
-        let outcome = done.outcome;
-        tracing::info!(apply = %id, ?outcome, reason = done.reason.as_deref().unwrap_or(""), "apply ends");
-        if outcome == Some(Outcome::Committed) {
-            return Ended::Committed {
-                id,
-                at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            };
-        }
-        let why = done
-            .reason
-            .clone()
-            .unwrap_or_else(|| format!("{outcome:?}"));
-        let tail = match outcome {
-            Some(Outcome::RolledBack) => "every touched device rolled back",
-            Some(Outcome::RollbackFailed) => "ROLLBACK FAILED: see the journal",
-            _ => "nothing changed",
-        };
-        let named = done
-            .devices
-            .iter()
-            .filter_map(|d| {
-                d.error.as_ref().map(|e| {
-                    (
-                        d.name.clone(),
-                        (
-                            reason_of(e),
-                            format!("transaction {id}: {}: {e}; {tail}", d.name),
-                        ),
-                    )
-                })
-            })
-            .collect();
-        Ended::Failed {
-            named,
-            rest: (
-                "Aborted",
-                format!(
-                    "transaction {id} did not commit ({why}); retried without the failing devices"
-                ),
-            ),
-        }
+        tracing::info!(apply = %id, outcome = ?done.outcome, reason = done.reason.as_deref().unwrap_or(""), "apply ends");
+        let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        ended(&id, &done, at)
     }
 
     /// Completes the transactions a previous process left unfinished under the state directory
