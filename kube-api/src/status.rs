@@ -270,13 +270,17 @@ mod tests {
     #[test]
     fn a_status_is_read_from_its_object_or_refused() {
         let object = |data: Value| {
-            let mut o = DynamicObject::new("hub-001", &kube::discovery::ApiResource::erase::<
-                k8s_openapi::api::core::v1::ConfigMap,
-            >(&()));
+            let mut o = DynamicObject::new(
+                "hub-001",
+                &kube::discovery::ApiResource::erase::<k8s_openapi::api::core::v1::ConfigMap>(&()),
+            );
             o.data = data;
             o
         };
-        assert_eq!(HatangStatus::of(&object(serde_json::json!({}))).unwrap(), None);
+        assert_eq!(
+            HatangStatus::of(&object(serde_json::json!({}))).unwrap(),
+            None
+        );
         let read = HatangStatus::of(&object(serde_json::json!({"status": {
             "observedGeneration": 3,
             "applied": {"sha256": "abc", "at": "2026-11-23T10:00:00Z", "applyId": "20261123T100000.000Z-1"},
@@ -301,14 +305,20 @@ mod tests {
             rendered: Some(RenderedConfig::of([("frr.conf", "x")])),
             ..HatangStatus::default()
         };
-        current.allocations.insert("loopback/hub-001".into(), "2001:db8::1/128".into());
-        current.allocations.insert("asn/hub-001".into(), "4200000001".into());
+        current
+            .allocations
+            .insert("loopback/hub-001".into(), "2001:db8::1/128".into());
+        current
+            .allocations
+            .insert("asn/hub-001".into(), "4200000001".into());
         let mut desired = HatangStatus {
             observed_generation: Some(2),
             applied: Some(applied("def")),
             ..HatangStatus::default()
         };
-        desired.allocations.insert("asn/hub-001".into(), "4200000001".into());
+        desired
+            .allocations
+            .insert("asn/hub-001".into(), "4200000001".into());
 
         let patch = desired.merge_patch(Some(&current));
         assert_eq!(

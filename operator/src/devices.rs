@@ -612,7 +612,11 @@ impl Devices {
 
             let generation = o.metadata.generation;
             status.pending_sha256 = decision.pending_sha256;
-            status.set(decision.applied.condition(ConditionType::Applied, generation));
+            status.set(
+                decision
+                    .applied
+                    .condition(ConditionType::Applied, generation),
+            );
             if let Some(drifted) = decision.drifted {
                 status.set(drifted.condition(ConditionType::Drifted, generation));
             }
@@ -653,9 +657,10 @@ impl Devices {
                 });
             }
         }
-        self.metrics
-            .devices_drifted
-            .store(drifted_devices(&state) as u64, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.devices_drifted.store(
+            drifted_devices(&state) as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         *self.work.lock().expect("work") = work;
         events
     }
@@ -692,5 +697,372 @@ impl Devices {
                 tracing::warn!(error = %e, reason = ev.reason, object = reference.name.as_deref().unwrap_or(""), "could not publish event");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ConditionStatus::{False, True, Unknown};
+
+    const NEW: &str = "0123456789abcdef-new";
+    const OLD: &str = "fedcba9876543210-old";
+
+    fn rendering(sha256: &str) -> RenderedDevice<'_> {
+        RenderedDevice {
+            sha256,
+            candidate: Some("router bgp 4200000001\n"),
+            expect: None,
+        }
+    }
+
+    fn facts<'a>(r: &'a RenderedDevice<'a>, policy: ApplyPolicy) -> DeviceFacts<'a> {
+        DeviceFacts {
+            name: "hub-001",
+            rendered: Some(r),
+            not_applicable: None,
+            policy,
+            policy_annotation: None,
+            approval: None,
+        }
+    }
+
+    fn applied(sha256: &str) -> DeviceState {
+        DeviceState {
+            applied: Some(AppliedConfig {
+                sha256: sha256.to_owned(),
+                at: "2026-11-23T10:00:00Z".to_owned(),
+                apply_id: "20261123T100000.000Z-7".to_owned(),
+            }),
+            ..DeviceState::default()
+        }
+    }
+
+    fn failed(sha256: &str, now: Instant) -> Failure {
+        Failure {
+            sha256: sha256.to_owned(),
+            reason: "HostKeyRefused",
+            message: "hub-001: host key refused".to_owned(),
+            attempts: 2,
+            retry_at: now + Duration::from_secs(120),
+            retry_after: "2026-11-23T10:02:00Z".to_owned(),
+        }
+    }
+
+    fn reason(d: &DeviceDecision) -> (ConditionStatus, &'static str) {
+        (d.applied.status, d.applied.reason)
+    }
+
+    #[test]
+    fn a_device_not_rendered_is_left_alone() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let mut f = facts(&r, ApplyPolicy::Auto);
+        f.rendered = None;
+        let d = decide(&f, &applied(OLD), now);
+        assert_eq!(reason(&d), (Unknown, "NotRendered"));
+        assert_eq!(d.pending_sha256, None);
+        // Its Drifted condition stays as the last pass left it.
+        assert_eq!(d.drifted, None);
+        assert_eq!((d.push, d.audit), (None, false));
+    }
+
+    #[test]
+    fn a_device_without_an_address_is_neither_pushed_audited_nor_warned_about() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let mut f = facts(&r, ApplyPolicy::Auto);
+        f.not_applicable = Some("device `hub-001` has no spec.management");
+        let d = decide(&f, &DeviceState::default(), now);
+        assert_eq!(reason(&d), (False, "NotApplicable"));
+        assert_eq!(d.applied.message, "device `hub-001` has no spec.management");
+        assert_eq!(d.pending_sha256.as_deref(), Some(NEW));
+        assert_eq!((d.push, d.audit), (None, false));
+
+        f.policy = ApplyPolicy::Manual;
+        f.approval = Some(OLD);
+        let d = decide(&f, &applied(OLD), now);
+        assert_eq!(reason(&d), (False, "NotApplicable"));
+        assert_eq!(d.stale_warning, None);
+        assert_eq!(d.drifted.map(|o| o.reason), Some("NotAudited"));
+        // Even running what is rendered, it is not audited.
+        assert!(!decide(&f, &applied(NEW), now).audit);
+    }
+
+    #[test]
+    fn a_device_running_its_rendering_is_applied_and_audited() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let d = decide(&facts(&r, ApplyPolicy::Manual), &applied(NEW), now);
+        assert_eq!(reason(&d), (True, "Applied"));
+        assert_eq!(
+            d.applied.message,
+            "0123456789ab applied at 2026-11-23T10:00:00Z by transaction 20261123T100000.000Z-7"
+        );
+        assert_eq!(d.pending_sha256, None);
+        assert_eq!((d.push, d.audit), (None, true));
+        let drifted = d.drifted.unwrap();
+        assert_eq!((drifted.status, drifted.reason), (Unknown, "NotAudited"));
+        assert_eq!(
+            drifted.message,
+            "not audited since 0123456789ab was applied"
+        );
+    }
+
+    #[test]
+    fn a_device_in_a_running_transaction_is_applying_and_not_audited() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let mut s = applied(NEW);
+        s.in_flight = true;
+        let d = decide(&facts(&r, ApplyPolicy::Auto), &s, now);
+        assert_eq!(reason(&d), (False, "Applying"));
+        assert_eq!(d.applied.message, "a transaction is pushing 0123456789ab");
+        // It was pushed its rendered hash already: nothing is pending.
+        assert_eq!(d.pending_sha256, None);
+        assert_eq!((d.push, d.audit), (None, false));
+
+        let mut s = applied(OLD);
+        s.in_flight = true;
+        let d = decide(&facts(&r, ApplyPolicy::Auto), &s, now);
+        assert_eq!(d.pending_sha256.as_deref(), Some(NEW));
+    }
+
+    #[test]
+    fn auto_queues_a_new_rendering_and_an_approval_queues_it_in_either_policy() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let d = decide(&facts(&r, ApplyPolicy::Auto), &applied(OLD), now);
+        assert_eq!(reason(&d), (False, "Pending"));
+        assert_eq!(
+            d.applied.message,
+            "0123456789ab is queued for the next transaction (policy auto)"
+        );
+        assert_eq!(d.push, Some(Trigger::Policy));
+        assert_eq!(d.pending_sha256.as_deref(), Some(NEW));
+        // What runs is not what is rendered: no audit.
+        assert!(!d.audit);
+
+        let mut f = facts(&r, ApplyPolicy::Manual);
+        f.approval = Some(" 0123456789abcdef-new ");
+        let d = decide(&f, &DeviceState::default(), now);
+        assert_eq!(d.push, Some(Trigger::Approval));
+        assert!(
+            d.applied.message.ends_with("(approved)"),
+            "{}",
+            d.applied.message
+        );
+        // Nothing applied yet: no Drifted condition.
+        assert_eq!(d.drifted, None);
+    }
+
+    #[test]
+    fn a_rendering_without_frr_conf_is_never_queued() {
+        let now = Instant::now();
+        let r = RenderedDevice {
+            candidate: None,
+            ..rendering(NEW)
+        };
+        let d = decide(&facts(&r, ApplyPolicy::Auto), &applied(OLD), now);
+        assert_eq!(reason(&d), (False, "Pending"));
+        assert_eq!(d.push, None);
+        let d = decide(&facts(&r, ApplyPolicy::Auto), &applied(NEW), now);
+        assert!(!d.audit);
+    }
+
+    #[test]
+    fn manual_waits_with_a_hint_and_names_a_policy_it_cannot_read() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let d = decide(&facts(&r, ApplyPolicy::Manual), &applied(OLD), now);
+        assert_eq!(reason(&d), (False, "AwaitingApproval"));
+        assert_eq!(
+            d.applied.message,
+            "policy manual: 0123456789ab is rendered, not applied; approve with \
+             `kubectl annotate device hub-001 hatang.io/approve=0123456789abcdef-new`"
+        );
+        assert_eq!((d.push, d.pending_sha256.as_deref()), (None, Some(NEW)));
+
+        // An annotation naming no policy is manual, whatever the estate's.
+        let mut f = facts(&r, ApplyPolicy::Auto);
+        f.policy_annotation = Some("yes");
+        let d = decide(&f, &applied(OLD), now);
+        assert_eq!(reason(&d), (False, "AwaitingApproval"));
+        assert!(
+            d.applied.message.ends_with(
+                " (hatang.io/apply-policy: `yes` is neither `manual` nor `auto`: treated as manual)"
+            ),
+            "{}",
+            d.applied.message
+        );
+        // And a valid one overrides the estate's.
+        f.policy_annotation = Some("auto");
+        f.policy = ApplyPolicy::Manual;
+        assert_eq!(decide(&f, &applied(OLD), now).push, Some(Trigger::Policy));
+    }
+
+    #[test]
+    fn a_stale_approval_is_warned_about_once_per_value() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let mut f = facts(&r, ApplyPolicy::Manual);
+        f.approval = Some(OLD);
+        let mut s = applied(OLD);
+        let d = decide(&f, &s, now);
+        assert_eq!(reason(&d), (False, "StaleApproval"));
+        assert!(
+            d.applied.message.starts_with(
+                "the approval names fedcba9876543210-old, but the rendered configuration is now \
+                 0123456789abcdef-new: nothing pushed; approve with"
+            ),
+            "{}",
+            d.applied.message
+        );
+        assert_eq!(d.push, None);
+        let warning = d.stale_warning.expect("a first warning");
+        assert_eq!(warning.approved, OLD);
+        assert_eq!(
+            (
+                warning.event.warning,
+                warning.event.reason,
+                warning.event.action
+            ),
+            (true, "StaleApproval", "Apply")
+        );
+        assert_eq!(warning.event.note, d.applied.message);
+
+        s.stale_warned = Some(OLD.to_owned());
+        assert_eq!(decide(&f, &s, now).stale_warning, None);
+        // Another stale value is news again.
+        f.approval = Some("another");
+        assert_eq!(
+            decide(&f, &s, now).stale_warning.map(|w| w.approved),
+            Some("another".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_failed_hash_backs_off_with_the_failure_as_the_reason() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let mut s = applied(OLD);
+        s.failure = Some(failed(NEW, now));
+        let d = decide(&facts(&r, ApplyPolicy::Auto), &s, now);
+        assert_eq!(reason(&d), (False, "HostKeyRefused"));
+        assert_eq!(
+            d.applied.message,
+            "hub-001: host key refused (attempt 2; pushed again after 2026-11-23T10:02:00Z, or \
+             at once when the rendering changes)"
+        );
+        assert_eq!((d.push, d.pending_sha256.as_deref()), (None, Some(NEW)));
+        // Once the back-off has passed, it is queued again.
+        let later = decide(
+            &facts(&r, ApplyPolicy::Auto),
+            &s,
+            now + Duration::from_secs(121),
+        );
+        assert_eq!(later.push, Some(Trigger::Policy));
+    }
+
+    #[test]
+    fn drifted_follows_the_last_audit_of_what_is_applied() {
+        let now = Instant::now();
+        let r = rendering(NEW);
+        let f = facts(&r, ApplyPolicy::Manual);
+        let mut s = applied(NEW);
+        let drifted = |s: &DeviceState| {
+            let o = decide(&f, s, now).drifted.unwrap();
+            (o.status, o.reason, o.message)
+        };
+        s.drift = Some(Drift::InSync {
+            sha256: NEW.into(),
+            message: "verified by transaction t1".into(),
+        });
+        assert_eq!(
+            drifted(&s),
+            (False, "InSync", "verified by transaction t1".into())
+        );
+        s.drift = Some(Drift::Drifted {
+            sha256: NEW.into(),
+            message: "1 deviation".into(),
+            signature: "added: x".into(),
+        });
+        assert_eq!(drifted(&s), (True, "Drifted", "1 deviation".into()));
+        // Drifted and not approved: reported, not pushed over.
+        assert_eq!(decide(&f, &s, now).push, None);
+        s.drift = Some(Drift::Unknown {
+            sha256: NEW.into(),
+            reason: "Unreachable",
+            message: "hub-001: not audited: timed out".into(),
+        });
+        assert_eq!(
+            drifted(&s),
+            (
+                Unknown,
+                "Unreachable",
+                "hub-001: not audited: timed out".into()
+            )
+        );
+        // An audit of what was applied before says nothing about what is applied now.
+        s.drift = Some(Drift::Drifted {
+            sha256: OLD.into(),
+            message: "1 deviation".into(),
+            signature: "added: x".into(),
+        });
+        assert_eq!(drifted(&s).1, "NotAudited");
+    }
+
+    #[test]
+    fn an_up_to_date_verdict_without_a_matching_record_is_unknown() {
+        let d = applied_observation("hub-001", NEW, &Verdict::UpToDate, &applied(OLD), "");
+        assert_eq!((d.status, d.reason), (Unknown, "Unknown"));
+    }
+
+    #[test]
+    fn only_drift_of_the_applied_configuration_counts_in_the_metric() {
+        let drift = |sha256: &str| Drift::Drifted {
+            sha256: sha256.into(),
+            message: String::new(),
+            signature: String::new(),
+        };
+        let mut state = BTreeMap::new();
+        let mut s = applied(NEW);
+        s.drift = Some(drift(NEW));
+        state.insert("a".to_owned(), s.clone());
+        s.drift = Some(drift(OLD));
+        state.insert("b".to_owned(), s.clone());
+        s.drift = Some(Drift::InSync {
+            sha256: NEW.into(),
+            message: String::new(),
+        });
+        state.insert("c".to_owned(), s);
+        state.insert(
+            "d".to_owned(),
+            DeviceState {
+                drift: Some(drift(NEW)),
+                ..DeviceState::default()
+            },
+        );
+        assert_eq!(drifted_devices(&state), 1);
+    }
+
+    #[test]
+    fn events_keep_their_severity() {
+        let e = DeviceEvent {
+            warning: false,
+            reason: "Applied",
+            note: "x committed".into(),
+            action: "Apply",
+        }
+        .event();
+        assert_eq!(
+            (
+                e.type_,
+                e.reason.as_str(),
+                e.note.as_deref(),
+                e.action.as_str()
+            ),
+            (EventType::Normal, "Applied", Some("x committed"), "Apply")
+        );
     }
 }

@@ -15,9 +15,9 @@ use tokio::sync::Notify;
 
 use hatang_core::apply::{Journal, Outcome, Phase};
 use hatang_core::model::Kind;
-use hatang_driver::apply::store::{JOURNAL, RunStore};
 #[cfg(feature = "fault-injection")]
 use hatang_driver::apply::CommitHook;
+use hatang_driver::apply::store::{JOURNAL, RunStore};
 use hatang_driver::apply::{self, ApplyOptions, DevicePlan, Progress};
 use hatang_driver::fleet::Endpoint;
 
@@ -429,5 +429,246 @@ impl Devices {
                 Ok(_) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hatang_core::apply::DeviceEndpoint;
+
+    const SHA: &str = "0123456789abcdef";
+
+    fn when(now: Instant) -> When {
+        When {
+            now,
+            wall: chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+                .unwrap()
+                .to_utc(),
+            backoff: Duration::from_secs(60),
+        }
+    }
+
+    fn failed(named: &[(&str, &'static str, &str)]) -> Ended {
+        Ended::Failed {
+            named: named
+                .iter()
+                .map(|(d, r, m)| (d.to_string(), (*r, m.to_string())))
+                .collect(),
+            rest: ("Aborted", "t1 did not commit".to_owned()),
+        }
+    }
+
+    fn in_flight() -> DeviceState {
+        DeviceState {
+            in_flight: true,
+            ..DeviceState::default()
+        }
+    }
+
+    #[test]
+    fn a_commit_records_what_was_applied_verified_and_clears_the_failure() {
+        let now = Instant::now();
+        let mut s = in_flight();
+        s.failure = Some(Failure {
+            sha256: SHA.into(),
+            reason: "ApplyFailed",
+            message: "before".into(),
+            attempts: 3,
+            retry_at: now,
+            retry_after: String::new(),
+        });
+        s.drift_warned = Some("old drift".into());
+        let ended = Ended::Committed {
+            id: "t1".into(),
+            at: "2026-11-23T10:00:05Z".into(),
+        };
+        let event = record(&mut s, "hub-001", SHA, &ended, when(now)).unwrap();
+        assert!(!s.in_flight);
+        assert_eq!(
+            s.applied,
+            Some(AppliedConfig {
+                sha256: SHA.into(),
+                at: "2026-11-23T10:00:05Z".into(),
+                apply_id: "t1".into(),
+            })
+        );
+        assert_eq!(s.failure, None);
+        assert_eq!(
+            s.drift,
+            Some(Drift::InSync {
+                sha256: SHA.into(),
+                message: "verified by transaction t1".into()
+            })
+        );
+        assert_eq!(s.drift_warned, None);
+        assert_eq!(
+            (event.warning, event.reason, event.note.as_str()),
+            (
+                false,
+                "Applied",
+                "0123456789abcdef committed by transaction t1"
+            )
+        );
+    }
+
+    #[test]
+    fn the_failing_device_backs_off_longer_each_time() {
+        let now = Instant::now();
+        let ended = failed(&[("hub-001", "ApplyFailed", "hub-001: rejected")]);
+        let mut s = in_flight();
+        let event = record(&mut s, "hub-001", SHA, &ended, when(now)).unwrap();
+        assert_eq!(
+            (event.warning, event.reason, event.note.as_str()),
+            (true, "ApplyFailed", "hub-001: rejected")
+        );
+        let f = s.failure.clone().unwrap();
+        assert_eq!(
+            (f.reason, f.message.as_str(), f.attempts),
+            ("ApplyFailed", "hub-001: rejected", 1)
+        );
+        assert_eq!(f.retry_at, now + Duration::from_secs(60));
+        assert_eq!(f.retry_after, "2026-11-23T10:01:00Z");
+        assert!(!s.in_flight);
+
+        // The same hash failing again doubles the wait.
+        record(&mut s, "hub-001", SHA, &ended, when(now)).unwrap();
+        let f = s.failure.clone().unwrap();
+        assert_eq!(f.attempts, 2);
+        assert_eq!(f.retry_after, "2026-11-23T10:02:00Z");
+        // A new hash starts over.
+        record(&mut s, "hub-001", "another", &ended, when(now)).unwrap();
+        assert_eq!(s.failure.unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn a_bystander_of_a_failed_transaction_is_retried_at_once_without_an_event() {
+        let now = Instant::now();
+        let ended = failed(&[("hub-001", "ApplyFailed", "hub-001: rejected")]);
+        let mut s = in_flight();
+        s.failure = Some(Failure {
+            sha256: SHA.into(),
+            reason: "ApplyFailed",
+            message: "earlier".into(),
+            attempts: 2,
+            retry_at: now,
+            retry_after: String::new(),
+        });
+        assert_eq!(record(&mut s, "hub-002", SHA, &ended, when(now)), None);
+        let f = s.failure.unwrap();
+        assert_eq!(
+            (f.reason, f.message.as_str(), f.attempts),
+            ("Aborted", "t1 did not commit", 2)
+        );
+        assert_eq!(f.retry_at, now);
+        assert_eq!(f.retry_after, "2026-11-23T10:00:00Z");
+        // And one that never failed has no attempts to its name.
+        let mut s = in_flight();
+        record(&mut s, "hub-002", SHA, &ended, when(now));
+        assert_eq!(s.failure.unwrap().attempts, 0);
+    }
+
+    #[test]
+    fn a_transaction_that_failed_as_a_whole_blames_every_device() {
+        let now = Instant::now();
+        let ended = Ended::Failed {
+            named: BTreeMap::new(),
+            rest: ("NoCredentials", "nothing pushed: no Secret".to_owned()),
+        };
+        let mut s = in_flight();
+        let event = record(&mut s, "hub-002", SHA, &ended, when(now)).unwrap();
+        assert_eq!(event.note, "nothing pushed: no Secret");
+        let f = s.failure.unwrap();
+        assert_eq!((f.reason, f.attempts), ("NoCredentials", 1));
+        assert_eq!(f.retry_at, now + Duration::from_secs(60));
+    }
+
+    fn journal(outcome: Outcome, reason: Option<&str>, errors: &[(&str, &str)]) -> Journal {
+        let endpoint = |name: &str| DeviceEndpoint {
+            name: name.to_owned(),
+            host: "fd00::1".into(),
+            port: 22,
+            host_key: None,
+        };
+        let mut j = Journal::new(
+            "t1",
+            "hatang-operator/test",
+            "cluster",
+            "2026-11-23T10:00:00Z",
+            false,
+            vec![endpoint("hub-001"), endpoint("hub-002")],
+        );
+        j.outcome = Some(outcome);
+        j.reason = reason.map(str::to_owned);
+        for (device, error) in errors {
+            let d = j.devices.iter_mut().find(|d| d.name == *device).unwrap();
+            d.error = Some((*error).to_owned());
+        }
+        j
+    }
+
+    #[test]
+    fn a_journal_names_the_failing_devices_and_what_became_of_the_others() {
+        let done = journal(Outcome::Committed, None, &[]);
+        assert_eq!(
+            ended("t1", &done, "2026-11-23T10:00:05Z".into()),
+            Ended::Committed {
+                id: "t1".into(),
+                at: "2026-11-23T10:00:05Z".into()
+            }
+        );
+
+        let done = journal(
+            Outcome::RolledBack,
+            Some("hub-002: verification timed out"),
+            &[("hub-002", "verification timed out")],
+        );
+        let Ended::Failed { named, rest } = ended("t1", &done, String::new()) else {
+            panic!("a rollback is a failure");
+        };
+        assert_eq!(
+            named.into_iter().collect::<Vec<_>>(),
+            [(
+                "hub-002".to_owned(),
+                (
+                    "ApplyFailed",
+                    "transaction t1: hub-002: verification timed out; every touched device rolled back"
+                        .to_owned()
+                )
+            )]
+        );
+        assert_eq!(
+            rest,
+            (
+                "Aborted",
+                "transaction t1 did not commit (hub-002: verification timed out); retried \
+                 without the failing devices"
+                    .to_owned()
+            )
+        );
+
+        let done = journal(
+            Outcome::RollbackFailed,
+            None,
+            &[("hub-001", "rollback refused")],
+        );
+        let Ended::Failed { named, rest } = ended("t1", &done, String::new()) else {
+            panic!("a failed rollback is a failure");
+        };
+        assert!(
+            named["hub-001"]
+                .1
+                .ends_with("; ROLLBACK FAILED: see the journal"),
+            "{:?}",
+            named["hub-001"]
+        );
+        // Without a reason, the outcome stands in for it.
+        assert!(rest.1.contains("(RollbackFailed)"), "{}", rest.1);
+
+        let done = journal(Outcome::Aborted, None, &[("hub-001", "candidate rejected")]);
+        let Ended::Failed { named, .. } = ended("t1", &done, String::new()) else {
+            panic!("an abort is a failure");
+        };
+        assert!(named["hub-001"].1.ends_with("; nothing changed"));
     }
 }
