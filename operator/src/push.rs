@@ -401,8 +401,12 @@ impl Devices {
     async fn consume_approval(&self, device: &str, sha256: &str) {
         let devices = api(&self.client, Kind::Device, None);
         for _ in 0..3 {
-            let Ok(o) = devices.get(device).await else {
-                return;
+            let o = match devices.get(device).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(device, error = %e, "approval not removed: device not read");
+                    return;
+                }
             };
             if o.metadata
                 .annotations
@@ -429,6 +433,10 @@ impl Devices {
                 Ok(_) => return,
             }
         }
+        tracing::warn!(
+            device,
+            "approval not removed: the device kept changing (three conflicts)"
+        );
     }
 }
 
