@@ -15,24 +15,45 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "hatang",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::exit::HELP
 )]
 pub struct Cli {
-    /// Output format.
-    #[arg(long, short, global = true, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Problems printed in text output unless `--max-problems` says otherwise.
+pub const DEFAULT_MAX_PROBLEMS: usize = 200;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     /// For people: tables and source snippets.
     Text,
-    /// For machines: one JSON document on stdout.
+    /// For machines: one JSON document on stdout (camelCase names; see the README).
     Json,
+}
+
+/// `-o`, on the commands that print their results both ways.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct OutputArgs {
+    /// Output format. With json, stdout holds one JSON document, also when the command finds
+    /// problems (exit 1); errors (exit 2, 3) are told on stderr only.
+    #[arg(long = "output", short = 'o', value_enum, default_value_t = Output::Text)]
+    pub format: Output,
+}
+
+/// An inventory and how to print what is found in it.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What to do.
@@ -42,12 +63,12 @@ pub enum Command {
     ///
     /// Every problem is reported in one run, with file, line and column. Exit code 1 when any
     /// error is found; warnings alone exit 0.
-    Validate(InventoryArgs),
+    Validate(ReportArgs),
     /// Print figures: objects by kind and role, commune coverage, rack and power use per data
     /// center, leases per tenant with end dates.
     ///
     /// Fails (exit 1) on an invalid inventory, printing its errors.
-    Stats(InventoryArgs),
+    Stats(ReportArgs),
     /// Show the allocations the inventory needs (added, kept, held, released) and write them to
     /// the ledger `allocations.lock.yaml` beside it.
     ///
@@ -89,11 +110,15 @@ pub enum Command {
     #[command(subcommand)]
     Lab(Lab),
     /// Print the JSON Schema of inventory documents (for yaml-language-server and other editors).
+    ///
+    /// The schema is JSON already: there is no `-o`.
     Schema,
     /// Create inventory documents from official lists.
     #[command(subcommand)]
     Import(Import),
     /// Print a shell completion script.
+    ///
+    /// The script is for the shell: there is no `-o`.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -110,11 +135,24 @@ pub struct InventoryArgs {
     #[arg(long, value_name = "DATE")]
     pub today: Option<NaiveDate>,
     /// Largest inventory file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = hatang_core::load::DEFAULT_MAX_FILE_BYTES)]
     pub max_file_size: u64,
     /// Print at most this many problems in text output (all are counted).
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PROBLEMS)]
     pub max_problems: usize,
+}
+
+impl InventoryArgs {
+    /// `paths` judged as of `today`, with the default limits (for commands that do not offer
+    /// them: `apply`, `ipam renumber`).
+    pub fn with_defaults(paths: Vec<PathBuf>, today: Option<NaiveDate>) -> InventoryArgs {
+        InventoryArgs {
+            paths,
+            today,
+            max_file_size: hatang_core::load::DEFAULT_MAX_FILE_BYTES,
+            max_problems: DEFAULT_MAX_PROBLEMS,
+        }
+    }
 }
 
 /// Import sources.
@@ -122,6 +160,8 @@ pub struct InventoryArgs {
 pub enum Import {
     /// Region documents (province, districts, communes) from a GSO administrative-unit CSV, in
     /// the layout before the 2025 reform (with districts) or after it (without).
+    ///
+    /// Prints (or writes) inventory YAML: there is no `-o`.
     Regions {
         /// The CSV file as downloaded.
         #[arg(long)]
@@ -168,6 +208,9 @@ pub struct PlanArgs {
     /// instead (what `apply --cluster` would create or update); the ledger is not touched.
     #[arg(long, conflicts_with_all = ["locked", "dry_run", "against", "state_dir"])]
     pub cluster: bool,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What `hatang plan` compares rendered configurations with.
@@ -246,6 +289,9 @@ pub struct ApplyArgs {
     /// (server-side apply, field manager `hatang`) for the operator, instead of to devices.
     #[arg(long, conflicts_with_all = ["recover", "dry_run", "devices", "state_dir"])]
     pub cluster: bool,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Export formats.
@@ -272,12 +318,14 @@ pub enum RenumberPolicy {
 #[derive(Debug, Subcommand)]
 pub enum Ipam {
     /// List every allocation (as planned on top of the ledger).
-    Show(InventoryArgs),
+    Show(ReportArgs),
     /// The prefix tree: roots, site prefixes, segments, infrastructure blocks.
+    ///
+    /// Text only (`ipam show -o json` lists the same allocations for machines).
     Tree(InventoryArgs),
     /// Use of every pool in its own units (/48s, /64s, /127s, ASNs), with exhaustion warnings
     /// and room for more communes.
-    Utilization(InventoryArgs),
+    Utilization(ReportArgs),
     /// Which object owns an address or prefix.
     Find {
         /// The inventory.
@@ -286,6 +334,9 @@ pub enum Ipam {
         /// Address or prefix to look up.
         #[arg(long, short = 'a', value_name = "ADDRESS")]
         address: String,
+        /// How to print.
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Free held values now instead of waiting for the hold time.
     Release {
@@ -298,8 +349,13 @@ pub enum Ipam {
         /// Release every held value.
         #[arg(long)]
         all_held: bool,
+        /// How to print.
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Export allocations as CSV, JSON or reverse-DNS zone files.
+    ///
+    /// `--format` says what is written: there is no `-o`.
     Export {
         /// The inventory.
         #[command(flatten)]
@@ -330,6 +386,9 @@ pub struct RenderArgs {
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hatang lab` subcommands.
@@ -365,11 +424,14 @@ pub struct LabArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Devices started or stopped at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = hatang_lab::UpOptions::default().workers)]
     pub jobs: usize,
     /// Seconds each router and sshd may take to answer.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = hatang_lab::UpOptions::default().timeout.as_secs())]
     pub timeout: u64,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hatang audit` options.
@@ -398,6 +460,9 @@ pub struct AuditArgs {
     /// Also write the report as JUnit XML to this file (one test case per device).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hatang ipam renumber` options.
@@ -431,4 +496,7 @@ pub struct RenumberArgs {
     /// Judge dates as of this day instead of today.
     #[arg(long, value_name = "DATE")]
     pub today: Option<NaiveDate>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -21,6 +21,10 @@ pub use files::{LoadError, discover};
 pub use locate::{Locator, Seg};
 pub use yaml::YamlLimits;
 
+/// Largest inventory file loaded unless the caller says otherwise (32 MiB): far above any
+/// hand-written file, small enough that a stray dump is refused before it is parsed.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Limits and switches for loading.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
@@ -33,7 +37,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            max_file_bytes: 32 * 1024 * 1024,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             yaml: YamlLimits::default(),
         }
     }
