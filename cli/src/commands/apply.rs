@@ -211,7 +211,7 @@ mod fault_injection {
 
     /// No hook: this build cannot inject faults.
     #[cfg(not(feature = "fault-injection"))]
-    pub fn fail_after() -> Result<Option<CommitHook>> {
+    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
         Ok(None)
     }
 }
