@@ -18,18 +18,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100,
     after_help = crate::exit::HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
 
 /// Problems printed in text output unless `--max-problems` says otherwise.
-pub const DEFAULT_MAX_PROBLEMS: usize = 200;
+pub(crate) const DEFAULT_MAX_PROBLEMS: usize = 200;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     /// For people: tables and source snippets.
     Text,
     /// For machines: one JSON document on stdout (camelCase names; see the README).
@@ -38,7 +38,7 @@ pub enum Output {
 
 /// `-o`, on the commands that print their results both ways.
 #[derive(Debug, Clone, Copy, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output format. With json, stdout holds one JSON document, also when the command finds
     /// problems (exit 1); errors (exit 2, 3) are told on stderr only.
     #[arg(long = "output", short = 'o', value_enum, default_value_t = Output::Text)]
@@ -47,7 +47,7 @@ pub struct OutputArgs {
 
 /// An inventory and how to print what is found in it.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -58,7 +58,7 @@ pub struct ReportArgs {
 
 /// What to do.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check an inventory: syntax, schema, references, capacity, coverage and DR rules.
     ///
     /// Every problem is reported in one run, with file, line and column. Exit code 1 when any
@@ -127,7 +127,7 @@ pub enum Command {
 
 /// Where the inventory is and how to judge it.
 #[derive(Debug, Args)]
-pub struct InventoryArgs {
+pub(crate) struct InventoryArgs {
     /// Inventory files or directories (searched recursively for *.yaml and *.yml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -145,7 +145,7 @@ pub struct InventoryArgs {
 impl InventoryArgs {
     /// `paths` judged as of `today`, with the default limits (for commands that do not offer
     /// them: `apply`, `ipam renumber`).
-    pub fn with_defaults(paths: Vec<PathBuf>, today: Option<NaiveDate>) -> InventoryArgs {
+    pub(crate) fn with_defaults(paths: Vec<PathBuf>, today: Option<NaiveDate>) -> InventoryArgs {
         InventoryArgs {
             paths,
             today,
@@ -157,7 +157,7 @@ impl InventoryArgs {
 
 /// Import sources.
 #[derive(Debug, Subcommand)]
-pub enum Import {
+pub(crate) enum Import {
     /// Region documents (province, districts, communes) from a GSO administrative-unit CSV, in
     /// the layout before the 2025 reform (with districts) or after it (without).
     ///
@@ -177,7 +177,7 @@ pub enum Import {
 
 /// `hatang plan` options.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -215,7 +215,7 @@ pub struct PlanArgs {
 
 /// What `hatang plan` compares rendered configurations with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Against {
+pub(crate) enum Against {
     /// The candidates of the newest committed apply of each device.
     LastApplied,
     /// The running configurations, fetched over SSH (compared order-insensitively).
@@ -224,7 +224,7 @@ pub enum Against {
 
 /// How to reach devices over SSH (shared by `apply` and `plan --against live`).
 #[derive(Debug, Args)]
-pub struct SshArgs {
+pub(crate) struct SshArgs {
     /// A lab state directory (`hatang lab up`): its overlay gives addresses, ports and pinned
     /// host keys, and its login key, user and known_hosts are used unless given below.
     #[arg(long, value_name = "DIR")]
@@ -255,7 +255,7 @@ pub struct SshArgs {
 
 /// `hatang apply` options.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// The inventory directory (not needed with --recover).
     #[arg(required_unless_present = "recover")]
     pub paths: Vec<PathBuf>,
@@ -296,7 +296,7 @@ pub struct ApplyArgs {
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// One row per ledger entry.
     Csv,
     /// One JSON document.
@@ -307,7 +307,7 @@ pub enum ExportFormat {
 
 /// Renumbering policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RenumberPolicy {
+pub(crate) enum RenumberPolicy {
     /// The predecessor with the most sub-allocations keeps its prefix.
     Largest,
     /// The predecessor with the lowest GSO code keeps its prefix.
@@ -316,7 +316,7 @@ pub enum RenumberPolicy {
 
 /// `hatang ipam` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Ipam {
+pub(crate) enum Ipam {
     /// List every allocation (as planned on top of the ledger).
     Show(ReportArgs),
     /// The prefix tree: roots, site prefixes, segments, infrastructure blocks.
@@ -376,7 +376,7 @@ pub enum Ipam {
 
 /// `hatang render` options.
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -393,7 +393,7 @@ pub struct RenderArgs {
 
 /// `hatang lab` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Lab {
+pub(crate) enum Lab {
     /// Start the lab, or complete a partly started one (idempotent): namespaces, circuits,
     /// management bridge, FRR (watchfrr, zebra, bgpd, staticd) and sshd per device, SSH keys,
     /// known_hosts and the overlay with pinned host keys.
@@ -411,7 +411,7 @@ pub enum Lab {
 
 /// Which lab.
 #[derive(Debug, Args)]
-pub struct LabArgs {
+pub(crate) struct LabArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -436,7 +436,7 @@ pub struct LabArgs {
 
 /// `hatang audit` options.
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -467,7 +467,7 @@ pub struct AuditArgs {
 
 /// `hatang ipam renumber` options.
 #[derive(Debug, Args)]
-pub struct RenumberArgs {
+pub(crate) struct RenumberArgs {
     /// Merge list (GSO layout: old_province_code,…,new_commune_name).
     #[arg(long)]
     pub map: PathBuf,

@@ -7,7 +7,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 /// The exit codes, for `hatang --help` (the README says the same).
-pub const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 Exit codes:
   0  ok (warnings allowed)
   1  the inventory is invalid, or the command found problems: drift, an apply that did not
@@ -18,7 +18,7 @@ Exit codes:
 
 /// What a command found, when it ran to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Nothing to report beyond warnings: exit code 0.
     Ok,
     /// The inventory is invalid or the command found problems (it printed them): exit code 1.
@@ -27,7 +27,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// `Problems` when `found`, else `Ok`.
-    pub fn problems_if(found: bool) -> Verdict {
+    pub(crate) fn problems_if(found: bool) -> Verdict {
         if found {
             Verdict::Problems
         } else {
@@ -39,7 +39,7 @@ impl Verdict {
 /// A command asked for something it cannot do: bad arguments, an input path that names nothing,
 /// options that contradict each other. Exit code 2; every other error is a runtime failure.
 #[derive(Debug)]
-pub struct Usage(anyhow::Error);
+pub(crate) struct Usage(anyhow::Error);
 
 impl fmt::Display for Usage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,7 +54,7 @@ impl std::error::Error for Usage {
 }
 
 /// `error` as a usage error.
-pub fn usage(error: impl Into<anyhow::Error>) -> anyhow::Error {
+pub(crate) fn usage(error: impl Into<anyhow::Error>) -> anyhow::Error {
     anyhow::Error::new(Usage(error.into()))
 }
 
@@ -67,7 +67,7 @@ macro_rules! usage_error {
 pub(crate) use usage_error;
 
 /// Marks the error of a result as a usage error.
-pub trait OrUsage<T> {
+pub(crate) trait OrUsage<T> {
     /// The result, its error a [`Usage`] error.
     fn or_usage(self) -> anyhow::Result<T>;
 }
@@ -80,20 +80,20 @@ impl<T, E: Into<anyhow::Error>> OrUsage<T> for Result<T, E> {
 
 /// Reading a file or directory the user named failed: a usage error when it names nothing (or a
 /// directory where a file is wanted, or the reverse), a runtime failure otherwise.
-pub fn input(path: &std::path::Path, error: std::io::Error) -> anyhow::Error {
+pub(crate) fn input(path: &std::path::Path, error: std::io::Error) -> anyhow::Error {
     let names_nothing = names_nothing(&error);
     let error = anyhow::Error::new(error).context(format!("cannot read `{}`", path.display()));
     if names_nothing { usage(error) } else { error }
 }
 
 /// Whether an I/O error says the path is wrong rather than the system.
-pub fn names_nothing(error: &std::io::Error) -> bool {
+pub(crate) fn names_nothing(error: &std::io::Error) -> bool {
     use std::io::ErrorKind::{IsADirectory, NotADirectory, NotFound};
     matches!(error.kind(), NotFound | NotADirectory | IsADirectory)
 }
 
 /// The exit code of a finished command.
-pub fn code(result: &anyhow::Result<Verdict>) -> u8 {
+pub(crate) fn code(result: &anyhow::Result<Verdict>) -> u8 {
     match result {
         Ok(Verdict::Ok) => 0,
         Ok(Verdict::Problems) => 1,
@@ -103,7 +103,7 @@ pub fn code(result: &anyhow::Result<Verdict>) -> u8 {
 }
 
 /// [`code`] as the process's exit code.
-pub fn exit_code(result: &anyhow::Result<Verdict>) -> ExitCode {
+pub(crate) fn exit_code(result: &anyhow::Result<Verdict>) -> ExitCode {
     ExitCode::from(code(result))
 }
 

@@ -13,7 +13,7 @@ use hatang_core::diag::{Diagnostic, Location, Severity};
 use hatang_core::load::SourceFile;
 
 /// Prints `value` as the one JSON document of stdout.
-pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -21,7 +21,7 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 /// Why a command stopped before doing its work (exit code 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Stop {
+pub(crate) enum Stop {
     /// The inventory has errors.
     InvalidInventory,
     /// The ledger file cannot be parsed.
@@ -44,7 +44,7 @@ pub enum Stop {
 /// not done; with `-o json` the same as one document.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Stopped<'a> {
+pub(crate) struct Stopped<'a> {
     /// Why.
     pub stopped: Stop,
     /// What was not done, for people.
@@ -56,7 +56,12 @@ pub struct Stopped<'a> {
 impl Stopped<'_> {
     /// Prints the stop (diagnostics with snippets from `sources`, at most `max` in text) and
     /// gives the verdict. A stop without diagnostics is said on stderr, as a note about the run.
-    pub fn print(&self, output: Output, sources: &[SourceFile], max: usize) -> Result<Verdict> {
+    pub(crate) fn print(
+        &self,
+        output: Output,
+        sources: &[SourceFile],
+        max: usize,
+    ) -> Result<Verdict> {
         match output {
             Output::Json => print_json(self)?,
             Output::Text if self.diagnostics.is_empty() => eprintln!("hatang: {}", self.message),
@@ -70,7 +75,7 @@ impl Stopped<'_> {
 }
 
 /// Stops at an invalid inventory: its errors (and warnings), then `message`.
-pub fn invalid_inventory(
+pub(crate) fn invalid_inventory(
     checked: &Checked,
     output: Output,
     max: usize,
@@ -99,12 +104,16 @@ impl Style {
 }
 
 /// Prints up to `max` of an inventory's diagnostics with the source line they point at.
-pub fn print_diagnostics(checked: &Checked, max: usize) {
+pub(crate) fn print_diagnostics(checked: &Checked, max: usize) {
     print_diagnostics_from(&checked.loaded.sources, &checked.diagnostics, max);
 }
 
 /// Prints up to `max` diagnostics, with the line of `sources` each points at.
-pub fn print_diagnostics_from(sources: &[SourceFile], diagnostics: &[Diagnostic], max: usize) {
+pub(crate) fn print_diagnostics_from(
+    sources: &[SourceFile],
+    diagnostics: &[Diagnostic],
+    max: usize,
+) {
     let style = Style {
         on: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };

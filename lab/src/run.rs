@@ -216,7 +216,7 @@ fn at(node: &Node) -> impl Fn(LabError) -> (String, LabError) + '_ {
 }
 
 /// Checks that every program the lab runs is installed.
-pub fn preflight() -> Result<(), LabError> {
+pub(crate) fn preflight() -> Result<(), LabError> {
     let missing: Vec<(&str, &str)> = PROGRAMS
         .iter()
         .copied()

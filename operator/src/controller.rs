@@ -6,7 +6,7 @@
 //! and hands out values in key order, so the cluster gets exactly what `hatang plan` computes
 //! for the same objects. Passes are coalesced (changes during a pass trigger one more).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Notify;
 
 use hatang_core::apply::Expectation;
@@ -30,6 +30,7 @@ use hatang_core::{ObjectRef, Severity};
 
 use crate::devices::{DeviceSettings, Devices, RenderedDevice};
 use crate::metrics::Metrics;
+use crate::policy;
 use hatang_kube_api::client::{api, api_resource};
 use hatang_kube_api::inventory::{ObjKey, Snapshot, owner, snapshot};
 use hatang_kube_api::ledger::{self, Written};
@@ -123,8 +124,10 @@ impl Caches {
 
     /// Waits until every watch has listed once.
     pub async fn ready(&self) {
-        for (_, s) in &self.stores {
-            let _ = s.wait_until_ready().await;
+        for (kind, s) in &self.stores {
+            if let Err(e) = s.wait_until_ready().await {
+                tracing::warn!(%kind, error = %e, "watch ended before it listed");
+            }
         }
     }
 
@@ -161,7 +164,7 @@ pub struct Reconciler {
 
 /// The inventory object a cluster object is, as diagnostics name it.
 fn object_ref(key: &ObjKey) -> ObjectRef {
-    ObjectRef::new(key.0, &key.2).in_namespace(key.1.as_deref())
+    ObjectRef::new(key.kind, &key.name).in_namespace(key.namespace.as_deref())
 }
 
 /// Errors reported on a data center about a rack a lease occupies, by lease name: a lease on
@@ -295,17 +298,24 @@ impl Reconciler {
                     let rest: Vec<&String> =
                         o.finalizers().iter().filter(|f| *f != FINALIZER).collect();
                     let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": o.resource_version()}});
-                    match api(&self.client, key.0, key.1.as_deref())
-                        .patch(&key.2, &PatchParams::default(), &Patch::Merge(&patch))
+                    match api(&self.client, key.kind, key.namespace.as_deref())
+                        .patch(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
                         .await
                     {
-                        Ok(_) | Err(kube::Error::Api(_)) => {}
+                        Ok(_) => {}
+                        // Gone already: nothing left to release.
+                        Err(kube::Error::Api(e)) if e.code == 404 => {}
+                        // Refused (changed meanwhile): its next event brings another pass.
+                        Err(kube::Error::Api(e)) => {
+                            tracing::warn!(object = %owner(key), error = %e, "finalizer not removed (retried next pass)");
+                        }
                         Err(e) => return Err(PassError::Api(owner(key), e)),
                     }
                 }
             }
         }
 
+        let current = current_statuses(&snap);
         let (rendered, expect) = rendered_devices(
             &snap.inventory,
             &ledger,
@@ -315,6 +325,7 @@ impl Reconciler {
         );
         let mut statuses = self.desired_statuses(
             &snap,
+            &current,
             &diagnostics,
             &ledger,
             alloc_error.as_deref(),
@@ -348,14 +359,15 @@ impl Reconciler {
         self.devices.publish(device_events).await;
         self.events(&snap, &diagnostics).await;
         // Configurations before statuses: a hash in a status means its ConfigMap holds it.
-        self.store_configs(&snap, &statuses, &rendered).await;
-        report.patched = self.write_back(&snap, statuses).await;
+        self.store_configs(&current, &statuses, &rendered).await;
+        report.patched = self.write_back(&snap, &current, statuses).await;
         Ok(report)
     }
 
     fn desired_statuses(
         &self,
         snap: &Snapshot,
+        current: &BTreeMap<ObjKey, HatangStatus>,
         diagnostics: &[hatang_core::Diagnostic],
         ledger: &Ledger,
         alloc_error: Option<&str>,
@@ -383,11 +395,7 @@ impl Reconciler {
                 continue;
             }
             let generation = o.metadata.generation;
-            let mut status: HatangStatus = o
-                .data
-                .get("status")
-                .and_then(|s| serde_json::from_value(s.clone()).ok())
-                .unwrap_or_default();
+            let mut status = current.get(key).cloned().unwrap_or_default();
             status.observed_generation = generation;
             let name = owner(key);
             let allocations = by_owner.get(name.as_str()).cloned().unwrap_or_default();
@@ -417,13 +425,13 @@ impl Reconciler {
                 .flatten()
                 .map(|d| format!("{}: {}", d.code, d.message))
                 .collect();
-            let capacity = key.0 == Kind::ColoLease && lease_racks.contains_key(&key.2);
+            let capacity = key.kind == Kind::ColoLease && lease_racks.contains_key(&key.name);
             problems.extend(
                 lease_racks
-                    .get(&key.2)
+                    .get(&key.name)
                     .into_iter()
                     .flatten()
-                    .filter(|_| key.0 == Kind::ColoLease)
+                    .filter(|_| key.kind == Kind::ColoLease)
                     .cloned(),
             );
             let ready = allocated && problems.is_empty();
@@ -441,8 +449,8 @@ impl Reconciler {
                 generation,
             ));
             status.allocations = allocations;
-            if key.0 == Kind::Device {
-                let (ok, reason, msg) = match rendered.get(&key.2) {
+            if key.kind == Kind::Device {
+                let (ok, reason, msg) = match rendered.get(&key.name) {
                     Some(Ok((r, _))) => {
                         status.rendered = Some(r.clone());
                         (
@@ -521,7 +529,7 @@ impl Reconciler {
     /// rendered hash differs from their current status: the files, and the hash as an annotation.
     async fn store_configs(
         &self,
-        snap: &Snapshot,
+        current: &BTreeMap<ObjKey, HatangStatus>,
         statuses: &BTreeMap<ObjKey, HatangStatus>,
         rendered: &BTreeMap<String, Rendering>,
     ) {
@@ -530,16 +538,11 @@ impl Reconciler {
             let Some(hash) = desired.rendered.as_ref() else {
                 continue;
             };
-            let current: Option<RenderedConfig> = snap.objects[key]
-                .data
-                .get("status")
-                .and_then(|s| s.get("rendered"))
-                .and_then(|r| serde_json::from_value(r.clone()).ok());
-            if current.as_ref() == Some(hash) {
+            if current.get(key).and_then(|s| s.rendered.as_ref()) == Some(hash) {
                 continue;
             }
-            if let Some(Ok((_, files))) = rendered.get(&key.2) {
-                work.push((key.2.clone(), hash.sha256.clone(), files));
+            if let Some(Ok((_, files))) = rendered.get(&key.name) {
+                work.push((key.name.clone(), hash.sha256.clone(), files));
             }
         }
         let cms: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.settings.namespace);
@@ -562,7 +565,7 @@ impl Reconciler {
                         other => other.map(|_| ()),
                     };
                     if let Err(e) = written {
-                        tracing::debug!(device = %device, error = %e, "rendered configuration not stored (retried next pass)");
+                        tracing::warn!(device = %device, error = %e, "rendered configuration not stored (retried next pass)");
                     }
                 }
             })
@@ -571,55 +574,38 @@ impl Reconciler {
             .await;
     }
 
-    async fn write_back(&self, snap: &Snapshot, statuses: BTreeMap<ObjKey, HatangStatus>) -> usize {
+    async fn write_back(
+        &self,
+        snap: &Snapshot,
+        current: &BTreeMap<ObjKey, HatangStatus>,
+        statuses: BTreeMap<ObjKey, HatangStatus>,
+    ) -> usize {
         let mut status_work = Vec::new();
         let mut finalizer_work = Vec::new();
         for (key, desired) in statuses {
-            let o = snap.objects[&key].clone();
-            let current: Option<HatangStatus> = o
-                .data
-                .get("status")
-                .and_then(|s| serde_json::from_value(s.clone()).ok());
-            if ALLOCATING.contains(&key.0) && !o.finalizers().iter().any(|f| f == FINALIZER) {
+            let o = &snap.objects[&key];
+            if ALLOCATING.contains(&key.kind) && !o.finalizers().iter().any(|f| f == FINALIZER) {
                 finalizer_work.push(key.clone());
             }
-            if current.as_ref() != Some(&desired) {
-                status_work.push((key, desired, current));
+            let current = current.get(&key);
+            if current != Some(&desired) {
+                status_work.push((key, desired.merge_patch(current)));
             }
         }
         let client = &self.client;
         let metrics = &self.metrics;
         let width = self.settings.concurrency.max(1);
         let patched = futures::stream::iter(status_work)
-            .map(|(key, desired, current)| async move {
-                let a = api(client, key.0, key.1.as_deref());
-                let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
-                // A merge patch keeps fields it does not mention: clear those no longer set
-                // (`pendingSha256` once applied, `rendered` when rendering fails) …
-                let old_fields = current
-                    .as_ref()
-                    .and_then(|c| serde_json::to_value(c).ok())
-                    .unwrap_or(Value::Null);
-                for field in old_fields.as_object().into_iter().flat_map(|o| o.keys()) {
-                    if body.get(field).is_none() {
-                        body[field] = Value::Null;
-                    }
-                }
-                // … and the old allocation keys.
-                let old: BTreeSet<String> = current
-                    .map(|c| c.allocations.into_keys().collect())
-                    .unwrap_or_default();
-                for k in old.iter().filter(|k| !desired.allocations.contains_key(*k)) {
-                    body["allocations"][k] = Value::Null;
-                }
+            .map(|(key, body)| async move {
+                let a = api(client, key.kind, key.namespace.as_deref());
                 let patch = json!({"status": body});
-                match a.patch_status(&key.2, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                match a.patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
                     Ok(_) => {
                         Metrics::inc(&metrics.status_patches);
                         1
                     }
                     Err(e) => {
-                        tracing::debug!(object = %owner(&key), error = %e, "status not written (retried next pass)");
+                        tracing::warn!(object = %owner(&key), error = %e, "status not written (retried next pass)");
                         0
                     }
                 }
@@ -629,16 +615,16 @@ impl Reconciler {
             .await;
         futures::stream::iter(finalizer_work)
             .map(|key| async move {
-                let a = api(client, key.0, key.1.as_deref());
+                let a = api(client, key.kind, key.namespace.as_deref());
                 // Server-side apply under a field manager of its own: finalizers are a set, so
                 // this adds ours beside anyone else's without a resourceVersion precondition
                 // (which the status patch just moved on).
                 let patch = json!({"apiVersion": hatang_kube_api::api_version(),
-                    "kind": key.0.as_str(),
-                    "metadata": {"name": key.2, "namespace": key.1, "finalizers": [FINALIZER]}});
+                    "kind": key.kind.as_str(),
+                    "metadata": {"name": key.name, "namespace": key.namespace, "finalizers": [FINALIZER]}});
                 let pp = PatchParams::apply(FINALIZER_MANAGER);
-                if let Err(e) = a.patch(&key.2, &pp, &Patch::Apply(&patch)).await {
-                    tracing::debug!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
+                if let Err(e) = a.patch(&key.name, &pp, &Patch::Apply(&patch)).await {
+                    tracing::warn!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
                 }
             })
             .buffer_unordered(width)
@@ -646,6 +632,37 @@ impl Reconciler {
             .await;
         patched
     }
+}
+
+/// The status every object carries now, read once per pass. One that is not a hatang status
+/// is treated as none (the pass writes a whole new one), and said so.
+fn current_statuses(snap: &Snapshot) -> BTreeMap<ObjKey, HatangStatus> {
+    let mut out = BTreeMap::new();
+    for (key, o) in &snap.objects {
+        match HatangStatus::of(o) {
+            Ok(Some(status)) => {
+                out.insert(key.clone(), status);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(object = %owner(key), error = %e, "status unreadable: replaced");
+            }
+        }
+    }
+    out
+}
+
+/// Wait after the first failed pass.
+const PASS_RETRY_FIRST: Duration = Duration::from_secs(1);
+
+/// Longest wait between failed passes: an API server back after an outage is used within this.
+const PASS_RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// How long to wait before the next pass after `failures` failed in a row (API server
+/// unreachable, ledger unreadable): doubled per failure, so an outage costs a few requests a
+/// minute rather than one a second.
+fn pass_retry(failures: u32) -> Duration {
+    policy::doubling(PASS_RETRY_FIRST, failures, PASS_RETRY_MAX)
 }
 
 /// Runs passes for as long as the process lives: after each change (coalesced), and at least
@@ -667,6 +684,8 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
         });
     }
     let mut recovered = false;
+    // Passes failed in a row: each waits longer before the next try.
+    let mut failures = 0u32;
     loop {
         let _ = tokio::time::timeout(resync, changed.notified()).await;
         // Let a burst of changes land before the pass.
@@ -677,6 +696,7 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
         let started = Instant::now();
         match reconciler.pass(Utc::now().date_naive()).await {
             Ok(r) => {
+                failures = 0;
                 Metrics::inc(&metrics.passes);
                 metrics.objects.store(r.objects as u64, Ordering::Relaxed);
                 metrics.ready.store(r.ready as u64, Ordering::Relaxed);
@@ -713,8 +733,10 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
             }
             Err(e) => {
                 Metrics::inc(&metrics.errors);
-                tracing::error!(error = %e, "pass failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                failures = failures.saturating_add(1);
+                let wait = pass_retry(failures);
+                tracing::error!(error = %e, failures, retry_in_ms = wait.as_millis() as u64, "pass failed");
+                tokio::time::sleep(wait).await;
                 changed.notify_one();
             }
         }
@@ -930,5 +952,12 @@ mod tests {
             "{message}"
         );
         assert_eq!(rendered.values().filter(|r| r.is_err()).count(), 1);
+    }
+
+    #[test]
+    fn failed_passes_back_off_and_are_capped() {
+        let waits: Vec<u64> = (1..=8).map(|n| pass_retry(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(pass_retry(u32::MAX), PASS_RETRY_MAX);
     }
 }

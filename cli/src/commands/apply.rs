@@ -18,7 +18,7 @@ use hatang_driver::apply::store::{JOURNAL, RECORD, RunStore};
 use hatang_driver::apply::{self, ApplyError, ApplyOptions, CommitHook, DevicePlan, Progress};
 
 /// Where runs of `inventory` are recorded unless `--state-dir` says otherwise.
-pub fn state_dir(inventory: &Path, given: Option<&Path>) -> PathBuf {
+pub(super) fn state_dir(inventory: &Path, given: Option<&Path>) -> PathBuf {
     given
         .map(Path::to_owned)
         .unwrap_or_else(|| inventory.join(".hatang").join("applies"))
@@ -33,7 +33,7 @@ fn who() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-pub fn run(args: &ApplyArgs) -> Result<Verdict> {
+pub(super) fn run(args: &ApplyArgs) -> Result<Verdict> {
     match &args.recover {
         Some(journal) => recover(args, journal),
         None => transaction(args),
@@ -192,7 +192,7 @@ mod fault_injection {
 
     /// The hook `HATANG_APPLY_FAIL_AFTER=N` asks for.
     #[cfg(feature = "fault-injection")]
-    pub fn fail_after() -> Result<Option<CommitHook>> {
+    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
         use anyhow::Context;
         let Ok(v) = std::env::var(FAIL_AFTER) else {
             return Ok(None);
@@ -211,7 +211,7 @@ mod fault_injection {
 
     /// No hook: this build cannot inject faults.
     #[cfg(not(feature = "fault-injection"))]
-    pub fn fail_after() -> Result<Option<CommitHook>> {
+    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
         Ok(None)
     }
 }

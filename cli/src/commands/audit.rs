@@ -122,7 +122,7 @@ struct Candidate<'a> {
 /// A running configuration as fetched, or the audit of a device that could not be fetched.
 type Fetched = (DeviceAudit, Option<String>);
 
-pub fn run(args: &AuditArgs) -> Result<Verdict> {
+pub(super) fn run(args: &AuditArgs) -> Result<Verdict> {
     let output = args.output.format;
     let desired = match super::render::desired(&args.inventory, args.templates.as_deref(), output)?
     {

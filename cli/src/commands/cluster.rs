@@ -70,7 +70,7 @@ async fn kube_client() -> Result<kube::Client> {
 }
 
 /// `hatang apply --cluster PATH`: server-side apply with field manager `hatang`.
-pub fn apply(args: &InventoryArgs, output: Output) -> Result<Verdict> {
+pub(super) fn apply(args: &InventoryArgs, output: Output) -> Result<Verdict> {
     let docs = match documents(args, output)? {
         Ok(docs) => docs,
         Err(verdict) => return Ok(verdict),
@@ -97,7 +97,7 @@ pub fn apply(args: &InventoryArgs, output: Output) -> Result<Verdict> {
 
 /// `hatang plan --cluster PATH`: what `apply --cluster` would create or change; exit 0 either
 /// way (like `plan`), reading only.
-pub fn plan(args: &InventoryArgs, output: Output) -> Result<Verdict> {
+pub(super) fn plan(args: &InventoryArgs, output: Output) -> Result<Verdict> {
     let docs = match documents(args, output)? {
         Ok(docs) => docs,
         Err(verdict) => return Ok(verdict),

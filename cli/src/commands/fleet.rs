@@ -16,13 +16,13 @@ use hatang_driver::hostkey::KnownHosts;
 use hatang_driver::overlay::Overlay;
 use hatang_driver::ssh::{Auth, SshOptions};
 
-pub use hatang_driver::fleet::Endpoint;
+pub(super) use hatang_driver::fleet::Endpoint;
 
 /// Devices not reached, with the reason.
-pub type Skipped = Vec<(String, String)>;
+pub(super) type Skipped = Vec<(String, String)>;
 
 /// The lab overlay named by `--lab-state`, if any.
-pub fn overlay(args: &SshArgs) -> Result<Option<Overlay>> {
+pub(super) fn overlay(args: &SshArgs) -> Result<Option<Overlay>> {
     let Some(dir) = &args.lab_state else {
         return Ok(None);
     };
@@ -36,7 +36,7 @@ pub fn overlay(args: &SshArgs) -> Result<Option<Overlay>> {
 
 /// Endpoints of the FRR devices among `models` (only `only`, when given); devices of other
 /// platforms are returned as skipped with the reason.
-pub fn endpoints(
+pub(super) fn endpoints(
     models: &[DeviceModel],
     inventory: &hatang_core::Inventory,
     overlay: Option<&Overlay>,
@@ -70,7 +70,7 @@ pub fn endpoints(
 
 /// Session options: login from `args` (or the lab's), known_hosts, and every pin as the only
 /// key trusted for its endpoint.
-pub fn ssh_options(
+pub(super) fn ssh_options(
     args: &SshArgs,
     overlay: Option<&Overlay>,
     endpoints: &[Endpoint],
@@ -123,7 +123,7 @@ pub fn ssh_options(
 }
 
 /// The async runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,7 +9,7 @@ use crate::exit::{OrUsage, Verdict};
 use crate::ledger_file::write_atomically;
 use hatang_core::import;
 
-pub fn run(cmd: Import) -> Result<Verdict> {
+pub(super) fn run(cmd: Import) -> Result<Verdict> {
     match cmd {
         Import::Regions { csv, province, out } => regions(&csv, province, out.as_deref()),
     }

@@ -18,7 +18,7 @@ use hatang_core::Diagnostic;
 use hatang_core::ipam::report::{self, InterfaceAddress, Utilization};
 use hatang_core::ipam::{Entry, Ledger, renumber};
 
-pub fn run(cmd: Ipam) -> Result<Verdict> {
+pub(super) fn run(cmd: Ipam) -> Result<Verdict> {
     match cmd {
         Ipam::Show(args) => show(&args),
         Ipam::Tree(args) => tree(&args),

@@ -11,7 +11,7 @@ use crate::output::{Stop, Stopped, print_json};
 use hatang_core::Checked;
 use hatang_lab::{self as lab, LabOptions, LabPlan, LabStatus, Readiness, UpOptions, UpReport};
 
-pub fn run(cmd: Lab) -> Result<Verdict> {
+pub(super) fn run(cmd: Lab) -> Result<Verdict> {
     if !lab::sys::is_root() {
         return Err(crate::exit::usage_error!(
             "`hatang lab` needs root: it creates network namespaces, veth links and a \

@@ -26,7 +26,7 @@ use hatang_core::validate::ValidateOptions;
 use hatang_core::{Checked, LoadOptions};
 
 /// Runs the command `cli` names.
-pub fn run(cli: Cli) -> Result<Verdict> {
+pub(crate) fn run(cli: Cli) -> Result<Verdict> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Stats(args) => stats::run(&args),
@@ -81,7 +81,7 @@ fn check(args: &InventoryArgs) -> Result<Checked> {
 }
 
 /// An inventory with its allocations planned on top of its ledger (the lock held).
-pub struct Planned {
+pub(crate) struct Planned {
     pub checked: Checked,
     pub allocation: hatang_core::ipam::Allocation,
     pub lock: crate::ledger_file::LedgerLock,
@@ -89,7 +89,7 @@ pub struct Planned {
 
 /// Loads, validates and plans `args`; when the inventory, its ledger or the allocation has
 /// problems, prints them (as `output` says) and gives the verdict instead.
-pub fn planned(
+pub(crate) fn planned(
     args: &InventoryArgs,
     output: Output,
 ) -> Result<std::result::Result<Planned, Verdict>> {

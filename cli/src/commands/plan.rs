@@ -32,7 +32,7 @@ struct PlanReport<'a> {
     configs: Option<&'a [ConfigChange]>,
 }
 
-pub fn run(args: &PlanArgs) -> Result<Verdict> {
+pub(super) fn run(args: &PlanArgs) -> Result<Verdict> {
     let output = args.output.format;
     let planned = match super::planned(&args.inventory, output)? {
         Ok(p) => p,

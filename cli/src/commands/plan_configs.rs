@@ -19,7 +19,7 @@ use hatang_driver::ssh::SshError;
 /// How a device's rendered configuration compares (in the order summaries count them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ConfigStatus {
+pub(super) enum ConfigStatus {
     /// It differs from what it is compared with.
     Changed,
     /// The running configuration could not be fetched.
@@ -53,7 +53,7 @@ impl ConfigStatus {
 /// One device's comparison.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConfigChange {
+pub(super) struct ConfigChange {
     pub device: String,
     pub status: ConfigStatus,
     /// What it was compared with: an apply id, or `live`.
@@ -68,12 +68,12 @@ pub struct ConfigChange {
 
 /// What [`compare`] gives: the comparisons (`None` when there is nothing to compare with), or
 /// the problems that keep the inventory from compiling.
-pub type Comparison = std::result::Result<Option<Vec<ConfigChange>>, Vec<Diagnostic>>;
+pub(super) type Comparison = std::result::Result<Option<Vec<ConfigChange>>, Vec<Diagnostic>>;
 
 /// Compares the rendered configurations with the last apply or the devices; `None` when there
 /// is nothing to compare with (no apply recorded and not `--against live`), so inventories that
 /// are never applied pay nothing for it.
-pub fn compare(
+pub(super) fn compare(
     args: &PlanArgs,
     inventory: &hatang_core::Inventory,
     ledger: &Ledger,
@@ -168,7 +168,7 @@ pub fn compare(
 }
 
 /// The comparison for people: diffs of changed devices, a line per other device, a summary.
-pub fn print(changes: &[ConfigChange]) {
+pub(super) fn print(changes: &[ConfigChange]) {
     let mut counts: BTreeMap<ConfigStatus, usize> = BTreeMap::new();
     for c in changes {
         *counts.entry(c.status).or_default() += 1;

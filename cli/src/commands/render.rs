@@ -14,7 +14,7 @@ use hatang_core::compile::compile;
 use hatang_core::render::{RenderedFile, Templates, render};
 
 /// Every device's rendered configuration, with the inventory it came from.
-pub struct Desired {
+pub(super) struct Desired {
     /// The checked inventory (and its planned allocations).
     pub planned: super::Planned,
     /// Compiled models, one per device.
@@ -28,7 +28,7 @@ pub struct Desired {
 /// Loads, validates and plans the inventory, compiles and renders it (with `templates`
 /// overriding the built-in ones); when something in the way has problems, prints them (as
 /// `output` says) and gives the verdict instead. Shared by `render`, `audit` and `apply`.
-pub fn desired(
+pub(super) fn desired(
     inventory: &InventoryArgs,
     templates_dir: Option<&Path>,
     output: Output,
@@ -75,7 +75,7 @@ pub fn desired(
 
 /// The built-in templates, overridden by `dir/<platform>/<file>.hbs` when given (a directory
 /// that cannot be read, or a template that does not compile, is a usage error).
-pub fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
+pub(super) fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
     Ok(match templates_dir {
         Some(dir) => Templates::with_overrides(dir).or_usage()?,
         None => Templates::builtin(),
@@ -96,7 +96,7 @@ struct Rendered<'a> {
     skipped: &'a [String],
 }
 
-pub fn run(args: &RenderArgs) -> Result<Verdict> {
+pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
     let output = args.output.format;
     let Desired {
         models,

@@ -7,7 +7,7 @@ use crate::exit::Verdict;
 use crate::output::print_json;
 use hatang_core::stats::{self, Stats};
 
-pub fn run(args: &ReportArgs) -> Result<Verdict> {
+pub(super) fn run(args: &ReportArgs) -> Result<Verdict> {
     let inventory = &args.inventory;
     let checked = super::check(inventory)?;
     if checked.errors() > 0 {

@@ -20,7 +20,7 @@ struct Validation<'a> {
     diagnostics: &'a [Diagnostic],
 }
 
-pub fn run(args: &ReportArgs) -> Result<Verdict> {
+pub(super) fn run(args: &ReportArgs) -> Result<Verdict> {
     let checked = super::check(&args.inventory)?;
     let (errors, warnings) = (checked.errors(), checked.warnings());
     match args.output.format {
