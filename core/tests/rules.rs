@@ -580,6 +580,46 @@ const CASES: &[Case] = &[
         subjects: &["feed dc-main/A"],
         ..ERROR
     },
+    Case {
+        rule: "rack names are unique per data center",
+        docs: || {
+            Docs::base().edit(
+                "DataCenter/dc-backup",
+                "        - name: B01\n",
+                "        - name: B01\n          heightU: 42\n          powerKw: 5\n          feeds: [A, B]\n        - name: B01\n",
+            )
+        },
+        code: "duplicate-rack",
+        object: "DataCenter/dc-backup",
+        message: &[Is("rack `B01` is listed twice in the data center")],
+        at: Nth("- name: B01", 1, "B01"),
+        hint: Some(Is("rack names are unique per data center, across rooms")),
+        related: &[("first listed here", Nth("- name: B01", 0, "B01"))],
+        subjects: &["rack dc-backup/B01"],
+        ..ERROR
+    },
+    Case {
+        rule: "a rack is 1 to 60 units high",
+        docs: || Docs::base().edit("DataCenter/dc-backup", "heightU: 42", "heightU: 61"),
+        code: "bad-rack-height",
+        object: "DataCenter/dc-backup",
+        message: &[Is("rack `B01` height 61U is outside 1–60")],
+        at: Of("heightU: 61", "61"),
+        subjects: &["rack dc-backup/B01"],
+        ..ERROR
+    },
+    Case {
+        rule: "a rack is fed by power feeds of its data center",
+        docs: || Docs::base().edit("DataCenter/dc-backup", "feeds: [A, B]", "feeds: [A, C]"),
+        code: "dangling-reference",
+        object: "DataCenter/dc-backup",
+        message: &[Is(
+            "rack `B01` is fed by `C`, which is not a power feed of this data center",
+        )],
+        at: Of("feeds: [A, C]", "C"),
+        subjects: &["rack dc-backup/B01", "feed dc-backup/C"],
+        ..ERROR
+    },
     // -----------------------------------------------------------------------------------------
     // Data centers
     // -----------------------------------------------------------------------------------------
@@ -749,6 +789,19 @@ const CASES: &[Case] = &[
     // -----------------------------------------------------------------------------------------
     // Leases
     // -----------------------------------------------------------------------------------------
+    Case {
+        rule: "a lease lives in its tenant's namespace",
+        docs: || Docs::base().edit(LEASE, "namespace: so-tai-chinh", "namespace: so-khac"),
+        code: "wrong-namespace",
+        object: LEASE,
+        message: &[Is(
+            "lease is in namespace `so-khac` but tenant `so-tai-chinh` lives in `so-tai-chinh`",
+        )],
+        at: Of("namespace: so-khac", "so-khac"),
+        hint: Some(Is("a tenant's leases live in the tenant's namespace")),
+        subjects: &["Tenant/so-tai-chinh"],
+        ..ERROR
+    },
     Case {
         rule: "a temporary lease needs an end",
         docs: || Docs::base().edit(LEASE, "  end: 2026-12-31\n", ""),

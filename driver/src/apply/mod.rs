@@ -120,7 +120,7 @@ fn remote_path(id: &str, device: &str, what: &str) -> String {
 }
 
 /// The kind of failure an SSH error is, for the journal.
-pub fn failure_kind(e: &SshError) -> FailureKind {
+fn failure_kind(e: &SshError) -> FailureKind {
     match e {
         SshError::HostKeyUnknown { .. } | SshError::HostKeyChanged { .. } => FailureKind::HostKey,
         SshError::Connect { .. } => FailureKind::Connect,
