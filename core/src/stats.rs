@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::model::{DataCenterTier, Inventory, Kind, RegionLevel, SiteRole};
+use crate::model::{DataCenterModel, DataCenterTier, Inventory, Kind, RegionLevel, SiteRole};
 use crate::validate::{Index, circuits_by_site, rack_loads};
 
 /// Everything `hatang stats` prints.
@@ -22,6 +22,8 @@ pub struct Stats {
     pub devices_by_role: BTreeMap<&'static str, usize>,
     /// Circuits per medium.
     pub circuits_by_medium: BTreeMap<&'static str, usize>,
+    /// The data-center model the city declares (by its DataCenters' tiers).
+    pub data_center_model: DataCenterModel,
     /// Commune-office coverage.
     pub coverage: Coverage,
     /// Rack and power use per data center.
@@ -72,8 +74,8 @@ pub struct DataCenterUse {
     pub display_name: String,
     /// main or backup.
     pub tier: DataCenterTier,
-    /// DR peer.
-    pub peer: String,
+    /// DR peer (none for a single data center).
+    pub peer: Option<String>,
     /// Number of racks.
     pub racks: usize,
     /// Rack units in total.
@@ -159,6 +161,7 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
         sites_by_role,
         devices_by_role,
         circuits_by_medium,
+        data_center_model: DataCenterModel::declared(inv.data_centers.iter().map(|d| &d.spec.tier)),
         coverage: coverage(inv, &ix),
         data_centers: data_centers(inv, &ix, today),
         tenants: tenants(inv, today),

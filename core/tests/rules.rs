@@ -229,6 +229,70 @@ fn lease_end(end: &str) -> Docs {
     Docs::base().edit(LEASE, "end: 2026-12-31", &format!("end: {end}"))
 }
 
+const SINGLE: &str = "DataCenter/dc-main";
+
+/// A core router at the main site in rack `rack` at unit 30.
+fn core_router(name: &str, rack: &str, address: &str) -> String {
+    format!(
+        "apiVersion: hatang.io/v1alpha1
+kind: Device
+metadata:
+  name: {name}
+spec:
+  site: dc-giang-vo
+  platform: frr
+  role: core
+  rack:
+    dataCenter: dc-main
+    rack: {rack}
+    position: 30
+    heightU: 2
+  powerW: 400
+  management:
+    address: {address}
+  interfaces:
+    - name: eth0
+"
+    )
+}
+
+/// The base inventory as a single-with-redundancy city (Đà Nẵng's model): `dc-main` is the one
+/// data center (tier single, no peer), the backup edge moves into it as the second WAN edge, two
+/// cores stand on racks A01 and A02, and the level-3 system's replica is on the other rack.
+fn single_dc() -> Docs {
+    Docs::base()
+        .edit(SINGLE, "tier: main\n  peer: dc-backup\n", "tier: single\n")
+        .remove("DataCenter/dc-backup")
+        .remove("Site/dc-hoa-lac")
+        .edit(
+            "Device/edge-backup-1",
+            "site: dc-hoa-lac",
+            "site: dc-giang-vo",
+        )
+        .edit(
+            "Device/edge-backup-1",
+            "dataCenter: dc-backup\n    rack: B01",
+            "dataCenter: dc-main\n    rack: A02",
+        )
+        .edit(
+            "AddressPlan/ha-noi",
+            "    dc-backup: 2001:db8:200::/48\n",
+            "",
+        )
+        .push(&core_router("core-main-1", "A01", "2001:db8:ffff:1::21"))
+        .push(&core_router("core-main-2", "A02", "2001:db8:ffff:1::22"))
+        .edit(
+            SYSTEM,
+            "replicaDataCenter: dc-backup",
+            "replicaDataCenter: dc-main\n    replicaRack: A02",
+        )
+        .edit(
+            SYSTEM,
+            "  securityLevel: 3\n",
+            "  securityLevel: 3\n  rack: A01\n",
+        )
+}
+
 const CASES: &[Case] = &[
     // -----------------------------------------------------------------------------------------
     // Dangling references
@@ -1030,6 +1094,178 @@ const CASES: &[Case] = &[
         at: Of("line: exit-address-family", "exit"),
         ..ERROR
     },
+    // -----------------------------------------------------------------------------------------
+    // Data-center models
+    // -----------------------------------------------------------------------------------------
+    Case {
+        rule: "main-and-backup: a main or backup data center names its peer",
+        docs: || Docs::base().edit("DataCenter/dc-backup", "  peer: dc-main\n", ""),
+        code: "datacenter-pair",
+        object: "DataCenter/dc-backup",
+        message: &[Is("backup data center names no DR peer")],
+        at: Of("tier: backup", "backup"),
+        ..ERROR
+    },
+    Case {
+        rule: "main-and-backup stays the rule without a single data center: a lone main fails",
+        docs: || single_dc().edit(SINGLE, "tier: single", "tier: main\n  peer: dc-main"),
+        code: "datacenter-pair",
+        object: SINGLE,
+        others: Others::ErrorsAmong(&[
+            "circuit-direction",
+            "datacenter-pair",
+            "dr-same-datacenter",
+        ]),
+        message: &[Is("the inventory has no backup data center")],
+        at: Of("tier: main", "main"),
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: no second data center",
+        docs: || single_dc().push(SECOND_MAIN),
+        code: "datacenter-model",
+        object: "DataCenter/dc-main-2",
+        others: Others::ErrorsAmong(&["datacenter-model", "dangling-reference"]),
+        message: &[Is(
+            "a second data center (tier main) in a single-with-redundancy city, whose data center is `dc-main`",
+        )],
+        at: Of("tier: main", "main"),
+        subjects: &["DataCenter/dc-main"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: the single data center has no peer",
+        docs: || single_dc().edit(SINGLE, "tier: single\n", "tier: single\n  peer: dc-main\n"),
+        code: "datacenter-model",
+        object: SINGLE,
+        message: &[Is(
+            "a single data center has no DR peer, but names `dc-main`",
+        )],
+        at: Of("peer: dc-main", "dc-main"),
+        subjects: &["DataCenter/dc-main"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: two WAN edges",
+        docs: || single_dc().edit("Device/edge-backup-1", "role: wan-edge", "role: tor"),
+        code: "single-dc-edges",
+        object: SINGLE,
+        others: Others::Warnings,
+        message: &[Is(
+            "the single data center has 1 wan-edge device at site `dc-giang-vo`; it needs two",
+        )],
+        at: Of("tier: single", "single"),
+        subjects: &["Site/dc-giang-vo"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: two cores",
+        docs: || single_dc().remove("Device/core-main-2"),
+        code: "single-dc-cores",
+        object: SINGLE,
+        message: &[Is(
+            "the single data center has 1 core device at site `dc-giang-vo`; it needs two",
+        )],
+        at: Of("tier: single", "single"),
+        subjects: &["Site/dc-giang-vo"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: every rack on two feeds",
+        docs: || {
+            single_dc().edit(
+                SINGLE,
+                "        - name: A02\n          heightU: 42\n          powerKw: 8\n          feeds: [A, B]",
+                "        - name: A02\n          heightU: 42\n          powerKw: 8\n          feeds: [B]",
+            )
+        },
+        code: "single-dc-feeds",
+        object: SINGLE,
+        message: &[Is(
+            "rack `A02` is fed by 1 feed(s); in the single data center every rack is fed by two",
+        )],
+        at: Of("- name: A02", "A02"),
+        hint: Some(Is("give the rack feeds: [A, B]")),
+        subjects: &["rack dc-main/A02"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: a level-3 system says where it and its replica stand",
+        docs: || single_dc().edit(SYSTEM, "  rack: A01\n", ""),
+        code: "dr-replica-rack",
+        object: SYSTEM,
+        message: &[Contains(
+            "does not say on which racks it and its replica stand",
+        )],
+        at: Of("  dr:", "dr"),
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: the replica on another rack",
+        docs: || single_dc().edit(SYSTEM, "replicaRack: A02", "replicaRack: A01"),
+        code: "dr-replica-rack",
+        object: SYSTEM,
+        message: &[Is(
+            "the replica of `Cổng dịch vụ công thành phố` stands in the same rack `A01` as the system",
+        )],
+        at: Of("replicaRack: A01", "A01"),
+        subjects: &["rack dc-main/A01"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: the replica's rack exists",
+        docs: || single_dc().edit(SYSTEM, "replicaRack: A02", "replicaRack: A09"),
+        code: "dangling-reference",
+        object: SYSTEM,
+        message: &[Is(
+            "refers to rack `A09`, which does not exist in DataCenter `dc-main`",
+        )],
+        at: Of("replicaRack: A09", "A09"),
+        subjects: &["rack dc-main/A09"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: the replica does not share the system's only feed",
+        docs: || {
+            single_dc()
+                .edit(
+                    SINGLE,
+                    "        - name: A01\n          heightU: 42\n          powerKw: 8\n          feeds: [A, B]",
+                    "        - name: A01\n          heightU: 42\n          powerKw: 8\n          feeds: [A]",
+                )
+                .edit(
+                    SINGLE,
+                    "        - name: A02\n          heightU: 42\n          powerKw: 8\n          feeds: [A, B]",
+                    "        - name: A02\n          heightU: 42\n          powerKw: 8\n          feeds: [A]",
+                )
+        },
+        code: "dr-replica-feed",
+        object: SYSTEM,
+        others: Others::Errors(&["dr-replica-feed", "single-dc-feeds", "single-dc-feeds"]),
+        message: &[Is(
+            "racks `A01` and `A02` both hang on feed `A` alone: losing it takes `Cổng dịch vụ công thành phố` and its replica down",
+        )],
+        at: Of("replicaRack: A02", "A02"),
+        subjects: &["rack dc-main/A01", "rack dc-main/A02", "feed dc-main/A"],
+        ..ERROR
+    },
+    Case {
+        rule: "single-with-redundancy: the replica stays in the single data center",
+        docs: || {
+            single_dc().edit(
+                SYSTEM,
+                "replicaDataCenter: dc-main",
+                "replicaDataCenter: dc-backup",
+            )
+        },
+        code: "dr-replica-rack",
+        object: SYSTEM,
+        others: Others::Errors(&["dangling-reference", "dr-replica-rack"]),
+        message: &[Contains("stays in `dc-main`, not `dc-backup`")],
+        at: Of("replicaDataCenter: dc-backup", "dc-backup"),
+        subjects: &["DataCenter/dc-main"],
+        ..ERROR
+    },
 ];
 
 /// A broken (or mended) base inventory.
@@ -1038,6 +1274,7 @@ type Build = fn() -> Docs;
 /// Inventories that stay valid: each is a case above changed back into something allowed.
 const VALID: &[(&str, Build)] = &[
     ("the base inventory", Docs::base),
+    ("a single data center with in-DC redundancy", single_dc),
     (
         "the same circuit id at another provider is another circuit",
         || {
@@ -1291,4 +1528,18 @@ fn an_accepted_deviation_is_read_as_written() {
     assert_eq!(a.kind, hatang_core::model::DeviationKind::Changed);
     assert_eq!(a.block, ["router bgp 4200000001"]);
     assert_eq!(a.expires.to_string(), "2026-06-30");
+}
+
+#[test]
+fn stats_state_the_declared_data_center_model() {
+    use hatang_core::model::DataCenterModel;
+    let base = stats::compute(&load(&Docs::base().text()).inventory, today());
+    assert_eq!(base.data_center_model, DataCenterModel::MainAndBackup);
+    let single = stats::compute(&load(&single_dc().text()).inventory, today());
+    assert_eq!(
+        single.data_center_model,
+        DataCenterModel::SingleWithRedundancy
+    );
+    assert_eq!(single.data_centers.len(), 1);
+    assert_eq!(single.data_centers[0].peer, None);
 }

@@ -68,7 +68,7 @@ fn print_text(s: &Stats) {
     }
     println!();
 
-    println!("Data centers");
+    println!("Data centers ({} model)", s.data_center_model.as_str());
     println!(
         "  {:<28} {:<7} {:<24} {:>5} {:>13} {:>17}",
         "name", "tier", "peer", "racks", "units used", "power used kW"
@@ -77,8 +77,8 @@ fn print_text(s: &Stats) {
         println!(
             "  {:<28} {:<7} {:<24} {:>5} {:>6}/{:<6} {:>8.1}/{:<8.1}",
             d.name,
-            format!("{:?}", d.tier).to_lowercase(),
-            d.peer,
+            d.tier.as_str(),
+            d.peer.as_deref().unwrap_or("—"),
             d.racks,
             d.units_used,
             d.units_total,

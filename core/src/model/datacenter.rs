@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::net::IpAddress;
 
-/// Role of a data center in the city's DR pair.
+/// Role of a data center in the city's data-center model. The tiers a city's DataCenters carry
+/// declare its model: `main` and `backup` (the main-and-backup model, the default), or one
+/// `single` (the single-with-redundancy model: one DC redundant within itself).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -15,6 +17,51 @@ pub enum DataCenterTier {
     Main,
     /// The backup data center (trung tâm dữ liệu dự phòng).
     Backup,
+    /// The city's only data center, with redundancy inside it: two WAN edges, two cores, every
+    /// rack on two feeds, level-3+ systems replicated on another rack and feed.
+    Single,
+}
+
+impl DataCenterTier {
+    /// kebab-case name as written in inventories.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataCenterTier::Main => "main",
+            DataCenterTier::Backup => "backup",
+            DataCenterTier::Single => "single",
+        }
+    }
+}
+
+/// How a city's data centers protect each other, as declared by their tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataCenterModel {
+    /// Exactly one main and at least one backup data center, paired as DR peers; level-3+
+    /// systems replicate to the other data center (Hà Nội, Hải Phòng). The default.
+    MainAndBackup,
+    /// One data center (tier `single`) with in-DC redundancy (Đà Nẵng 2019–2025).
+    SingleWithRedundancy,
+}
+
+impl DataCenterModel {
+    /// The model the data centers declare: single-with-redundancy as soon as one DataCenter
+    /// has tier `single`, otherwise main-and-backup (so nothing is relaxed by leaving it out).
+    pub fn declared<'a>(mut tiers: impl Iterator<Item = &'a DataCenterTier>) -> Self {
+        if tiers.any(|t| *t == DataCenterTier::Single) {
+            DataCenterModel::SingleWithRedundancy
+        } else {
+            DataCenterModel::MainAndBackup
+        }
+    }
+
+    /// kebab-case name, as reports print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataCenterModel::MainAndBackup => "main-and-backup",
+            DataCenterModel::SingleWithRedundancy => "single-with-redundancy",
+        }
+    }
 }
 
 /// A power feed (A or B side) and what it can carry.
@@ -62,10 +109,12 @@ pub struct DataCenterSpec {
     pub display_name: String,
     /// Name of the Site (role `datacenter`) this facility is.
     pub site: String,
-    /// `main` or `backup`.
+    /// `main`, `backup` or `single`; the tiers declare the city's data-center model.
     pub tier: DataCenterTier,
-    /// Name of the DataCenter that is this one's DR partner.
-    pub peer: String,
+    /// Name of the DataCenter that is this one's DR partner. Required for `main` and `backup`;
+    /// a `single` data center has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
     /// Power feeds of the facility.
     #[serde(default)]
     pub power_feeds: Vec<PowerFeed>,

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 pub use addressplan::{AddressPlanSpec, InfrastructureBlock, NumberRange, PrefixLengths};
 pub use circuit::{CircuitEnd, CircuitRole, CircuitSpec, Medium};
-pub use datacenter::{DataCenterSpec, DataCenterTier, PowerFeed, Rack, Room};
+pub use datacenter::{DataCenterModel, DataCenterSpec, DataCenterTier, PowerFeed, Rack, Room};
 pub use device::{
     AcceptedDeviation, DeviationKind, DeviceRole, DeviceSpec, Interface, Management, Platform,
     RackPlacement,

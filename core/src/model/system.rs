@@ -11,6 +11,10 @@ use super::net::IpPrefix;
 pub struct DrPolicy {
     /// Name of the DataCenter holding the replica.
     pub replica_data_center: String,
+    /// Rack holding the replica. Required for level 3+ in a single-with-redundancy city, where
+    /// the replica must stand on another rack, not sharing a single feed with the primary's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_rack: Option<String>,
     /// Recovery point objective in minutes (how much data may be lost).
     pub rpo_minutes: u32,
     /// Recovery time objective in minutes (how long the service may be down).
@@ -27,8 +31,13 @@ pub struct InformationSystemSpec {
     pub owner: String,
     /// Name of the DataCenter hosting the primary instance.
     pub data_center: String,
+    /// Rack holding the primary instance (in `dataCenter`). Required for level 3+ in a
+    /// single-with-redundancy city.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<String>,
     /// Approved security level (cấp độ an toàn hệ thống thông tin), 1 to 5. Level 3 and above
-    /// must have a DR replica in the other data center.
+    /// must have a DR replica in the other data center (in a single-with-redundancy city: on another
+    /// rack and feed of the same one).
     #[schemars(range(min = 1, max = 5))]
     pub security_level: u8,
     /// Disaster-recovery policy.

@@ -72,7 +72,7 @@ fn uses(inv: &Inventory) -> Vec<Use<'_>> {
     row(o, &inv.regions,             Region,            &["spec", "parent"],                   Region,     |s| s.parent.as_deref());
     row(o, &inv.sites,               Site,              &["spec", "region"],                   Region,     |s| Some(&s.region));
     row(o, &inv.data_centers,        DataCenter,        &["spec", "site"],                     Site,       |s| Some(&s.site));
-    row(o, &inv.data_centers,        DataCenter,        &["spec", "peer"],                     DataCenter, |s| Some(&s.peer));
+    row(o, &inv.data_centers,        DataCenter,        &["spec", "peer"],                     DataCenter, |s| s.peer.as_deref());
     row(o, &inv.devices,             Device,            &["spec", "site"],                     Site,       |s| Some(&s.site));
     row(o, &inv.devices,             Device,            &["spec", "rack", "dataCenter"],       DataCenter, |s| s.rack.as_ref().map(|r| r.data_center.as_str()));
     row(o, &inv.circuits,            Circuit,           &["spec", "a", "device"],              Device,     |s| Some(&s.a.device));
