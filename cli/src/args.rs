@@ -56,6 +56,23 @@ pub(crate) struct ReportArgs {
     pub output: OutputArgs,
 }
 
+/// `hatang capacity`.
+#[derive(Debug, Args)]
+pub(crate) struct CapacityArgs {
+    /// The inventory; `--today` is the day space is judged on.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// List what frees up as leases end up to this day (YYYY-MM-DD); all ends when not given.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<NaiveDate>,
+    /// Also write the capacity report as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -69,6 +86,12 @@ pub(crate) enum Command {
     ///
     /// Fails (exit 1) on an invalid inventory, printing its errors.
     Stats(ReportArgs),
+    /// Print rack and power capacity per data center, room and rack: free unit ranges, power
+    /// used and headroom per rack and per feed (2N), each lease's power share per rack, and
+    /// what frees up as leases end (see docs/capacity.md).
+    ///
+    /// Fails (exit 1) on an invalid inventory, printing its errors.
+    Capacity(CapacityArgs),
     /// Show the allocations the inventory needs (added, kept, held, released) and write them to
     /// the ledger `allocations.lock.yaml` beside it.
     ///

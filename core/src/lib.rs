@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod audit;
+pub mod capacity;
 pub mod compile;
 pub mod diag;
 pub mod import;

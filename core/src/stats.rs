@@ -1,10 +1,11 @@
 //! Figures auditors and engineers ask for: counts, commune coverage, rack and power use, leases.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::capacity::occupied_units;
 use crate::model::{DataCenterModel, DataCenterTier, Inventory, Kind, RegionLevel, SiteRole};
 use crate::validate::{Index, circuits_by_site, rack_loads};
 
@@ -215,36 +216,8 @@ fn data_centers(inv: &Inventory, ix: &Index<'_>, today: NaiveDate) -> Vec<DataCe
     let loads = rack_loads(inv, ix, today);
     let mut per_dc = Vec::new();
     for dc in &inv.data_centers {
-        // Occupied units per rack as a bit set (racks are at most 60U).
-        let mut used: HashMap<String, u64> = HashMap::new();
-        let mut mark = |rack: &crate::model::Rack, from: u32, to: u32| {
-            let mut bits = 0u64;
-            for u in from.max(1)..=to.min(rack.height_u).min(63) {
-                bits |= 1 << u;
-            }
-            *used.entry(rack.name.clone()).or_default() |= bits;
-        };
-        for d in &inv.devices {
-            if let Some(p) = d.spec.rack.as_ref().filter(|p| p.data_center == dc.name())
-                && let Some(r) = dc.spec.rack(&p.rack)
-            {
-                mark(r, p.position, p.position + p.height_u.max(1) - 1);
-            }
-        }
-        for l in inv
-            .colo_leases
-            .iter()
-            .filter(|l| l.spec.data_center == dc.name())
-        {
-            if l.spec.end.is_some_and(|e| e < today) {
-                continue;
-            }
-            for s in &l.spec.space {
-                if let Some(r) = dc.spec.rack(&s.rack) {
-                    mark(r, s.from_u.unwrap_or(1), s.to_u.unwrap_or(r.height_u));
-                }
-            }
-        }
+        // Current and future leases hold their units.
+        let used = occupied_units(inv, dc, |l| !l.end.is_some_and(|e| e < today));
         let racks: Vec<_> = dc.spec.racks().map(|(_, r)| r).collect();
         per_dc.push(DataCenterUse {
             name: dc.name().to_owned(),

@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod capacity;
 mod cluster;
 mod fleet;
 mod import;
@@ -30,6 +31,7 @@ pub(crate) fn run(cli: Cli) -> Result<Verdict> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Stats(args) => stats::run(&args),
+        Command::Capacity(args) => capacity::run(&args),
         Command::Plan(args) if args.cluster => cluster::plan(&args.inventory, args.output.format),
         Command::Plan(args) => plan::run(&args),
         Command::Render(args) => render::run(&args),

@@ -171,4 +171,4 @@ pub(crate) fn obj<S>(kind: Kind, o: &Object<S>) -> ObjectRef {
 }
 
 pub(crate) use coverage::circuits_by_site;
-pub(crate) use power::rack_loads;
+pub(crate) use power::{feed_loads, rack_loads};

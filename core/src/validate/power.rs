@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::{Index, Report, ValidateOptions, at, obj};
 use crate::diag::{Diagnostic, Subject};
-use crate::model::{Inventory, Kind};
+use crate::model::{DataCenterSpec, Inventory, Kind, Object};
 
 /// A lease's days in force and the power it reserves in one rack.
 type LeaseSpan = (NaiveDate, Option<NaiveDate>, f64);
@@ -59,6 +59,28 @@ pub(crate) fn rack_loads<'a>(
     load
 }
 
+/// Load per power feed of `dc` (in `power_feeds` order) under the 2N rule: each feed must carry
+/// every rack it serves on its own, so a rack's whole load counts on each of its feeds. Feeds a
+/// rack names that the facility does not have are left out (validation reports them).
+pub(crate) fn feed_loads(
+    dc: &Object<DataCenterSpec>,
+    load: &HashMap<(&str, &str), f64>,
+) -> Vec<f64> {
+    let mut feed_load = vec![0.0f64; dc.spec.power_feeds.len()];
+    for (_, rack) in dc.spec.racks() {
+        let used = load
+            .get(&(dc.name(), rack.name.as_str()))
+            .copied()
+            .unwrap_or(0.0);
+        for feed in &rack.feeds {
+            if let Some(i) = dc.spec.power_feeds.iter().position(|f| &f.name == feed) {
+                feed_load[i] += used;
+            }
+        }
+    }
+    feed_load
+}
+
 pub(super) fn check(
     inv: &Inventory,
     ix: &Index<'_>,
@@ -74,7 +96,7 @@ pub(super) fn check(
             .enumerate()
             .map(|(i, f)| (f.name.as_str(), i))
             .collect();
-        let mut feed_load = vec![0.0f64; dc.spec.power_feeds.len()];
+        let feed_load = feed_loads(dc, &load);
         for (ri, room) in dc.spec.rooms.iter().enumerate() {
             for (ki, rack) in room.racks.iter().enumerate() {
                 let used = load
@@ -98,9 +120,8 @@ pub(super) fn check(
                     );
                 }
                 for (fi, feed) in rack.feeds.iter().enumerate() {
-                    match feeds.get(feed.as_str()) {
-                        Some(&i) => feed_load[i] += used,
-                        None => report.push(
+                    if !feeds.contains_key(feed.as_str()) {
+                        report.push(
                             dc.origin,
                             at!["spec", "rooms", ri, "racks", ki, "feeds", fi],
                             obj(Kind::DataCenter, dc),
@@ -110,7 +131,7 @@ pub(super) fn check(
                             )
                             .subject(Subject::rack(dc.name(), &rack.name))
                             .subject(feed_subject(dc.name(), feed)),
-                        ),
+                        );
                     }
                 }
             }
