@@ -104,6 +104,13 @@ pub(crate) enum Command {
     /// Writes OUT/<device>/<file> (FRR: frr.conf and system.conf; IOS-XE: config). Templates
     /// are built in; `--templates DIR` overrides them with DIR/<platform>/<file>.hbs.
     Render(RenderArgs),
+    /// Save every device's running configuration (fetched over SSH, with the same login and
+    /// trust as `audit`) as OUT/<device>.conf, the layout `audit --saved` reads, with
+    /// OUT/manifest.json (device, time, sha256, fetched or failed). Each file is replaced
+    /// atomically; a device that fails keeps its previous file and is marked failed.
+    ///
+    /// Exit code 1 when any device could not be fetched (the others are written).
+    Backup(BackupArgs),
     /// Compare every device's running configuration (fetched over SSH) with the rendered one.
     ///
     /// Both are normalized (comments, `!`, `exit`, version lines and blank lines dropped; line
@@ -406,6 +413,9 @@ pub(crate) struct RenderArgs {
     /// Directory to write the configurations into.
     #[arg(long)]
     pub out: PathBuf,
+    /// How the files are laid out under OUT.
+    #[arg(long, value_enum, default_value_t = Layout::Devices)]
+    pub layout: Layout,
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
@@ -455,6 +465,36 @@ pub(crate) struct LabArgs {
     /// How to print.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `hatang backup` options.
+#[derive(Debug, Args)]
+pub(crate) struct BackupArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Directory to save the configurations and the manifest into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// How to reach the devices.
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// Back up only these devices (repeatable).
+    #[arg(long = "device", value_name = "NAME")]
+    pub devices: Vec<String>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How `render --out` lays its files out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Layout {
+    /// OUT/<device>/<file> (FRR: frr.conf and system.conf; IOS-XE: config).
+    Devices,
+    /// OUT/<device>.conf with each FRR device's frr.conf: the layout `hatang backup` writes and
+    /// `audit --saved` reads.
+    Saved,
 }
 
 /// `hatang audit` options.

@@ -5,7 +5,6 @@
 mod report;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -69,6 +68,32 @@ struct DeviceAudit {
     unused_acceptances: Vec<Unused>,
     #[serde(skip_serializing_if = "Option::is_none")]
     millis: Option<u64>,
+    /// With `--saved`: the backup the running configuration was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup: Option<BackupUsed>,
+}
+
+/// The saved file an audit compared against, as `hatang backup`'s manifest describes it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BackupUsed {
+    /// SHA-256 of the file read.
+    sha256: String,
+    /// When the manifest says it was fetched (none without a manifest entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetched_at: Option<String>,
+    /// Whether the file is the one the manifest records (false: changed since, or no entry).
+    matches_manifest: bool,
+}
+
+/// With `--saved`: the directory and the backup run its manifest names.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedSource {
+    dir: String,
+    /// The manifest's `takenAt` (none when the directory has no manifest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup_taken_at: Option<String>,
 }
 
 impl DeviceAudit {
@@ -83,6 +108,7 @@ impl DeviceAudit {
             accepted: vec![],
             unused_acceptances: vec![],
             millis: None,
+            backup: None,
         }
     }
 }
@@ -110,6 +136,8 @@ struct Summary {
 #[serde(rename_all = "camelCase")]
 struct Report {
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<SavedSource>,
     devices: Vec<DeviceAudit>,
 }
 
@@ -164,7 +192,11 @@ pub(super) fn run(args: &AuditArgs) -> Result<Verdict> {
         results.insert(audit.device.clone(), audit);
     }
 
-    let report = report(results.into_values().collect());
+    let mut report = report(results.into_values().collect());
+    report.saved = args.saved.as_ref().map(|dir| SavedSource {
+        dir: dir.display().to_string(),
+        backup_taken_at: super::backup::Manifest::read(dir).map(|m| m.taken_at),
+    });
     match output {
         Output::Json => crate::output::print_json(&report)?,
         Output::Text => print!("{}", report::text(&report)),
@@ -263,6 +295,7 @@ fn report(devices: Vec<DeviceAudit>) -> Report {
                 .count(),
             unused_acceptances: devices.iter().map(|d| d.unused_acceptances.len()).sum(),
         },
+        saved: None,
         devices,
     }
 }
@@ -277,8 +310,10 @@ fn unused(acceptance: Acceptance, entries: &[AcceptedDeviation]) -> Unused {
     }
 }
 
-/// Running configurations saved as `dir/<device>.conf`.
+/// Running configurations saved as `dir/<device>.conf` (by `hatang backup`, whose manifest,
+/// when present, names each file's fetch time and hash).
 fn from_saved(dir: &Path, candidates: &[Candidate<'_>]) -> Vec<Fetched> {
+    let manifest = super::backup::Manifest::read(dir);
     candidates
         .iter()
         .map(|c| {
@@ -289,6 +324,7 @@ fn from_saved(dir: &Path, candidates: &[Candidate<'_>]) -> Vec<Fetched> {
             match std::fs::read(&path) {
                 Ok(bytes) => {
                     audit.millis = Some(start.elapsed().as_millis() as u64);
+                    audit.backup = Some(backup_used(manifest.as_ref(), c.name, &bytes));
                     (audit, Some(String::from_utf8_lossy(&bytes).into_owned()))
                 }
                 Err(e) => {
@@ -301,6 +337,21 @@ fn from_saved(dir: &Path, candidates: &[Candidate<'_>]) -> Vec<Fetched> {
             }
         })
         .collect()
+}
+
+/// What the manifest says of the file read for `device`, and whether the file is still it.
+fn backup_used(
+    manifest: Option<&super::backup::Manifest>,
+    device: &str,
+    bytes: &[u8],
+) -> BackupUsed {
+    let sha256 = super::backup::sha256_hex(bytes);
+    let entry = manifest.and_then(|m| m.devices.iter().find(|e| e.device == device));
+    BackupUsed {
+        matches_manifest: entry.and_then(|e| e.sha256.as_deref()) == Some(sha256.as_str()),
+        fetched_at: entry.and_then(|e| e.fetched_at.clone()),
+        sha256,
+    }
 }
 
 /// Running configurations fetched over SSH (`show running-config`), with the trust and login
@@ -349,18 +400,7 @@ fn over_ssh(args: &AuditArgs, candidates: &[Candidate<'_>]) -> Result<Vec<Fetche
         };
         out.push((audit, running));
     }
-    if !new_keys.is_empty()
-        && let Some(f) = &args.ssh.known_hosts
-    {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(f)
-            .with_context(|| format!("cannot append to `{}`", f.display()))?;
-        for line in &new_keys {
-            writeln!(file, "{line}")?;
-        }
-    }
+    super::fleet::record_new_keys(&args.ssh, &new_keys)?;
     Ok(out)
 }
 

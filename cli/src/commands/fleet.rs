@@ -129,3 +129,23 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
+
+/// Appends host keys accepted as new (`endpoint key` lines) to `--known-hosts`, when given.
+pub(super) fn record_new_keys(args: &SshArgs, new_keys: &[String]) -> Result<()> {
+    use std::io::Write;
+    if new_keys.is_empty() {
+        return Ok(());
+    }
+    let Some(f) = &args.known_hosts else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(f)
+        .with_context(|| format!("cannot append to `{}`", f.display()))?;
+    for line in new_keys {
+        writeln!(file, "{line}")?;
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 
 mod apply;
 mod audit;
+mod backup;
 mod capacity;
 mod cluster;
 mod fleet;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> Result<Verdict> {
         Command::Plan(args) => plan::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Backup(args) => backup::run(&args),
         Command::Apply(args) if args.cluster => cluster::apply(
             &InventoryArgs::with_defaults(args.paths, args.today),
             args.output.format,

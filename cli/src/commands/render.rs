@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::args::{InventoryArgs, Output, RenderArgs};
+use crate::args::{InventoryArgs, Layout, Output, RenderArgs};
 use crate::exit::{OrUsage, Verdict};
 use crate::ledger_file::write_replacing;
 use crate::output::{Stop, Stopped, print_json};
@@ -90,7 +90,7 @@ struct Rendered<'a> {
     out: String,
     /// Devices rendered.
     devices: usize,
-    /// Files written, as `<device>/<file>` under `out`.
+    /// Files written under `out`: `<device>/<file>`, or `<device>.conf` with `--layout saved`.
     files: Vec<String>,
     /// Devices on platforms without templates (not rendered).
     skipped: &'a [String],
@@ -107,11 +107,16 @@ pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
         Ok(d) => d,
         Err(verdict) => return Ok(verdict),
     };
-    files.par_iter().try_for_each(|f| -> Result<()> {
-        let dir = args.out.join(&f.device);
-        std::fs::create_dir_all(&dir)
+    let files: Vec<(String, &RenderedFile)> = files
+        .iter()
+        .filter_map(|f| placed(args.layout, f).map(|rel| (rel, f)))
+        .collect();
+    files.par_iter().try_for_each(|(rel, f)| -> Result<()> {
+        let path = args.out.join(rel);
+        let dir = path.parent().unwrap_or(&args.out);
+        std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
-        write_replacing(&dir.join(&f.file), &f.text, false)
+        write_replacing(&path, &f.text, false)
     })?;
     for s in &skipped {
         eprintln!("warning: no templates for the platform of `{s}`; not rendered");
@@ -121,10 +126,7 @@ pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
         Output::Json => print_json(&Rendered {
             out: args.out.display().to_string(),
             devices,
-            files: files
-                .iter()
-                .map(|f| format!("{}/{}", f.device, f.file))
-                .collect(),
+            files: files.iter().map(|(rel, _)| rel.clone()).collect(),
             skipped: &skipped,
         })?,
         Output::Text => println!(
@@ -134,4 +136,14 @@ pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
         ),
     }
     Ok(Verdict::Ok)
+}
+
+/// Where a rendered file goes under OUT in `layout`, if it is written at all: with `saved`,
+/// only FRR's `frr.conf`, as `<device>.conf` (what `hatang backup` saves and `audit --saved`
+/// reads).
+fn placed(layout: Layout, f: &RenderedFile) -> Option<String> {
+    match layout {
+        Layout::Devices => Some(format!("{}/{}", f.device, f.file)),
+        Layout::Saved => (f.file == "frr.conf").then(|| format!("{}.conf", f.device)),
+    }
 }

@@ -122,6 +122,18 @@ pub(super) fn text(r: &Report) -> String {
             out.push_str(&format!("{:width$}    {}\n", "", unused_line(u)));
         }
     }
+    if let Some(s) = &r.saved {
+        match &s.backup_taken_at {
+            Some(t) => out.push_str(&format!(
+                "compared against the backup of {t} in {}\n",
+                s.dir
+            )),
+            None => out.push_str(&format!(
+                "compared against the files in {} (no backup manifest)\n",
+                s.dir
+            )),
+        }
+    }
     out.push_str(&format!("audit: {}\n", totals(r)));
     out
 }
