@@ -314,7 +314,7 @@ fn shares(inv: &Inventory, dc: &str, rack: &str, today: NaiveDate) -> Vec<LeaseS
     for l in inv
         .colo_leases
         .iter()
-        .filter(|l| l.spec.data_center == dc && !l.spec.end.is_some_and(|e| e < today))
+        .filter(|l| l.spec.data_center == dc && l.spec.end.is_none_or(|e| e >= today))
     {
         let spaces = l.spec.space.len().max(1);
         let entries = l.spec.space.iter().filter(|s| s.rack == rack).count();

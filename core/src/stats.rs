@@ -217,7 +217,7 @@ fn data_centers(inv: &Inventory, ix: &Index<'_>, today: NaiveDate) -> Vec<DataCe
     let mut per_dc = Vec::new();
     for dc in &inv.data_centers {
         // Current and future leases hold their units.
-        let used = occupied_units(inv, dc, |l| !l.end.is_some_and(|e| e < today));
+        let used = occupied_units(inv, dc, |l| l.end.is_none_or(|e| e >= today));
         let racks: Vec<_> = dc.spec.racks().map(|(_, r)| r).collect();
         per_dc.push(DataCenterUse {
             name: dc.name().to_owned(),
