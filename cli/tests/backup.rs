@@ -322,3 +322,56 @@ fn render_layout_saved_is_what_audit_saved_reads() {
     assert!(a["saved"]["backupTakenAt"].is_null(), "{a:#}");
     assert_eq!(a["devices"][0]["backup"]["matchesManifest"], false, "{a:#}");
 }
+
+#[test]
+fn a_device_that_cannot_be_reached_keeps_its_last_backup_and_is_marked_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("backup");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hub-001.conf"), "hostname hub-001\n").unwrap();
+    // The lab's management addresses are not up here: every connection fails.
+    let (code, m) = json(&[
+        "backup",
+        "inventories/lab",
+        "--today",
+        TODAY,
+        "--out",
+        dir.to_str().unwrap(),
+        "-i",
+        "/nonexistent-key",
+        "--timeout",
+        "1",
+        "--device",
+        "hub-001",
+    ]);
+    assert_eq!(code, Some(1), "{m:#}");
+    assert_eq!(
+        (m["fetched"].as_u64(), m["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{m:#}"
+    );
+    let d = &m["devices"][0];
+    assert_eq!(d["device"], "hub-001");
+    assert_eq!(d["status"], "failed");
+    assert!(d["error"]["kind"].is_string(), "typed error: {d:#}");
+    assert!(d["sha256"].is_null(), "{d:#}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("hub-001.conf")).unwrap(),
+        "hostname hub-001\n"
+    );
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(written, m);
+    // Unknown devices are a usage error.
+    let o = hatang(&[
+        "backup",
+        "inventories/lab",
+        "--out",
+        dir.to_str().unwrap(),
+        "-i",
+        "/k",
+        "--device",
+        "nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
