@@ -131,7 +131,10 @@ impl Devices {
                                 .iter()
                                 .map(|i| {
                                     let d = match running.remove(&i.device) {
-                                        Some(Ok(text)) => judged(i, &text, today),
+                                        Some(Ok(text)) => {
+                                            self.keep_backup(&i.device, &text);
+                                            judged(i, &text, today)
+                                        }
                                         Some(Err(e)) => unreachable(i, &e),
                                         None => unreachable(
                                             i,
@@ -191,6 +194,27 @@ impl Devices {
         }
         self.publish(events).await;
         changed.notify_one();
+    }
+}
+
+impl Devices {
+    /// Keeps what the device ran on the state volume (`crate::backups`); a failure to write
+    /// is logged, never stops the audit.
+    fn keep_backup(&self, device: &str, text: &str) {
+        match crate::backups::keep(
+            &self.settings.state_dir,
+            device,
+            text,
+            chrono::Utc::now(),
+            crate::backups::KEEP,
+        ) {
+            Ok(k) => {
+                tracing::debug!(device, backup = %k.path.display(), sha256 = %k.sha256, written = k.written, "backup")
+            }
+            Err(e) => {
+                tracing::warn!(device, error = %e, "cannot keep the running configuration's backup")
+            }
+        }
     }
 }
 

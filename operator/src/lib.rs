@@ -12,6 +12,7 @@
 //! `Applied` and `Drifted` conditions (`devices`), one fleet transaction per pass (`push`), and
 //! the periodic drift audit (`drift`).
 
+pub mod backups;
 pub mod controller;
 pub mod credentials;
 pub mod devices;
