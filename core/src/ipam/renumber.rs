@@ -30,8 +30,8 @@ use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::demand::site_key;
 use super::ledger::{Entry, Hold, Ledger};
+use super::schema::site_key;
 use super::value::{AllocValue, Bits};
 use crate::diag::{Diagnostic, Location};
 use crate::model::{Inventory, RegionLevel, SiteRole};

@@ -11,9 +11,11 @@ use std::cmp::Ordering;
 
 use super::demand::{KeyHead, Request};
 use super::ledger::{Entry, Hold};
+use super::pools::Gathered;
 use super::prefetch;
+use super::schema::previous_key;
 use super::value::AllocValue;
-use super::{Change, ChangeKind, Gathered, as_previous, change, previous_key};
+use super::{Change, ChangeKind, as_previous, change};
 
 /// What walking (part of) the ledger found.
 #[derive(Default)]
