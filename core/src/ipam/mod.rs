@@ -132,7 +132,7 @@ pub fn allocate(
     let mut pools = Pools::new(plan);
     let mut problems = Vec::new();
 
-    pins::check(&requests, &pools, plan, locator, &mut problems);
+    let pins = pins::check(&requests, &pools, plan, locator, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -227,7 +227,7 @@ pub fn allocate(
             pools.take(&req.pool, &pin);
         }
     }
-    pins::conflicts_with_ledger(&requests, &ledger, locator, &mut problems);
+    pins::conflicts_with_ledger(&pins, &ledger, locator, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
