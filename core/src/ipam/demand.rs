@@ -6,12 +6,16 @@ use bumpalo::collections::String as BumpString;
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::hash::{FastMap, FastSet};
+use std::sync::OnceLock;
+
+use super::hash::FastMap;
 use super::prefetch;
 use super::schema::{Family, KeyKind, LedgerKey, Owner, OwnerKind, PoolRef, SiteId};
 use super::value::AllocValue;
 use crate::load::Seg;
-use crate::model::{CircuitSpec, DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole};
+use crate::model::{
+    CircuitEnd, CircuitSpec, DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole,
+};
 use crate::validate::at;
 
 /// Where in its owner a pin is written; the path is built only when an error points at it.
@@ -635,35 +639,10 @@ fn segment_requests<'a>(
     })
 }
 
-/// A /127 per circuit. Its pin is the network of the first IPv6 address of an end's interface
-/// (the first interface of that name on the device), indexed once: a DC edge router has an
-/// interface per circuit, so searching its list per circuit would be quadratic.
+/// A /127 per circuit, pinned by the addresses of its ends (see [`EndAddresses`]).
 fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<Request<'a>>> {
-    let mut end_pins: FastMap<(&str, &str), AllocValue> = FastMap::default();
-    let addressed = inv
-        .devices
-        .iter()
-        .any(|d| d.spec.interfaces.iter().any(|i| !i.addresses.is_empty()));
-    // By name, the last device of a name counting (as for every other lookup by name).
-    let devices: FastMap<&str, &Object<DeviceSpec>> = if addressed {
-        inv.devices.iter().map(|d| (d.name(), d)).collect()
-    } else {
-        FastMap::default()
-    };
-    for (&name, d) in &devices {
-        if d.spec.interfaces.iter().all(|i| i.addresses.is_empty()) {
-            continue;
-        }
-        let mut seen = FastSet::default();
-        for iface in &d.spec.interfaces {
-            if seen.insert(iface.name.as_str())
-                && let Some(pin) = v6_network(&iface.addresses)
-            {
-                end_pins.insert((name, iface.name.as_str()), pin);
-            }
-        }
-    }
-    let end_pins = &end_pins;
+    let ends = EndAddresses::of(inv);
+    let ends = &ends;
     by_chunk(&inv.circuits, CIRCUIT_CHUNK, arenas, |chunk, arena| {
         chunk
             .iter()
@@ -673,28 +652,83 @@ fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<R
                     prefetch_ends(&c.spec);
                     prefetch::text(c.name());
                 });
-                circuit_request(c, end_pins, arena)
+                circuit_request(c, ends, arena)
             })
             .collect()
     })
 }
 
-/// The /127 of one circuit.
+/// Interfaces up to this many are searched one by one; a device with more (a DC edge router
+/// ends a circuit per commune) has its interfaces indexed by name, the first time one is asked.
+const SEARCHED: usize = 32;
+
+/// The pin a circuit end gives its link: the network of the first IPv6 address of the end's
+/// interface (the first interface of that name on the device, the last device of that name).
+struct EndAddresses<'a> {
+    devices: &'a [Object<DeviceSpec>],
+    /// Place in `devices` by name; empty when no interface has an address (nothing is pinned).
+    by_name: FastMap<&'a str, u32>,
+    /// Per device: its interfaces' places by name, for devices with more than `SEARCHED`.
+    interfaces: Vec<OnceLock<FastMap<&'a str, u32>>>,
+}
+
+impl<'a> EndAddresses<'a> {
+    fn of(inv: &'a Inventory) -> EndAddresses<'a> {
+        let addressed = inv
+            .devices
+            .iter()
+            .any(|d| d.spec.interfaces.iter().any(|i| !i.addresses.is_empty()));
+        let mut by_name = FastMap::default();
+        let mut interfaces = Vec::new();
+        if addressed {
+            by_name.reserve(inv.devices.len());
+            for (at, d) in inv.devices.iter().enumerate() {
+                by_name.insert(
+                    d.name(),
+                    u32::try_from(at).expect("fewer than 2^32 devices"),
+                );
+            }
+            interfaces.resize_with(inv.devices.len(), OnceLock::new);
+        }
+        EndAddresses {
+            devices: &inv.devices,
+            by_name,
+            interfaces,
+        }
+    }
+
+    fn pin(&self, end: &CircuitEnd) -> Option<AllocValue> {
+        if self.by_name.is_empty() {
+            return None;
+        }
+        let at = *self.by_name.get(end.device.as_str())? as usize;
+        let all = &self.devices[at].spec.interfaces;
+        let iface = if all.len() <= SEARCHED {
+            all.iter().find(|i| i.name == end.interface)?
+        } else {
+            let index = self.interfaces[at].get_or_init(|| {
+                let mut index = FastMap::with_capacity_and_hasher(all.len(), Default::default());
+                for (i, iface) in all.iter().enumerate() {
+                    index
+                        .entry(iface.name.as_str())
+                        .or_insert(u32::try_from(i).expect("fewer than 2^32 interfaces"));
+                }
+                index
+            });
+            &all[*index.get(end.interface.as_str())? as usize]
+        };
+        v6_network(&iface.addresses)
+    }
+}
+
+/// The /127 of one circuit: pinned by its a end's addresses, else its z end's.
 fn circuit_request<'a>(
     c: &'a Object<CircuitSpec>,
-    end_pins: &FastMap<(&str, &str), AllocValue>,
+    ends: &EndAddresses<'_>,
     arena: &'a Bump,
 ) -> Request<'a> {
     let (a, z) = (&c.spec.a, &c.spec.z);
-    let pin = if end_pins.is_empty() {
-        None
-    } else {
-        [a, z].iter().find_map(|end| {
-            end_pins
-                .get(&(end.device.as_str(), end.interface.as_str()))
-                .copied()
-        })
-    };
+    let pin = ends.pin(a).or_else(|| ends.pin(z));
     Request::new(
         write_key(
             arena,

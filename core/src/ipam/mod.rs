@@ -132,25 +132,28 @@ pub fn allocate(
     let mut pools = Pools::new(plan);
     let mut problems = Vec::new();
 
-    let pins = pins::check(&requests, &pools, plan, locator, &mut problems);
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-
     let hold_until = today
         .checked_add_days(Days::new(u64::from(plan.spec.hold_days)))
         .unwrap_or(today);
-
-    // 1. Existing entries: keep, repin, hold, release (walk.rs). Entries are updated where
-    // they are; those leaving the ledger are removed after the walk.
     let hold = Hold {
         since: today,
         release_after: hold_until,
     };
-    let walked = {
-        let mut entries: Vec<(&String, &mut Entry)> = ledger.entries.iter_mut().collect();
-        walk::walk(&mut entries, &requests, today, hold)
-    };
+
+    // Pins are checked among themselves while (1.) the ledger's entries are walked: keep,
+    // repin, hold, release (walk.rs). Entries are updated where they are; those leaving the
+    // ledger are removed after the walk. If a pin is wrong, the walked ledger is dropped.
+    let (pins, walked) = rayon::join(
+        || pins::check(&requests, &pools),
+        || {
+            let mut entries: Vec<(&String, &mut Entry)> = ledger.entries.iter_mut().collect();
+            walk::walk(&mut entries, &requests, today, hold)
+        },
+    );
+    pins.report(plan, locator, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let walk::Walked {
         mut changes,
         mut kept,
@@ -159,6 +162,7 @@ pub fn allocate(
         leaving,
         mut previous,
         any_repinned,
+        unpinned,
         mut gathered,
     } = walked;
     // `in_ledger[i]`: request i keeps its ledger entry; the others are allocated in step 3.
@@ -210,6 +214,9 @@ pub fn allocate(
         }
     }
 
+    // Entries a new pin may conflict with: those left unpinned or held, and the old values
+    // held below.
+    let may_conflict = unpinned + previous.len();
     let mut moved_values = Gathered::default();
     for (key, e) in previous {
         moved_values.add_named(&e.pool, e.value);
@@ -227,7 +234,9 @@ pub fn allocate(
             pools.take(&req.pool, &pin);
         }
     }
-    pins::conflicts_with_ledger(&pins, &ledger, locator, &mut problems);
+    if may_conflict > 0 {
+        pins::conflicts_with_ledger(&pins.by_value, &ledger, locator, &mut problems);
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

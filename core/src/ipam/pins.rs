@@ -4,7 +4,7 @@
 //! A city importing its existing addressing pins every value (some 64,000 nationwide), so both
 //! checks compare sorted lists, never every pin with every value.
 
-use std::cmp::Ordering;
+use rayon::prelude::*;
 
 use super::Request;
 use super::ledger::{Entry, Ledger};
@@ -15,98 +15,242 @@ use crate::diag::Diagnostic;
 use crate::load::{Locator, Seg};
 use crate::model::{AddressPlanSpec, Object};
 
-/// A pinned request.
+/// A pinned request (a nationwide brownfield inventory has some 64,000, sorted by value: the
+/// smaller, the cheaper).
 #[derive(Clone, Copy)]
 pub(super) struct Pin<'r, 'a> {
-    /// Its place among the requests (diagnostics come in this order).
-    index: usize,
+    /// Where its value lies ([`Span::first`]; the other fields of its span are below, so that
+    /// a pin fills half a cache line).
+    first: u128,
     req: &'r Request<'a>,
-    value: AllocValue,
+    /// Its place among the requests (diagnostics come in this order).
+    index: u32,
+    class: u8,
+    len: u8,
 }
 
-/// The order values are compared in: prefixes by family, then start address, shortest first
-/// (a prefix before those inside it); then numbers.
-fn value_order(v: &AllocValue) -> (u8, u8, u128, u8) {
-    match v {
-        AllocValue::Prefix(p) => {
-            let b = Bits::of(p);
-            (0, b.width, b.addr, b.len)
+const _: () = assert!(std::mem::size_of::<Pin>() == 32);
+
+impl<'r, 'a> Pin<'r, 'a> {
+    fn new(index: usize, req: &'r Request<'a>, value: &AllocValue) -> Pin<'r, 'a> {
+        let at = Span::of(value);
+        Pin {
+            first: at.first,
+            req,
+            index: u32::try_from(index).expect("fewer than 2^32 requests"),
+            class: at.class,
+            len: at.len,
         }
-        AllocValue::Number(n) => (1, 0, u128::from(*n), 0),
+    }
+
+    fn at(&self) -> Span {
+        Span {
+            class: self.class,
+            first: self.first,
+            len: self.len,
+        }
+    }
+
+    fn value(&self) -> AllocValue {
+        self.req.pin.expect("a pin is a pinned request")
     }
 }
 
-/// Whether two values share an address (prefixes) or are the same number.
-fn overlap(a: &AllocValue, b: &AllocValue) -> bool {
-    match (a, b) {
-        (AllocValue::Prefix(a), AllocValue::Prefix(b)) => Bits::of(a).overlaps(&Bits::of(b)),
-        (AllocValue::Number(a), AllocValue::Number(b)) => a == b,
-        _ => false,
+/// Where a value lies, as the checks compare values: prefixes by family, then first address,
+/// shortest first (a prefix comes before those inside it); then numbers. Computed once per
+/// value, since a sort compares each value many times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Span {
+    /// 32 or 128 for prefixes (their width), `NUMBER` for numbers.
+    class: u8,
+    first: u128,
+    /// The prefix length (0 for numbers).
+    len: u8,
+}
+
+const NUMBER: u8 = u8::MAX;
+
+impl Span {
+    fn of(value: &AllocValue) -> Span {
+        match value {
+            AllocValue::Prefix(p) => {
+                let b = Bits::of(p);
+                Span {
+                    class: b.width,
+                    first: b.addr,
+                    len: b.len,
+                }
+            }
+            AllocValue::Number(n) => Span {
+                class: NUMBER,
+                first: u128::from(*n),
+                len: 0,
+            },
+        }
+    }
+
+    fn last(&self) -> u128 {
+        match self.class {
+            NUMBER => self.first,
+            width => Bits {
+                width,
+                addr: self.first,
+                len: self.len,
+            }
+            .last(),
+        }
+    }
+
+    /// Whether two values share an address (prefixes) or are the same number.
+    fn overlaps(&self, other: &Span) -> bool {
+        self.class == other.class && self.first <= other.last() && other.first <= self.last()
     }
 }
 
-/// Pins must lie in their pool and must not collide with one another. Returns the pins sorted
-/// by value, for [`conflicts_with_ledger`].
-pub(super) fn check<'r, 'a>(
-    requests: &[&'r Request<'a>],
-    pools: &Pools,
-    plan: &Object<AddressPlanSpec>,
-    locator: &Locator<'_>,
-    problems: &mut Vec<Diagnostic>,
-) -> Vec<Pin<'r, 'a>> {
-    let mut pins: Vec<Pin> = requests
-        .iter()
+/// What checking the pins among themselves found, before any diagnostic is written (this part
+/// runs beside the ledger walk, away from the locator).
+pub(super) struct Checked<'r, 'a> {
+    /// Every pin, sorted by value (ties in request order).
+    pub(super) by_value: Vec<Pin<'r, 'a>>,
+    /// Pins outside their pool or on reserved space, in request order.
+    misplaced: Vec<(Pin<'r, 'a>, Misplaced)>,
+    /// Pins of different keys that overlap: a pin and one before it, in value order.
+    collisions: Vec<(Pin<'r, 'a>, Pin<'r, 'a>)>,
+}
+
+/// Pins must lie in their pool and must not collide with one another.
+pub(super) fn check<'r, 'a>(requests: &[&'r Request<'a>], pools: &Pools) -> Checked<'r, 'a> {
+    // A brownfield inventory pins every value: the pins are read and placed side by side.
+    let pins: Vec<Pin> = requests
+        .par_iter()
         .enumerate()
-        .filter_map(|(index, req)| {
-            req.pin.map(|value| Pin {
-                index,
-                req: *req,
-                value,
-            })
-        })
+        .filter_map(|(index, req)| req.pin.map(|value| Pin::new(index, req, &value)))
         .collect();
-    for pin in &pins {
-        if let Some(d) = outside_pool(pin, pools, plan, locator) {
-            problems.push(d);
-        }
+    let misplaced = pins
+        .par_iter()
+        .filter_map(|pin| Some((*pin, misplaced(pin, pools)?)))
+        .collect();
+    let by_value = by_value(pins);
+    let collisions = collisions(&by_value);
+    Checked {
+        by_value,
+        misplaced,
+        collisions,
     }
-    pins.sort_by_key(|p| value_order(&p.value));
-    collisions(&pins, locator, problems);
-    pins
 }
 
-/// A pin outside its pool, or inside it but on reserved space (infrastructure, services, the
-/// loopback block's all-zero address: before anything is taken, a pool's blocked list holds
-/// just those).
-fn outside_pool(
-    pin: &Pin,
-    pools: &Pools,
-    plan: &Object<AddressPlanSpec>,
-    locator: &Locator<'_>,
-) -> Option<Diagnostic> {
-    let (req, value) = (pin.req, &pin.value);
-    let inside = match (&req.pool, value) {
+impl Checked<'_, '_> {
+    /// The problems found, as diagnostics: misplaced pins, then collisions.
+    pub(super) fn report(
+        &self,
+        plan: &Object<AddressPlanSpec>,
+        locator: &Locator<'_>,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        for (pin, how) in &self.misplaced {
+            problems.push(outside_pool(pin, *how, plan, locator));
+        }
+        for (pin, other) in &self.collisions {
+            problems.push(collision(pin, other, locator));
+        }
+    }
+}
+
+/// The order pins are compared in: by value, ties in request order (the index makes every key
+/// unique, so an unstable sort keeps them as a stable one would).
+fn order(pin: &Pin) -> (Span, u32) {
+    (pin.at(), pin.index)
+}
+
+/// `pins` sorted by value.
+///
+/// Pins come in request order: one run per kind of key (every kind's keys have a prefix of
+/// their own). Pools hand values out in key order, so most runs are sorted already (sites and
+/// their segments are not: sites are spread over the roots): each run is sorted on its own,
+/// side by side, and the runs are merged.
+fn by_value<'r, 'a>(mut pins: Vec<Pin<'r, 'a>>) -> Vec<Pin<'r, 'a>> {
+    let mut runs: Vec<&mut [Pin]> = pins
+        .chunk_by_mut(|a, b| a.req.pool.key_kind() == b.req.pool.key_kind())
+        .collect();
+    runs.par_iter_mut().for_each(|run| {
+        if !run.is_sorted_by_key(order) {
+            run.sort_unstable_by_key(order);
+        }
+    });
+    let runs: Vec<&[Pin]> = runs.into_iter().map(|run| &*run).collect();
+    merged(runs)
+}
+
+/// Sorted runs merged into one: the run that comes first gives all of its pins that come
+/// before every other run's first (runs of pools in blocks of their own are taken whole).
+fn merged<'r, 'a>(mut runs: Vec<&[Pin<'r, 'a>]>) -> Vec<Pin<'r, 'a>> {
+    let mut out = Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
+    runs.retain(|r| !r.is_empty());
+    while !runs.is_empty() {
+        runs.sort_unstable_by_key(|r| order(&r[0]));
+        let take = match runs.get(1) {
+            Some(next) => {
+                let bound = order(&next[0]);
+                runs[0].partition_point(|p| order(p) < bound)
+            }
+            None => runs[0].len(),
+        };
+        out.extend_from_slice(&runs[0][..take]);
+        runs[0] = &runs[0][take..];
+        if runs[0].is_empty() {
+            runs.remove(0);
+        }
+    }
+    out
+}
+
+/// How a pin lies outside what its pool may hand out.
+#[derive(Clone, Copy)]
+enum Misplaced {
+    /// Outside the pool.
+    Outside,
+    /// Inside it, but on this reserved block (infrastructure, services, the loopback block's
+    /// all-zero address: before anything is taken, a pool's blocked list holds just those).
+    Reserved(Bits),
+}
+
+fn misplaced(pin: &Pin, pools: &Pools) -> Option<Misplaced> {
+    let inside = match (&pin.req.pool, &pin.value()) {
         (PoolRef::Segment(_), AllocValue::Prefix(_)) => true,
         (pool, AllocValue::Prefix(p)) => pools
             .fixed_prefix(pool)
             .is_some_and(|pp| pp.covers(&Bits::of(p))),
         (pool, AllocValue::Number(n)) => pools.number(pool).is_some_and(|np| np.covers(*n)),
     };
-    let reserved = match (&req.pool, value) {
+    if !inside {
+        return Some(Misplaced::Outside);
+    }
+    match (&pin.req.pool, &pin.value()) {
         (PoolRef::Segment(_), _) | (_, AllocValue::Number(_)) => None,
-        (pool, AllocValue::Prefix(p)) => pools
-            .fixed_prefix(pool)
-            .and_then(|pp| pp.blocked.iter().find(|b| b.overlaps(&Bits::of(p)))),
-    };
-    let message = match (inside, reserved) {
-        (true, None) => return None,
-        (true, Some(block)) => format!(
+        (pool, AllocValue::Prefix(p)) => {
+            let b = Bits::of(p);
+            let pool = pools.fixed_prefix(pool)?;
+            let block = pool.blocked.iter().find(|blocked| blocked.overlaps(&b))?;
+            Some(Misplaced::Reserved(*block))
+        }
+    }
+}
+
+fn outside_pool(
+    pin: &Pin,
+    how: Misplaced,
+    plan: &Object<AddressPlanSpec>,
+    locator: &Locator<'_>,
+) -> Diagnostic {
+    let (req, value) = (pin.req, pin.value());
+    let message = match how {
+        Misplaced::Reserved(block) => format!(
             "pinned value {value} for `{}` overlaps {}, reserved in the `{}` pool of the address plan",
             req.key,
             block.net(),
             req.pool.name()
         ),
-        (false, _) => format!(
+        Misplaced::Outside => format!(
             "pinned value {value} for `{}` is outside the `{}` pool of the address plan",
             req.key,
             req.pool.name()
@@ -119,48 +263,58 @@ fn outside_pool(
             "the address plan",
             locator.locate(plan.origin, &[Seg::from("spec")]),
         );
-    Some(match inside {
-        true => d.hint("infrastructure and service blocks are never handed out; pin outside them"),
-        false => d,
-    })
+    match how {
+        Misplaced::Reserved(_) => {
+            d.hint("infrastructure and service blocks are never handed out; pin outside them")
+        }
+        Misplaced::Outside => d,
+    }
 }
 
 /// Overlapping pins of different keys, found in `pins` sorted by value: a pin can only
 /// overlap the ones before it that are still open (that contain its start).
-fn collisions(pins: &[Pin], locator: &Locator<'_>, problems: &mut Vec<Diagnostic>) {
+fn collisions<'r, 'a>(pins: &[Pin<'r, 'a>]) -> Vec<(Pin<'r, 'a>, Pin<'r, 'a>)> {
+    let mut found = Vec::new();
     let mut open: Vec<&Pin> = Vec::new();
     for pin in pins {
         let req = pin.req;
-        open.retain(|other| overlap(&other.value, &pin.value));
+        open.retain(|other| other.at().overlaps(&pin.at()));
         for other in &open {
             let numbers_of_other_pools = matches!(
-                (other.value, pin.value),
+                (other.value(), pin.value()),
                 (AllocValue::Number(_), AllocValue::Number(_))
             ) && other.req.pool != req.pool;
             if other.req.key != req.key
                 && !numbers_of_other_pools
                 && !nested(other.req.key, &other.req.pool, req.key, &req.pool)
             {
-                problems.push(
-                    Diagnostic::error(
-                        "pin-conflict",
-                        format!(
-                            "pinned {} for `{}` collides with pinned {} for `{}`",
-                            pin.value, req.key, other.value, other.req.key
-                        ),
-                    )
-                    .at(locator.locate(req.origin, &req.pin_at.path()))
-                    .object(req.owner().to_string())
-                    .related(
-                        format!("{} pins {} here", other.req.owner(), other.value),
-                        locator.locate(other.req.origin, &other.req.pin_at.path()),
-                    )
-                    .hint("every pinned value must be unique; change one of the pins"),
-                );
+                found.push((*pin, **other));
             }
         }
         open.push(pin);
     }
+    found
+}
+
+fn collision(pin: &Pin, other: &Pin, locator: &Locator<'_>) -> Diagnostic {
+    let req = pin.req;
+    Diagnostic::error(
+        "pin-conflict",
+        format!(
+            "pinned {} for `{}` collides with pinned {} for `{}`",
+            pin.value(),
+            req.key,
+            other.value(),
+            other.req.key
+        ),
+    )
+    .at(locator.locate(req.origin, &req.pin_at.path()))
+    .object(req.owner().to_string())
+    .related(
+        format!("{} pins {} here", other.req.owner(), other.value()),
+        locator.locate(other.req.origin, &other.req.pin_at.path()),
+    )
+    .hint("every pinned value must be unique; change one of the pins")
 }
 
 /// Whether a value of one request may lie inside the other's: a segment inside its own site.
@@ -186,26 +340,31 @@ pub(super) fn conflicts_with_ledger(
         return;
     }
     // In key order; the place is the order diagnostics name entries in.
-    let mut unpinned: Vec<(usize, &str, &Entry)> = next
+    let mut unpinned: Vec<Stored> = next
         .entries
         .iter()
         .filter(|(_, e)| !(e.pinned && e.held.is_none()))
         .enumerate()
-        .map(|(at, (key, e))| (at, key.as_str(), e))
+        .map(|(place, (key, entry))| Stored {
+            at: Span::of(&entry.value),
+            place,
+            key,
+            entry,
+        })
         .collect();
-    unpinned.sort_by_key(|(_, _, e)| value_order(&e.value));
-    let mut found: Vec<(usize, usize, &Pin, &str, &Entry)> = overlapping(pins, &unpinned)
-        .filter(|(pin, (_, key, e))| is_conflict(pin, key, e))
-        .map(|(pin, (at, key, e))| (pin.index, *at, pin, *key, *e))
+    unpinned.sort_by_key(|s| s.at);
+    let mut found: Vec<(&Pin, &Stored)> = overlapping(pins, &unpinned)
+        .filter(|(pin, s)| is_conflict(pin, s.key, s.entry))
         .collect();
     // As a pin-by-pin scan of the ledger in key order would report them.
-    found.sort_by_key(|(pin, at, ..)| (*pin, *at));
-    for (_, _, pin, key, e) in found {
+    found.sort_by_key(|(pin, s)| (pin.index, s.place));
+    for (pin, s) in found {
+        let (key, e) = (s.key, s.entry);
         let req = pin.req;
         problems.push(
             Diagnostic::error(
                 "pin-conflict",
-                format!("pinned {} for `{}` overlaps {} already allocated to `{key}` ({})", pin.value, req.key, e.value, e.owner),
+                format!("pinned {} for `{}` overlaps {} already allocated to `{key}` ({})", pin.value(), req.key, e.value, e.owner),
             )
             .at(locator.locate(req.origin, &req.pin_at.path()))
             .object(req.owner().to_string())
@@ -223,40 +382,47 @@ fn is_conflict(pin: &Pin, key: &str, e: &Entry) -> bool {
     if key == req.key || nested || is_previous_of(key, req.key) {
         return false;
     }
-    match (&e.value, &pin.value) {
+    match (&e.value, &pin.value()) {
         (AllocValue::Prefix(_), AllocValue::Prefix(_)) => true,
         (AllocValue::Number(_), AllocValue::Number(_)) => req.pool.is_named(&e.pool),
         _ => false,
     }
 }
 
+/// A ledger entry to compare pins with.
+struct Stored<'l> {
+    at: Span,
+    /// Its place in key order (diagnostics name entries in this order).
+    place: usize,
+    key: &'l str,
+    entry: &'l Entry,
+}
+
 /// Every pair of a pin and an entry whose values overlap, from both lists sorted by value:
-/// each item is compared with the items of the other list still open at its start.
+/// each item is compared with the items of the other list still open at its start (that
+/// contain it: prefixes either nest or do not meet).
 fn overlapping<'p, 'e, 'r, 'a>(
     pins: &'p [Pin<'r, 'a>],
-    entries: &'e [(usize, &'e str, &'e Entry)],
-) -> impl Iterator<Item = (&'p Pin<'r, 'a>, &'e (usize, &'e str, &'e Entry))> {
+    entries: &'e [Stored<'e>],
+) -> impl Iterator<Item = (&'p Pin<'r, 'a>, &'e Stored<'e>)> {
     let mut pairs = Vec::new();
     let mut open_pins: Vec<&Pin> = Vec::new();
-    let mut open_entries: Vec<&(usize, &str, &Entry)> = Vec::new();
+    let mut open_entries: Vec<&Stored> = Vec::new();
     let (mut p, mut e) = (0, 0);
     loop {
+        // On equal values the pin goes first; the entry then meets it open.
         let next_is_pin = match (pins.get(p), entries.get(e)) {
             (None, None) => break,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            // On equal values the pin goes first; the entry then meets it open.
-            (Some(pin), Some(entry)) => {
-                value_order(&pin.value).cmp(&value_order(&entry.2.value)) != Ordering::Greater
-            }
+            (Some(pin), Some(entry)) => pin.at() <= entry.at,
+            (pin, _) => pin.is_some(),
         };
-        let start = if next_is_pin {
-            pins[p].value
+        let at = if next_is_pin {
+            pins[p].at()
         } else {
-            entries[e].2.value
+            entries[e].at
         };
-        open_pins.retain(|o| overlap(&o.value, &start));
-        open_entries.retain(|o| overlap(&o.2.value, &start));
+        open_pins.retain(|o| o.at().overlaps(&at));
+        open_entries.retain(|o| o.at.overlaps(&at));
         if next_is_pin {
             let pin = &pins[p];
             pairs.extend(open_entries.iter().map(|entry| (pin, *entry)));
@@ -271,7 +437,6 @@ fn overlapping<'p, 'e, 'r, 'a>(
     }
     pairs.into_iter()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,11 +478,12 @@ mod tests {
         }
     }
 
-    fn request(value: AllocValue) -> Request<'static> {
+    /// A request for `value` from one of a few pools (so that pins come in runs of kinds).
+    fn request(value: AllocValue, pool: usize) -> Request<'static> {
         Request {
             key: "k",
             head: KeyHead::of("k"),
-            pool: PoolRef::PointToPoint,
+            pool: [PoolRef::PointToPoint, PoolRef::Loopback, PoolRef::SiteV6][pool % 3],
             owner_name: "r",
             owner_kind: OwnerKind::Device,
             origin: Origin {
@@ -333,31 +499,41 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
-        /// The sweep finds exactly the pairs that comparing every pin with every entry finds.
+        /// Pins sorted run by run and merged are in value order, and the sweep finds exactly
+        /// the pairs that comparing every pin with every entry finds.
         #[test]
         fn the_sweep_finds_every_overlapping_pair(
-            pin_values in proptest::collection::vec(value(), 0..12),
+            pin_values in proptest::collection::vec((value(), 0..3usize), 0..16),
             entry_values in proptest::collection::vec(value(), 0..12),
         ) {
-            let requests: Vec<Request> = pin_values.iter().map(|v| request(*v)).collect();
+            let requests: Vec<Request> =
+                pin_values.iter().map(|(v, pool)| request(*v, *pool)).collect();
             let mut pins: Vec<Pin> = requests
                 .iter()
                 .enumerate()
-                .map(|(index, req)| Pin { index, req, value: req.pin.unwrap() })
+                .map(|(index, req)| Pin::new(index, req, &req.pin.unwrap()))
                 .collect();
-            pins.sort_by_key(|p| value_order(&p.value));
+            // Merged runs of kinds come out as a stable sort of them all by value.
+            let mut stable = pins.clone();
+            stable.sort_by_key(|p| p.at());
+            pins = by_value(pins);
+            let indices = |pins: &[Pin]| pins.iter().map(|p| p.index).collect::<Vec<_>>();
+            prop_assert_eq!(indices(&pins), indices(&stable));
             let stored: Vec<Entry> = entry_values.iter().map(|v| entry(*v)).collect();
-            let mut entries: Vec<(usize, &str, &Entry)> =
-                stored.iter().enumerate().map(|(at, e)| (at, "e", e)).collect();
-            entries.sort_by_key(|(_, _, e)| value_order(&e.value));
+            let mut entries: Vec<Stored> = stored
+                .iter()
+                .enumerate()
+                .map(|(place, entry)| Stored { at: Span::of(&entry.value), place, key: "e", entry })
+                .collect();
+            entries.sort_by_key(|s| s.at);
             let mut swept: Vec<(usize, usize)> = overlapping(&pins, &entries)
-                .map(|(pin, (at, _, _))| (pin.index, *at))
+                .map(|(pin, s)| (pin.index as usize, s.place))
                 .collect();
             swept.sort_unstable();
             let mut every: Vec<(usize, usize)> = Vec::new();
-            for (i, p) in pin_values.iter().enumerate() {
+            for (i, (p, _)) in pin_values.iter().enumerate() {
                 for (j, e) in entry_values.iter().enumerate() {
-                    if overlap(p, e) {
+                    if Span::of(p).overlaps(&Span::of(e)) {
                         every.push((i, j));
                     }
                 }
