@@ -165,43 +165,82 @@ fn order(pin: &Pin) -> (Span, u32) {
 /// `pins` sorted by value.
 ///
 /// Pins come in request order: one run per kind of key (every kind's keys have a prefix of
-/// their own). Pools hand values out in key order, so most runs are sorted already (sites and
-/// their segments are not: sites are spread over the roots): each run is sorted on its own,
-/// side by side, and the runs are merged.
-fn by_value<'r, 'a>(mut pins: Vec<Pin<'r, 'a>>) -> Vec<Pin<'r, 'a>> {
-    let mut runs: Vec<&mut [Pin]> = pins
-        .chunk_by_mut(|a, b| a.req.pool.key_kind() == b.req.pool.key_kind())
+/// their own). Pools hand values out in key order, so most runs are sorted already, and most
+/// pools lie in blocks of their own (sites and their segments share the roots): runs whose
+/// values lie apart are laid end to end, and only runs that interleave are sorted together.
+fn by_value<'r, 'a>(pins: Vec<Pin<'r, 'a>>) -> Vec<Pin<'r, 'a>> {
+    let runs: Vec<&[Pin]> = pins
+        .chunk_by(|a, b| a.req.pool.key_kind() == b.req.pool.key_kind())
         .collect();
-    runs.par_iter_mut().for_each(|run| {
-        if !run.is_sorted_by_key(order) {
-            run.sort_unstable_by_key(order);
-        }
-    });
-    let runs: Vec<&[Pin]> = runs.into_iter().map(|run| &*run).collect();
-    merged(runs)
+    let mut groups: Vec<Group> = runs
+        .par_iter()
+        .enumerate()
+        .map(|(at, run)| Group::of(at, run))
+        .collect();
+    groups.sort_unstable_by_key(|g| g.from);
+    let groups = Group::joined(groups);
+    let sorted: Vec<Vec<Pin>> = groups
+        .par_iter()
+        .map(|g| {
+            let mut pins: Vec<Pin> = g
+                .runs
+                .iter()
+                .flat_map(|r| runs[*r].iter().copied())
+                .collect();
+            if !(g.runs.len() == 1 && g.sorted) {
+                pins.sort_unstable_by_key(order);
+            }
+            pins
+        })
+        .collect();
+    sorted.concat()
 }
 
-/// Sorted runs merged into one: the run that comes first gives all of its pins that come
-/// before every other run's first (runs of pools in blocks of their own are taken whole).
-fn merged<'r, 'a>(mut runs: Vec<&[Pin<'r, 'a>]>) -> Vec<Pin<'r, 'a>> {
-    let mut out = Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
-    runs.retain(|r| !r.is_empty());
-    while !runs.is_empty() {
-        runs.sort_unstable_by_key(|r| order(&r[0]));
-        let take = match runs.get(1) {
-            Some(next) => {
-                let bound = order(&next[0]);
-                runs[0].partition_point(|p| order(p) < bound)
-            }
-            None => runs[0].len(),
-        };
-        out.extend_from_slice(&runs[0][..take]);
-        runs[0] = &runs[0][take..];
-        if runs[0].is_empty() {
-            runs.remove(0);
+/// Runs of pins whose values lie in one range, apart from every other group's.
+struct Group {
+    /// The first value's place in the order.
+    from: (Span, u32),
+    /// The class and last address of the furthest value.
+    to: (u8, u128),
+    /// The runs, by place among the runs.
+    runs: Vec<usize>,
+    /// Whether its one run is sorted already.
+    sorted: bool,
+}
+
+impl Group {
+    /// The group of the run at place `at` alone.
+    fn of(at: usize, run: &[Pin]) -> Group {
+        let sorted = run.is_sorted_by_key(order);
+        let from = run.iter().map(order).min().expect("runs are not empty");
+        let to = run
+            .iter()
+            .map(|p| (p.class, p.at().last()))
+            .max()
+            .expect("runs are not empty");
+        Group {
+            from,
+            to,
+            runs: vec![at],
+            sorted,
         }
     }
-    out
+
+    /// Groups sorted by their first values, with those that overlap joined.
+    fn joined(groups: Vec<Group>) -> Vec<Group> {
+        let mut out: Vec<Group> = Vec::with_capacity(groups.len());
+        for mut g in groups {
+            match out.last_mut() {
+                Some(last) if (g.from.0.class, g.from.0.first) <= last.to => {
+                    last.to = last.to.max(g.to);
+                    last.runs.append(&mut g.runs);
+                    last.sorted = false;
+                }
+                _ => out.push(g),
+            }
+        }
+        out
+    }
 }
 
 /// How a pin lies outside what its pool may hand out.
