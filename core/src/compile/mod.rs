@@ -11,8 +11,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde::Serialize;
 
 use crate::diag::Diagnostic;
+use crate::ipam::Ledger;
 use crate::ipam::report::interface_addresses;
-use crate::ipam::{Ledger, site_key};
+use crate::ipam::schema::{asn_key, loopback_key, site_key};
 use crate::model::{CircuitRole, DataCenterTier, DeviceRole, Inventory, Platform, SiteRole};
 
 /// Local preference for routes learned over a primary circuit (the main data center wins).
@@ -191,8 +192,8 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
     let mut out = Vec::new();
     for d in &inv.devices {
         let name = d.name().to_owned();
-        let asn = value(&format!("asn/{name}")).and_then(|v| v.parse().ok());
-        let loopback = value(&format!("loopback/{name}"));
+        let asn = value(&asn_key(&name)).and_then(|v| v.parse().ok());
+        let loopback = value(&loopback_key(&name));
         let Some(loopback) = loopback else {
             problems.push(
                 Diagnostic::error(
@@ -258,7 +259,7 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
                         continue;
                     };
                     let Some(remote_asn) =
-                        value(&format!("asn/{}", peer.name())).and_then(|v| v.parse().ok())
+                        value(&asn_key(peer.name())).and_then(|v| v.parse().ok())
                     else {
                         continue;
                     };
