@@ -74,6 +74,9 @@ pub struct Request<'a> {
     pub pin: Option<AllocValue>,
 }
 
+// A nationwide plan holds some 64,000 requests, each read several times: two cache lines each.
+const _: () = assert!(std::mem::size_of::<Request>() == 128);
+
 impl<'a> Request<'a> {
     /// Orders two requests by key, as their keys' `str` order.
     pub fn cmp_key(&self, other: &Request<'_>) -> std::cmp::Ordering {
@@ -757,6 +760,8 @@ pub struct KeyHead {
     mid: u64,
     lo: u64,
 }
+
+const _: () = assert!(std::mem::size_of::<KeyHead>() == 24);
 
 impl KeyHead {
     /// The head of `key`.

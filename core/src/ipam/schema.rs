@@ -622,3 +622,99 @@ pub(crate) fn concat(parts: &[&str]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Names as inventories write them, without the separators keys are cut at (`:`, `/`,
+    /// `--`) and not starting like a commune's key.
+    fn name() -> impl Strategy<Value = String> {
+        "[a-b0-9]([a-b0-9.]{0,6}[a-b0-9])?"
+    }
+
+    fn family() -> impl Strategy<Value = Family> {
+        prop_oneof![Just(Family::V6), Just(Family::V4)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        /// Every key reads back as what wrote it.
+        #[test]
+        fn keys_read_back_as_written(
+            (a, b, c, d) in (name(), name(), name(), name()),
+            family in family(),
+            pick in 0usize..11,
+        ) {
+            let key = match pick {
+                0 => LedgerKey::Site { family, site: SiteId::Commune(&a) },
+                1 => LedgerKey::Site { family, site: SiteId::Named(&a) },
+                2 => LedgerKey::Segment { device: &a, interface: &b },
+                3 => LedgerKey::Loopback { device: &a },
+                4 => LedgerKey::Link { a: (&a, &b), z: (&c, &d) },
+                5 => LedgerKey::Asn { device: &a },
+                6 => LedgerKey::Vlan { namespace: &a, lease: &b },
+                7 => LedgerKey::Draining { family, what: Draining::Secondary { new: &a, old: &b } },
+                8 => LedgerKey::Draining { family, what: Draining::Unmapped { old: &a } },
+                9 => LedgerKey::Draining { family, what: Draining::Retired { old: &a } },
+                _ => LedgerKey::Site { family: Family::V6, site: SiteId::Commune(&a) },
+            };
+            let written = key.write();
+            prop_assert_eq!(written.clone(), key.to_string());
+            prop_assert_eq!(key.parts().key_len(), written.len());
+            prop_assert_eq!(LedgerKey::parse(&written), Some(key));
+        }
+
+        /// Every pool reads back from its name, and no other pool has that name.
+        #[test]
+        fn pools_read_back_from_their_names(site in name()) {
+            let key = site_key(None, SiteRole::DistrictHub, &site);
+            let pools = PoolRef::FIXED.into_iter().chain([PoolRef::Segment(&key)]);
+            for pool in pools {
+                let name = pool.name();
+                prop_assert_eq!(PoolRef::parse(&name), Some(pool));
+                for other in PoolRef::FIXED.into_iter().filter(|o| *o != pool) {
+                    prop_assert!(!other.is_named(&name));
+                }
+                prop_assert!(pool.is_named(&name));
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_written_as_the_ledger_files_have_them() {
+        assert_eq!(
+            site_key(Some("00004"), SiteRole::CommuneOffice, "ubnd-a"),
+            "site/commune-00004"
+        );
+        assert_eq!(
+            site_key(Some("00004"), SiteRole::DistrictHub, "hub-a"),
+            "site/hub-a"
+        );
+        assert_eq!(site_v4_key("site/commune-00004"), "site-v4/commune-00004");
+        assert_eq!(loopback_key("cpe-00004"), "loopback/cpe-00004");
+        assert_eq!(asn_key("cpe-00004"), "asn/cpe-00004");
+        let link = LedgerKey::Link {
+            a: ("cpe-00004", "eth0"),
+            z: ("edge-1", "eth1.101"),
+        };
+        assert_eq!(link.write(), "p2p/cpe-00004:eth0--edge-1:eth1.101");
+        assert_eq!(
+            PoolRef::Segment("site/commune-00004").name(),
+            "segment:site/commune-00004"
+        );
+        let held = previous_key("site/commune-00004", &"2001:db8::/48");
+        assert_eq!(held, "site/commune-00004@2001:db8::/48");
+        assert!(is_previous_of(&held, "site/commune-00004"));
+        assert!(!is_previous_of("site/commune-000041", "site/commune-00004"));
+        assert_eq!(
+            Owner::parse("Device/cpe-00004"),
+            Some(Owner {
+                kind: OwnerKind::Device,
+                name: "cpe-00004"
+            })
+        );
+        assert_eq!(Owner::parse("Router/r"), None);
+    }
+}
