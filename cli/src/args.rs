@@ -15,39 +15,60 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "hatang",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::exit::HELP
 )]
-pub struct Cli {
-    /// Output format.
-    #[arg(long, short, global = true, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+pub(crate) struct Cli {
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Problems printed in text output unless `--max-problems` says otherwise.
+pub(crate) const DEFAULT_MAX_PROBLEMS: usize = 200;
+
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     /// For people: tables and source snippets.
     Text,
-    /// For machines: one JSON document on stdout.
+    /// For machines: one JSON document on stdout (camelCase names; see the README).
     Json,
+}
+
+/// `-o`, on the commands that print their results both ways.
+#[derive(Debug, Clone, Copy, Args)]
+pub(crate) struct OutputArgs {
+    /// Output format. With json, stdout holds one JSON document, also when the command finds
+    /// problems (exit 1); errors (exit 2, 3) are told on stderr only.
+    #[arg(long = "output", short = 'o', value_enum, default_value_t = Output::Text)]
+    pub format: Output,
+}
+
+/// An inventory and how to print what is found in it.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The inventory.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What to do.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check an inventory: syntax, schema, references, capacity, coverage and DR rules.
     ///
     /// Every problem is reported in one run, with file, line and column. Exit code 1 when any
     /// error is found; warnings alone exit 0.
-    Validate(InventoryArgs),
+    Validate(ReportArgs),
     /// Print figures: objects by kind and role, commune coverage, rack and power use per data
     /// center, leases per tenant with end dates.
     ///
     /// Fails (exit 1) on an invalid inventory, printing its errors.
-    Stats(InventoryArgs),
+    Stats(ReportArgs),
     /// Show the allocations the inventory needs (added, kept, held, released) and write them to
     /// the ledger `allocations.lock.yaml` beside it.
     ///
@@ -89,11 +110,15 @@ pub enum Command {
     #[command(subcommand)]
     Lab(Lab),
     /// Print the JSON Schema of inventory documents (for yaml-language-server and other editors).
+    ///
+    /// The schema is JSON already: there is no `-o`.
     Schema,
     /// Create inventory documents from official lists.
     #[command(subcommand)]
     Import(Import),
     /// Print a shell completion script.
+    ///
+    /// The script is for the shell: there is no `-o`.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
@@ -102,7 +127,7 @@ pub enum Command {
 
 /// Where the inventory is and how to judge it.
 #[derive(Debug, Args)]
-pub struct InventoryArgs {
+pub(crate) struct InventoryArgs {
     /// Inventory files or directories (searched recursively for *.yaml and *.yml).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -110,18 +135,33 @@ pub struct InventoryArgs {
     #[arg(long, value_name = "DATE")]
     pub today: Option<NaiveDate>,
     /// Largest inventory file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value_t = hatang_core::load::DEFAULT_MAX_FILE_BYTES)]
     pub max_file_size: u64,
     /// Print at most this many problems in text output (all are counted).
-    #[arg(long, value_name = "N", default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PROBLEMS)]
     pub max_problems: usize,
+}
+
+impl InventoryArgs {
+    /// `paths` judged as of `today`, with the default limits (for commands that do not offer
+    /// them: `apply`, `ipam renumber`).
+    pub(crate) fn with_defaults(paths: Vec<PathBuf>, today: Option<NaiveDate>) -> InventoryArgs {
+        InventoryArgs {
+            paths,
+            today,
+            max_file_size: hatang_core::load::DEFAULT_MAX_FILE_BYTES,
+            max_problems: DEFAULT_MAX_PROBLEMS,
+        }
+    }
 }
 
 /// Import sources.
 #[derive(Debug, Subcommand)]
-pub enum Import {
+pub(crate) enum Import {
     /// Region documents (province, districts, communes) from a GSO administrative-unit CSV, in
     /// the layout before the 2025 reform (with districts) or after it (without).
+    ///
+    /// Prints (or writes) inventory YAML: there is no `-o`.
     Regions {
         /// The CSV file as downloaded.
         #[arg(long)]
@@ -137,7 +177,7 @@ pub enum Import {
 
 /// `hatang plan` options.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -168,11 +208,14 @@ pub struct PlanArgs {
     /// instead (what `apply --cluster` would create or update); the ledger is not touched.
     #[arg(long, conflicts_with_all = ["locked", "dry_run", "against", "state_dir"])]
     pub cluster: bool,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What `hatang plan` compares rendered configurations with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Against {
+pub(crate) enum Against {
     /// The candidates of the newest committed apply of each device.
     LastApplied,
     /// The running configurations, fetched over SSH (compared order-insensitively).
@@ -181,7 +224,7 @@ pub enum Against {
 
 /// How to reach devices over SSH (shared by `apply` and `plan --against live`).
 #[derive(Debug, Args)]
-pub struct SshArgs {
+pub(crate) struct SshArgs {
     /// A lab state directory (`hatang lab up`): its overlay gives addresses, ports and pinned
     /// host keys, and its login key, user and known_hosts are used unless given below.
     #[arg(long, value_name = "DIR")]
@@ -212,7 +255,7 @@ pub struct SshArgs {
 
 /// `hatang apply` options.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// The inventory directory (not needed with --recover).
     #[arg(required_unless_present = "recover")]
     pub paths: Vec<PathBuf>,
@@ -246,11 +289,14 @@ pub struct ApplyArgs {
     /// (server-side apply, field manager `hatang`) for the operator, instead of to devices.
     #[arg(long, conflicts_with_all = ["recover", "dry_run", "devices", "state_dir"])]
     pub cluster: bool,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// One row per ledger entry.
     Csv,
     /// One JSON document.
@@ -261,7 +307,7 @@ pub enum ExportFormat {
 
 /// Renumbering policies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RenumberPolicy {
+pub(crate) enum RenumberPolicy {
     /// The predecessor with the most sub-allocations keeps its prefix.
     Largest,
     /// The predecessor with the lowest GSO code keeps its prefix.
@@ -270,14 +316,16 @@ pub enum RenumberPolicy {
 
 /// `hatang ipam` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Ipam {
+pub(crate) enum Ipam {
     /// List every allocation (as planned on top of the ledger).
-    Show(InventoryArgs),
+    Show(ReportArgs),
     /// The prefix tree: roots, site prefixes, segments, infrastructure blocks.
+    ///
+    /// Text only (`ipam show -o json` lists the same allocations for machines).
     Tree(InventoryArgs),
     /// Use of every pool in its own units (/48s, /64s, /127s, ASNs), with exhaustion warnings
     /// and room for more communes.
-    Utilization(InventoryArgs),
+    Utilization(ReportArgs),
     /// Which object owns an address or prefix.
     Find {
         /// The inventory.
@@ -286,6 +334,9 @@ pub enum Ipam {
         /// Address or prefix to look up.
         #[arg(long, short = 'a', value_name = "ADDRESS")]
         address: String,
+        /// How to print.
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Free held values now instead of waiting for the hold time.
     Release {
@@ -298,8 +349,13 @@ pub enum Ipam {
         /// Release every held value.
         #[arg(long)]
         all_held: bool,
+        /// How to print.
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Export allocations as CSV, JSON or reverse-DNS zone files.
+    ///
+    /// `--format` says what is written: there is no `-o`.
     Export {
         /// The inventory.
         #[command(flatten)]
@@ -320,7 +376,7 @@ pub enum Ipam {
 
 /// `hatang render` options.
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -330,11 +386,14 @@ pub struct RenderArgs {
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hatang lab` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Lab {
+pub(crate) enum Lab {
     /// Start the lab, or complete a partly started one (idempotent): namespaces, circuits,
     /// management bridge, FRR (watchfrr, zebra, bgpd, staticd) and sshd per device, SSH keys,
     /// known_hosts and the overlay with pinned host keys.
@@ -352,7 +411,7 @@ pub enum Lab {
 
 /// Which lab.
 #[derive(Debug, Args)]
-pub struct LabArgs {
+pub(crate) struct LabArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -365,16 +424,19 @@ pub struct LabArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Devices started or stopped at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = hatang_lab::UpOptions::default().workers)]
     pub jobs: usize,
     /// Seconds each router and sshd may take to answer.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = hatang_lab::UpOptions::default().timeout.as_secs())]
     pub timeout: u64,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hatang audit` options.
 #[derive(Debug, Args)]
-pub struct AuditArgs {
+pub(crate) struct AuditArgs {
     /// The inventory.
     #[command(flatten)]
     pub inventory: InventoryArgs,
@@ -398,11 +460,14 @@ pub struct AuditArgs {
     /// Also write the report as JUnit XML to this file (one test case per device).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hatang ipam renumber` options.
 #[derive(Debug, Args)]
-pub struct RenumberArgs {
+pub(crate) struct RenumberArgs {
     /// Merge list (GSO layout: old_province_code,…,new_commune_name).
     #[arg(long)]
     pub map: PathBuf,
@@ -431,4 +496,7 @@ pub struct RenumberArgs {
     /// Judge dates as of this day instead of today.
     #[arg(long, value_name = "DATE")]
     pub today: Option<NaiveDate>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

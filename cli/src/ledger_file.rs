@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use hatang_core::ipam::{LEDGER_FILE, Ledger};
 
 /// Where the ledger of an inventory lives: inside a directory, or beside a single file.
-pub fn ledger_path(inventory: &Path) -> PathBuf {
+pub(crate) fn ledger_path(inventory: &Path) -> PathBuf {
     if inventory.is_dir() {
         inventory.join(LEDGER_FILE)
     } else {
@@ -22,14 +22,14 @@ pub fn ledger_path(inventory: &Path) -> PathBuf {
 }
 
 /// An exclusive lock on a ledger, held until dropped.
-pub struct LedgerLock {
+pub(crate) struct LedgerLock {
     _file: File,
     path: PathBuf,
 }
 
 impl LedgerLock {
     /// Takes the lock (waiting for another `hatang` to finish).
-    pub fn acquire(ledger: &Path) -> Result<LedgerLock> {
+    pub(crate) fn acquire(ledger: &Path) -> Result<LedgerLock> {
         let lock_path = ledger.with_file_name(format!(".{LEDGER_FILE}.lock"));
         let file = OpenOptions::new()
             .create(true)
@@ -52,7 +52,7 @@ impl LedgerLock {
     }
 
     /// Reads the ledger (an absent file is an empty ledger).
-    pub fn read(&self) -> Result<Result<Ledger, Box<hatang_core::Diagnostic>>> {
+    pub(crate) fn read(&self) -> Result<Result<Ledger, Box<hatang_core::Diagnostic>>> {
         match fs::read_to_string(&self.path) {
             Ok(text) => Ok(Ledger::parse(&self.path, &text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Ok(Ledger::default())),
@@ -61,20 +61,20 @@ impl LedgerLock {
     }
 
     /// Replaces the ledger atomically.
-    pub fn write(&self, ledger: &Ledger) -> Result<()> {
+    pub(crate) fn write(&self, ledger: &Ledger) -> Result<()> {
         write_atomically(&self.path, &ledger.to_yaml())
     }
 }
 
 /// Writes `text` to `path` through a temporary file in the same directory, fsynced, then renamed.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     write_replacing(path, text, true)
 }
 
 /// Like [`write_atomically`], without fsync: readers never see half a file, but a power cut may
 /// lose it. For regenerable outputs (rendered configurations), where thousands of fsyncs cost
 /// minutes.
-pub fn write_replacing(path: &Path, text: &str, durable: bool) -> Result<()> {
+pub(crate) fn write_replacing(path: &Path, text: &str, durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp.{}",

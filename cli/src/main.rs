@@ -1,10 +1,13 @@
 //! `hatang`: the command line for city infrastructure inventories. Thin: parse arguments, call
-//! `hatang-core` (pure work) and `hatang-driver` (devices: audit, apply, lab), print. Exit codes:
-//! 0 ok, 1 invalid inventory (or drift, or an apply that did not commit), 2 usage (bad arguments
-//! or paths).
+//! `hatang-core` (pure work), `hatang-driver` (devices: audit, apply), `hatang-lab` and
+//! `hatang-kube-api`, print. It holds no inventory logic of its own. Exit codes (`exit.rs`): 0 ok,
+//! 1 the inventory is invalid or the command found problems (drift, an apply that did not
+//! commit), 2 usage (bad arguments or paths), 3 runtime failures (unreachable cluster or device,
+//! I/O).
 
 mod args;
 mod commands;
+mod exit;
 mod ledger_file;
 mod output;
 
@@ -24,11 +27,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = args::Cli::parse();
-    match commands::run(cli) {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("hatang: {err:#}");
-            ExitCode::from(2)
-        }
+    let result = commands::run(cli);
+    if let Err(err) = &result {
+        eprintln!("hatang: {err:#}");
     }
+    exit::exit_code(&result)
 }

@@ -1,15 +1,17 @@
 //! `hatang audit` end to end on a lab of `inventories/lab`: running configurations fetched over
 //! SSH (russh) and compared with the rendered ones.
 //!
-//! Needs root and the lab's Debian packages (frr, frr-pythontools, openssh-server,
-//! openssh-client, iproute2), like `cli/tests/lab.rs`; a non-root run skips, saying so. The lab
-//! has its own name and management addresses (`3fff:ab:fc:…`), so it runs beside the lab tests;
-//! a Drop guard runs `hatang lab down` whatever happens.
+//! The lab test needs root and the lab's Debian packages (frr, frr-pythontools, openssh-server,
+//! openssh-client, iproute2), like `cli/tests/lab.rs`: it is `#[ignore = "needs root: …"]`, run
+//! by `./scripts/test.sh` as root with `--include-ignored`, and fails, saying why, when run by
+//! hand without root. Its lab has its own name and management addresses (`3fff:ab:fc:…`), so it
+//! runs beside the lab tests; a Drop guard runs `hatang lab down` whatever happens. The audit of
+//! saved configurations needs neither root nor a lab.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hatang_test_support::{copy_dir, repo, text};
+use hatang_test_support::{copy_dir, repo, require_root, text};
 
 use hatang_driver::overlay::Overlay;
 use serde_json::Value;
@@ -112,12 +114,9 @@ fn device<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces, veth links, FRR and sshd"]
 fn audit_reports_drift_clean_devices_single_changes_and_refusals() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("audit test: skipped: the lab needs root (network namespaces, veth links)");
-        return;
-    }
+    require_root("audit_reports_drift_clean_devices_single_changes_and_refusals");
     let _turn = hatang_test_support::lab_lock();
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("lab");
@@ -455,9 +454,9 @@ fn saved_configurations_are_audited_with_the_inventory_s_accepted_deviations() {
         (&1.into(), &1.into(), &1.into()),
         "{r:#}"
     );
-    assert_eq!(s["accepted_deviations"], 1, "{r:#}");
-    assert_eq!(s["expired_acceptances"], 1, "{r:#}");
-    assert_eq!(s["unused_acceptances"], 1, "{r:#}");
+    assert_eq!(s["acceptedDeviations"], 1, "{r:#}");
+    assert_eq!(s["expiredAcceptances"], 1, "{r:#}");
+    assert_eq!(s["unusedAcceptances"], 1, "{r:#}");
     let cpe = device(&r, "cpe-00001");
     assert_eq!(cpe["status"], "accepted", "{r:#}");
     assert_eq!(cpe["deviations"], serde_json::json!([]), "{r:#}");
@@ -478,7 +477,7 @@ fn saved_configurations_are_audited_with_the_inventory_s_accepted_deviations() {
     let hub = device(&r, "hub-001");
     assert_eq!(hub["status"], "clean", "{r:#}");
     assert_eq!(
-        hub["unused_acceptances"][0]["line"],
+        hub["unusedAcceptances"][0]["line"],
         "log syslog informational"
     );
     let markdown = std::fs::read_to_string(&md).unwrap();

@@ -201,3 +201,389 @@ fn a_line_break_in_a_description_fails_validate_at_its_value() {
     assert_eq!(d["location"]["line"], 11);
     assert_eq!(d["location"]["column"], 20);
 }
+
+/// The subcommands under `path` (`[]` for the top level), as the binary's own help lists them.
+fn subcommands(path: &[&str]) -> Vec<String> {
+    let help = stdout(&hatang(&[path, &["--help"]].concat()));
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every leaf command (`ipam find`), and whether its help offers `-o`.
+fn leaf_commands() -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut todo: Vec<Vec<String>> = vec![vec![]];
+    while let Some(path) = todo.pop() {
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let children = subcommands(&args);
+        if children.is_empty() {
+            let help = stdout(&hatang(&[&args[..], &["--help"]].concat()));
+            out.push((path.join(" "), help.contains("-o, --output <FORMAT>")));
+        }
+        for c in children {
+            todo.push([path.clone(), vec![c]].concat());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A check-phase journal of a run that changed nothing: `apply --recover` closes it without
+/// reaching any device.
+fn unfinished_journal(dir: &Path) -> PathBuf {
+    let journal = serde_json::json!({
+        "version": 1,
+        "id": "20261123T000000.000Z-1",
+        "user": "tester",
+        "inventory": "inventories/lab",
+        "started": "2026-11-23T00:00:00Z",
+        "dryRun": false,
+        "phase": "check",
+        "devices": [{"name": "cpe-00001", "host": "127.0.0.1", "port": 9, "step": "checked", "hadSaved": true}],
+        "events": [],
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("journal.json");
+    std::fs::write(&path, journal.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn every_command_that_offers_json_prints_one_json_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = tmp.path().join("lab");
+    hatang_test_support::copy_dir(
+        &hatang_test_support::repo().join("inventories/lab"),
+        &lab,
+        &|t| t,
+    );
+    let lab = lab.to_str().unwrap();
+    let day = "2026-11-23";
+    // Saved configurations for `audit --saved`: exactly what is rendered, so every device is clean.
+    let rendered = tmp.path().join("rendered");
+    let o = hatang(&[
+        "render",
+        lab,
+        "--today",
+        day,
+        "--out",
+        rendered.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let saved = tmp.path().join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    for device in std::fs::read_dir(&rendered).unwrap() {
+        let device = device.unwrap();
+        let name = device.file_name().to_string_lossy().into_owned();
+        std::fs::copy(
+            device.path().join("frr.conf"),
+            saved.join(format!("{name}.conf")),
+        )
+        .unwrap();
+    }
+    let journal = unfinished_journal(&tmp.path().join("run"));
+    let out = tmp.path().join("out");
+    let saved = saved.to_str().unwrap();
+
+    // (command, arguments before `-o json`, what the document must hold)
+    let runs: Vec<(&str, Vec<&str>, &str)> = vec![
+        ("validate", vec!["validate", lab, "--today", day], "valid"),
+        ("stats", vec!["stats", lab, "--today", day], "coverage"),
+        (
+            "plan",
+            vec!["plan", lab, "--today", day, "--dry-run"],
+            "kept",
+        ),
+        (
+            "render",
+            vec![
+                "render",
+                lab,
+                "--today",
+                day,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            "files",
+        ),
+        (
+            "audit",
+            vec!["audit", lab, "--today", day, "--saved", saved],
+            "summary",
+        ),
+        (
+            "apply",
+            vec![
+                "apply",
+                "--recover",
+                journal.to_str().unwrap(),
+                "-i",
+                "/nonexistent-key",
+            ],
+            "outcome",
+        ),
+        ("ipam show", vec!["ipam", "show", lab, "--today", day], "0"),
+        (
+            "ipam utilization",
+            vec!["ipam", "utilization", lab, "--today", day],
+            "roomForSites",
+        ),
+        (
+            "ipam find",
+            vec!["ipam", "find", lab, "--today", day, "-a", "3fff:ab::/32"],
+            "matches",
+        ),
+        (
+            "ipam release",
+            vec!["ipam", "release", lab, "--today", day, "--all-held"],
+            "released",
+        ),
+        (
+            "ipam renumber",
+            vec![
+                "ipam",
+                "renumber",
+                "--map",
+                "inventories/hanoi/renumbering/merge-2025-hanoi.csv",
+                "--from",
+                "inventories/hanoi-2024",
+                "--to",
+                "inventories/hanoi",
+                "--today",
+                day,
+            ],
+            "communes",
+        ),
+    ];
+    // Labs need root; cli/tests/lab.rs reads their JSON.
+    let root_only = ["lab down", "lab status", "lab up"];
+
+    let offering: Vec<String> = leaf_commands()
+        .into_iter()
+        .filter(|(_, json)| *json)
+        .map(|(name, _)| name)
+        .collect();
+    let mut covered: Vec<String> = runs
+        .iter()
+        .map(|(name, _, _)| name.to_string())
+        .chain(root_only.iter().map(|s| s.to_string()))
+        .collect();
+    covered.sort();
+    assert_eq!(
+        offering, covered,
+        "every command offering -o json is run here"
+    );
+
+    for (name, args, field) in &runs {
+        let o = hatang(&[&args[..], &["-o", "json"]].concat());
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{name}: not one JSON document ({e}): {}", stdout(&o)));
+        let holds = match field.parse::<usize>() {
+            Ok(i) => v.get(i).is_some(),
+            Err(_) => v.get(field).is_some(),
+        };
+        assert!(holds, "{name}: no `{field}` in {v:#}");
+    }
+
+    // Names are camelCase, also of what core reports: the loopback's interface address.
+    let o = hatang(&["ipam", "show", lab, "--today", day, "-o", "json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let loopback = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "loopback/edge-main")
+        .unwrap();
+    let address = loopback["value"].as_str().unwrap().trim_end_matches("/128");
+    let o = hatang(&[
+        "ipam", "find", lab, "--today", day, "-a", address, "-o", "json",
+    ]);
+    let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(found["interfaces"][0]["prefixLen"], 128, "{found:#}");
+    assert_eq!(found["interfaces"][0]["interface"], "lo", "{found:#}");
+}
+
+#[test]
+fn commands_without_json_refuse_o_as_a_usage_error() {
+    for args in [
+        &["completions", "bash", "-o", "json"][..],
+        &["schema", "-o", "json"],
+        &["ipam", "tree", "inventories/lab", "-o", "json"],
+        &[
+            "ipam",
+            "export",
+            "inventories/lab",
+            "--format",
+            "csv",
+            "-o",
+            "json",
+        ],
+        &[
+            "import",
+            "regions",
+            "--csv",
+            "cli/tests/fixtures/gso-2024-sample.csv",
+            "-o",
+            "json",
+        ],
+        // `-o` belongs to the command, not to `hatang` itself.
+        &["-o", "json", "validate", "inventories/lab"],
+    ] {
+        let o = hatang(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn json_output_stays_json_when_the_inventory_is_invalid() {
+    let (_dir, file) = broken_inventory();
+    let file = file.to_str().unwrap();
+    for args in [
+        &["stats", file][..],
+        &["plan", file],
+        &["render", file, "--out", "/nonexistent/out"],
+        &["audit", file, "--saved", "/nonexistent"],
+        &["ipam", "show", file],
+        &["ipam", "find", file, "-a", "3fff:ab::1"],
+    ] {
+        let o = hatang(&[args, &["-o", "json"]].concat());
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&o)));
+        assert_eq!(v["stopped"], "invalid-inventory", "{args:?}: {v:#}");
+        assert!(
+            v["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["code"] == "dangling-reference"),
+            "{args:?}: {v:#}"
+        );
+    }
+}
+
+#[test]
+fn runtime_failures_exit_three() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = hatang_test_support::repo();
+
+    // An output directory that cannot be created: `--out` is a file.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let o = hatang(&[
+        "render",
+        "inventories/lab",
+        "--today",
+        "2026-11-23",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot create"),
+        "{:?}",
+        o
+    );
+
+    // A ledger that cannot be read: a directory where the file should be.
+    let lab = tmp.path().join("lab");
+    hatang_test_support::copy_dir(&repo.join("inventories/lab"), &lab, &|t| t);
+    std::fs::remove_file(lab.join("allocations.lock.yaml")).unwrap();
+    std::fs::create_dir(lab.join("allocations.lock.yaml")).unwrap();
+    let o = hatang(&["plan", lab.to_str().unwrap(), "--today", "2026-11-23"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("allocations.lock.yaml"),
+        "{:?}",
+        o
+    );
+
+    // A cluster nobody answers for.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kubeconfig = tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{port}\n    insecure-skip-tls-verify: true\n\
+             users:\n- name: u\n  user:\n    token: t\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hatang"))
+        .args([
+            "plan",
+            "--cluster",
+            "inventories/lab",
+            "--today",
+            "2026-11-23",
+            "-o",
+            "json",
+        ])
+        .current_dir(&repo)
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "errors are told on stderr only: {}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn usage_errors_of_commands_exit_two() {
+    for args in [
+        &["ipam", "find", "inventories/lab", "-a", "not-an-address"][..],
+        &["ipam", "release", "inventories/lab"],
+        &[
+            "audit",
+            "inventories/lab",
+            "--today",
+            "2026-11-23",
+            "--saved",
+            "/x",
+            "--device",
+            "no-such-device",
+        ],
+        &[
+            "apply",
+            "--recover",
+            "/nonexistent/journal.json",
+            "-i",
+            "/x",
+        ],
+    ] {
+        let o = hatang(args);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

@@ -4,8 +4,10 @@
 //! main DC edge (its links, or its BGP speaker freezing) moves every commune to the backup DC
 //! within the BGP timers (and back).
 //!
-//! Needs root and the lab's Debian packages (frr, frr-pythontools, openssh-server,
-//! openssh-client, iproute2, iputils-ping): it fails, loudly, otherwise. Its lab has its own name
+//! Needs root, the lab's Debian packages (frr, frr-pythontools, openssh-server, openssh-client,
+//! iproute2, iputils-ping) and the `fault-injection` feature (the killed run): it is
+//! `#[ignore]`d with that reason, run by `./scripts/test.sh` as root with `--include-ignored`,
+//! and fails, loudly, when run otherwise. Its lab has its own name
 //! and management addresses (`3fff:ab:fa:…`), takes its turn with the other lab tests
 //! (`hatang_test_support::lab_lock`), and a Drop guard runs `hatang lab down` whatever happens.
 
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use hatang_test_support::{copy_dir, repo, text};
+use hatang_test_support::{copy_dir, repo, require_root, text};
 
 use serde_json::Value;
 
@@ -207,13 +209,21 @@ fn templates(dir: &Path, edit: &dyn Fn(String) -> String) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "fault-injection",
+    ignore = "needs root: network namespaces, veth links, FRR and sshd"
+)]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs root and --features hatang/fault-injection (HATANG_APPLY_FAIL_AFTER)"
+)]
 fn apply_heals_drift_rolls_back_recovers_and_fails_over_to_the_backup_dc() {
-    // SAFETY: geteuid has no preconditions.
-    assert_eq!(
-        unsafe { libc::geteuid() },
-        0,
-        "the end-to-end test needs root (network namespaces, veth links, FRR); run it as root"
-    );
+    require_root("the end-to-end apply test");
+    if !cfg!(feature = "fault-injection") {
+        panic!(
+            "HATANG_APPLY_FAIL_AFTER needs the binary built with --features hatang/fault-injection"
+        );
+    }
     let _turn = hatang_test_support::lab_lock();
     let tmp = tempfile::tempdir().unwrap();
     let inv = tmp.path().join("lab");

@@ -1,8 +1,9 @@
 //! `hatang lab` end to end on `inventories/lab`: FRR routers and sshd in network namespaces.
 //!
 //! Needs root and the Debian packages frr, openssh-server, openssh-client, iproute2 and
-//! iputils-ping (`./scripts/test.sh` installs them). Missing programs fail the tests; only a
-//! non-root run skips them (it cannot create namespaces), saying so.
+//! iputils-ping (`./scripts/test.sh` installs them). The tests that start labs are
+//! `#[ignore = "needs root: …"]`: `./scripts/test.sh` runs them as root with `--include-ignored`;
+//! run by hand without root they fail, saying why. Missing programs fail them too.
 //!
 //! Each test has its own lab name, so its namespaces (`<name>-<device>`), host links and state
 //! directory differ from the others'; a Drop guard runs `hatang lab down` whatever happens.
@@ -12,20 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use hatang_test_support::{copy_dir, repo, text};
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn skip_unless_root(test: &str) -> bool {
-    if is_root() {
-        return false;
-    }
-    eprintln!("{test}: skipped: the lab needs root (network namespaces, veth links)");
-    true
-}
+use hatang_test_support::{copy_dir, is_root, repo, require_root, text};
 
 fn run(program: &str, args: &[&str]) -> Output {
     Command::new(program)
@@ -61,10 +49,10 @@ impl Lab {
         cmd.current_dir(repo())
             .env("NO_COLOR", "1")
             .env_remove("HATANG_LAB_FAIL_AFTER")
-            .args(extra)
             .args(["lab", verb])
             .arg(&self.inventory)
-            .args(["--name", &self.name, "--today", "2026-11-23"]);
+            .args(["--name", &self.name, "--today", "2026-11-23"])
+            .args(extra);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -205,10 +193,9 @@ fn link_local(namespace: &str, interface: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root: network namespaces, veth links, FRR and sshd"]
 fn lab_up_routers_ssh_idempotent_and_down() {
-    if skip_unless_root("lab_up_routers_ssh_idempotent_and_down") {
-        return;
-    }
+    require_root("lab_up_routers_ssh_idempotent_and_down");
     let _turn = hatang_test_support::lab_lock();
     let lab = Lab::new("hlt1", Path::new("inventories/lab"));
 
@@ -360,9 +347,20 @@ fn lab_up_routers_ssh_idempotent_and_down() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "fault-injection",
+    ignore = "needs root: network namespaces, veth links, FRR and sshd"
+)]
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    ignore = "needs root and --features hatang/fault-injection (HATANG_LAB_FAIL_AFTER)"
+)]
 fn down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab() {
-    if skip_unless_root("down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab") {
-        return;
+    require_root("down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab");
+    if !cfg!(feature = "fault-injection") {
+        panic!(
+            "HATANG_LAB_FAIL_AFTER needs the binary built with --features hatang/fault-injection"
+        );
     }
     let _turn = hatang_test_support::lab_lock();
     // Same lab on other management addresses, so it can run beside the other test.
@@ -419,8 +417,14 @@ fn down_cleans_up_after_a_failed_up_and_up_completes_a_partial_lab() {
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "edge-main");
     let pids = lab.pids();
-    let o = lab.hatang("down", &[]);
+    let o = lab.hatang_with("down", &["--output", "json"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let down: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(down["clean"], true, "{down}");
+    assert!(
+        down["reports"][0]["processes"].as_u64().unwrap() > 0,
+        "{down}"
+    );
     lab.assert_gone(&pids);
 }
 

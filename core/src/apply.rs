@@ -99,6 +99,80 @@ pub enum Outcome {
     RollbackFailed,
 }
 
+/// What sort of failure stopped a device, so that callers act on it without reading its
+/// message: a refused host key is an interception risk, not network trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The device's host key is unknown or changed; it was not trusted.
+    HostKey,
+    /// No connection (refused, unreachable).
+    Connect,
+    /// The login was refused, or the login key is unusable.
+    Auth,
+    /// Connecting or a command took longer than allowed.
+    Timeout,
+    /// The device's checker refused the candidate.
+    Rejected,
+    /// A command on the device exited with an error.
+    CommandFailed,
+    /// The device does not run as expected: configuration, BGP sessions or routes.
+    Verify,
+    /// A local file of the run (journal, backup, candidate) could not be read or written.
+    LocalState,
+    /// Anything else, and failures journaled before kinds were recorded.
+    #[default]
+    Other,
+}
+
+/// A device's failure: its kind and what happened, in words that name the device's side of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredFailure")]
+pub struct DeviceFailure {
+    /// What sort of failure.
+    pub kind: FailureKind,
+    /// What happened.
+    pub message: String,
+}
+
+impl DeviceFailure {
+    /// A failure of `kind`.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        DeviceFailure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A failure as journals hold it: with its kind, or (journals written before kinds were
+/// recorded) as its message alone.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredFailure {
+    Typed {
+        #[serde(default)]
+        kind: FailureKind,
+        message: String,
+    },
+    Text(String),
+}
+
+impl From<StoredFailure> for DeviceFailure {
+    fn from(stored: StoredFailure) -> Self {
+        match stored {
+            StoredFailure::Typed { kind, message } => DeviceFailure { kind, message },
+            StoredFailure::Text(message) => DeviceFailure::new(FailureKind::Other, message),
+        }
+    }
+}
+
 /// One device of a transaction, as the journal records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -120,7 +194,7 @@ pub struct JournalDevice {
     pub had_saved: Option<bool>,
     /// The last error seen for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<DeviceFailure>,
 }
 
 /// One line of the transaction's history.
@@ -193,9 +267,20 @@ pub enum JournalError {
         /// Devices not yet where the new phase needs them.
         waiting: Vec<String>,
     },
-    /// The journal has a version this build does not read.
+}
+
+/// Why a text is not a journal this build can read.
+#[derive(Debug, Error)]
+pub enum JournalParseError {
+    /// The text is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// The journal was written by a build with another format.
     #[error("journal version {0} is not supported (this hatang reads version {JOURNAL_VERSION})")]
-    Version(u32),
+    UnsupportedVersion(u32),
+    /// JSON, but not a journal of this version (a field missing or of the wrong type).
+    #[error("not a journal: {0}")]
+    NotAJournal(#[source] serde_json::Error),
 }
 
 /// What a journal left by an interrupted run still needs.
@@ -266,13 +351,25 @@ impl Journal {
         }
     }
 
-    /// Parses a journal, refusing versions this build does not know.
-    pub fn parse(text: &str) -> Result<Journal, String> {
-        let j: Journal = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if j.version != JOURNAL_VERSION {
-            return Err(JournalError::Version(j.version).to_string());
+    /// Parses a journal, refusing versions this build does not know. The version is read
+    /// first, so a journal of another format is named as such whatever its other fields are.
+    pub fn parse(text: &str) -> Result<Journal, JournalParseError> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            version: u32,
         }
-        Ok(j)
+        let classify = |e: serde_json::Error| {
+            if e.is_data() {
+                JournalParseError::NotAJournal(e)
+            } else {
+                JournalParseError::NotJson(e)
+            }
+        };
+        let Versioned { version } = serde_json::from_str(text).map_err(classify)?;
+        if version != JOURNAL_VERSION {
+            return Err(JournalParseError::UnsupportedVersion(version));
+        }
+        serde_json::from_str(text).map_err(JournalParseError::NotAJournal)
     }
 
     /// The device entry.
@@ -351,13 +448,18 @@ impl Journal {
         Ok(())
     }
 
-    /// Records an error for a device (its step stays).
-    pub fn fail(&mut self, device: &str, error: &str, at: &str) -> Result<(), JournalError> {
-        self.device_mut(device)?.error = Some(error.to_owned());
+    /// Records a failure of a device (its step stays).
+    pub fn fail(
+        &mut self,
+        device: &str,
+        failure: &DeviceFailure,
+        at: &str,
+    ) -> Result<(), JournalError> {
+        self.device_mut(device)?.error = Some(failure.clone());
         self.events.push(Event {
             at: at.to_owned(),
             device: Some(device.to_owned()),
-            what: format!("error: {error}"),
+            what: format!("error: {failure}"),
         });
         Ok(())
     }
@@ -575,7 +677,7 @@ pub struct RecordDevice {
     pub step: DeviceStep,
     /// Its last error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<DeviceFailure>,
     /// The change proposed: unified diff of the canonical running configuration before the
     /// transaction against the canonical candidate (empty: nothing to change).
     pub diff: String,
@@ -787,14 +889,75 @@ mod tests {
     fn journal_round_trips_and_refuses_other_versions() {
         let mut j = journal(&["a"]);
         j.advance("a", DeviceStep::BackedUp, T).unwrap();
-        j.fail("a", "boom", T).unwrap();
+        j.fail("a", &DeviceFailure::new(FailureKind::Connect, "boom"), T)
+            .unwrap();
         j.accept_host_key("a", "ssh-ed25519 AAAA", T).unwrap();
         assert_eq!(j.devices[0].host_key.as_deref(), Some("ssh-ed25519 AAAA"));
         let text = serde_json::to_string_pretty(&j).unwrap();
         assert!(text.contains("\"step\": \"backed-up\""), "{text}");
         assert_eq!(Journal::parse(&text).unwrap(), j);
         let other = text.replace("\"version\": 1", "\"version\": 99");
-        assert!(Journal::parse(&other).unwrap_err().contains("version 99"));
+        let e = Journal::parse(&other).unwrap_err();
+        assert!(
+            matches!(e, JournalParseError::UnsupportedVersion(99)),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("version 99"), "{e}");
+        // The version is judged before the rest: a journal of another format is not
+        // reported as a broken one.
+        let future = r#"{"version": 2, "steps": []}"#;
+        assert!(matches!(
+            Journal::parse(future),
+            Err(JournalParseError::UnsupportedVersion(2))
+        ));
+        assert!(matches!(
+            Journal::parse("{\"version\": 1"),
+            Err(JournalParseError::NotJson(_))
+        ));
+        assert!(matches!(
+            Journal::parse(r#"{"version": 1}"#),
+            Err(JournalParseError::NotAJournal(_))
+        ));
+        assert!(matches!(
+            Journal::parse("[]"),
+            Err(JournalParseError::NotAJournal(_))
+        ));
+    }
+
+    #[test]
+    fn failures_keep_their_kind_and_old_journals_still_read() {
+        let mut j = journal(&["a", "b"]);
+        let refused = DeviceFailure::new(FailureKind::HostKey, "HOST KEY CHANGED for a");
+        j.fail("a", &refused, T).unwrap();
+        let text = serde_json::to_string(&j).unwrap();
+        let back = Journal::parse(&text).unwrap();
+        assert_eq!(back.device("a").unwrap().error.as_ref(), Some(&refused));
+        assert_eq!(
+            back.events.last().unwrap().what,
+            "error: HOST KEY CHANGED for a"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["devices"][0]["error"]["kind"], "host-key");
+
+        // A journal written before kinds were recorded kept the message alone.
+        let old = text.replace(
+            r#"{"kind":"host-key","message":"HOST KEY CHANGED for a"}"#,
+            r#""HOST KEY CHANGED for a""#,
+        );
+        assert_ne!(old, text);
+        let back = Journal::parse(&old).unwrap();
+        assert_eq!(
+            back.device("a").unwrap().error,
+            Some(DeviceFailure::new(
+                FailureKind::Other,
+                "HOST KEY CHANGED for a"
+            ))
+        );
+        // An audit record carries the same failures.
+        let record = AuditRecord::of(&j, T, &BTreeMap::new());
+        let text = serde_json::to_string(&record).unwrap();
+        let back: AuditRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.devices[0].error.as_ref(), Some(&refused));
     }
 
     #[test]

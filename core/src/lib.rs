@@ -23,7 +23,7 @@ pub mod stats;
 pub mod text;
 pub mod validate;
 
-pub use diag::{Diagnostic, Location, Severity};
+pub use diag::{Diagnostic, Location, ObjectRef, Severity, Subject};
 pub use load::{LoadOptions, Loaded, load_paths};
 pub use model::{Inventory, Kind};
 

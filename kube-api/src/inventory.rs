@@ -9,8 +9,28 @@ use kube::api::DynamicObject;
 
 use hatang_core::model::{AnyObject, Inventory, Kind, ObjectMeta, Origin};
 
-/// Identity of a cluster object: kind, namespace, name.
-pub type ObjKey = (Kind, Option<String>, String);
+/// Identity of a cluster object. Ordered by kind, then namespace, then name, so a pass walks
+/// the objects in the same order every time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjKey {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its namespace (tenant kinds only).
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ObjKey {
+    /// The key of a cluster object of `kind`.
+    pub fn of(kind: Kind, object: &DynamicObject) -> ObjKey {
+        ObjKey {
+            kind,
+            namespace: object.namespace(),
+            name: object.name_any(),
+        }
+    }
+}
 
 /// The inventory built from a snapshot, and what could not be decoded.
 #[derive(Debug, Default)]
@@ -34,7 +54,7 @@ pub fn snapshot(by_kind: Vec<(Kind, Vec<Arc<DynamicObject>>)>) -> Snapshot {
     for (kind, mut objects) in by_kind {
         objects.sort_by_key(|o| (o.namespace(), o.name_any()));
         for o in objects {
-            let key = (kind, o.namespace(), o.name_any());
+            let key = ObjKey::of(kind, &o);
             snap.objects.insert(key.clone(), o.clone());
             if o.metadata.deletion_timestamp.is_some() {
                 snap.deleting.push(key);
@@ -68,5 +88,5 @@ pub fn snapshot(by_kind: Vec<(Kind, Vec<Arc<DynamicObject>>)>) -> Snapshot {
 
 /// `Kind/name`, as the allocator and validation name owners.
 pub fn owner(key: &ObjKey) -> String {
-    format!("{}/{}", key.0, key.2)
+    format!("{}/{}", key.kind, key.name)
 }

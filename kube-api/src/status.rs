@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use kube::api::DynamicObject;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Condition types, in the order a resource goes through them.
 #[derive(
@@ -172,6 +174,38 @@ impl RenderedConfig {
 }
 
 impl HatangStatus {
+    /// The status `object` carries: `None` when it has none yet, an error when it is not a
+    /// hatang status (written by hand, or by a newer operator with fields this one lacks).
+    pub fn of(object: &DynamicObject) -> Result<Option<HatangStatus>, serde_json::Error> {
+        match object.data.get("status") {
+            None | Some(Value::Null) => Ok(None),
+            Some(status) => HatangStatus::deserialize(status).map(Some),
+        }
+    }
+
+    /// The JSON merge patch (RFC 7396) of `status` that turns `current` into `self`. A merge
+    /// patch keeps what it does not mention, so every field and allocation key `current` has
+    /// and `self` lacks is sent as `null` (`pendingSha256` once applied, `rendered` when
+    /// rendering fails, allocations released).
+    pub fn merge_patch(&self, current: Option<&HatangStatus>) -> Value {
+        let mut body = serde_json::to_value(self).expect("a status is plain data");
+        let Some(current) = current else {
+            return body;
+        };
+        let old = serde_json::to_value(current).expect("a status is plain data");
+        for field in old.as_object().into_iter().flat_map(|o| o.keys()) {
+            if body.get(field).is_none() {
+                body[field] = Value::Null;
+            }
+        }
+        for key in current.allocations.keys() {
+            if !self.allocations.contains_key(key) {
+                body["allocations"][key] = Value::Null;
+            }
+        }
+        body
+    }
+
     /// The condition of `type_`, if set.
     pub fn condition(&self, type_: ConditionType) -> Option<&Condition> {
         self.conditions.iter().find(|c| c.type_ == type_)
@@ -223,6 +257,91 @@ mod tests {
             last_transition_time: at.into(),
             observed_generation: Some(1),
         }
+    }
+
+    fn applied(sha256: &str) -> AppliedConfig {
+        AppliedConfig {
+            sha256: sha256.into(),
+            at: "2026-11-23T10:00:00Z".into(),
+            apply_id: "20261123T100000.000Z-1".into(),
+        }
+    }
+
+    #[test]
+    fn a_status_is_read_from_its_object_or_refused() {
+        let object = |data: Value| {
+            let mut o = DynamicObject::new(
+                "hub-001",
+                &kube::discovery::ApiResource::erase::<k8s_openapi::api::core::v1::ConfigMap>(&()),
+            );
+            o.data = data;
+            o
+        };
+        assert_eq!(
+            HatangStatus::of(&object(serde_json::json!({}))).unwrap(),
+            None
+        );
+        let read = HatangStatus::of(&object(serde_json::json!({"status": {
+            "observedGeneration": 3,
+            "applied": {"sha256": "abc", "at": "2026-11-23T10:00:00Z", "applyId": "20261123T100000.000Z-1"},
+            "pendingSha256": "def",
+        }})))
+        .unwrap()
+        .unwrap();
+        assert_eq!(read.observed_generation, Some(3));
+        assert_eq!(read.applied, Some(applied("abc")));
+        assert_eq!(read.pending_sha256.as_deref(), Some("def"));
+        // A condition type this operator does not know is an error, not an empty status.
+        let newer = object(serde_json::json!({"status": {"conditions": [{
+            "type": "Healed", "status": "True", "reason": "x", "lastTransitionTime": "t"}]}}));
+        assert!(HatangStatus::of(&newer).is_err());
+    }
+
+    #[test]
+    fn a_merge_patch_clears_what_is_no_longer_set() {
+        let mut current = HatangStatus {
+            observed_generation: Some(1),
+            pending_sha256: Some("def".into()),
+            rendered: Some(RenderedConfig::of([("frr.conf", "x")])),
+            ..HatangStatus::default()
+        };
+        current
+            .allocations
+            .insert("loopback/hub-001".into(), "2001:db8::1/128".into());
+        current
+            .allocations
+            .insert("asn/hub-001".into(), "4200000001".into());
+        let mut desired = HatangStatus {
+            observed_generation: Some(2),
+            applied: Some(applied("def")),
+            ..HatangStatus::default()
+        };
+        desired
+            .allocations
+            .insert("asn/hub-001".into(), "4200000001".into());
+
+        let patch = desired.merge_patch(Some(&current));
+        assert_eq!(
+            patch,
+            serde_json::json!({
+                "observedGeneration": 2,
+                "applied": {"sha256": "def", "at": "2026-11-23T10:00:00Z", "applyId": "20261123T100000.000Z-1"},
+                "pendingSha256": null,
+                "rendered": null,
+                "allocations": {"asn/hub-001": "4200000001", "loopback/hub-001": null},
+            })
+        );
+        // With nothing released, the patch is the status itself.
+        assert_eq!(
+            desired.merge_patch(None),
+            serde_json::to_value(&desired).unwrap()
+        );
+        // Every allocation released: the map is sent with each key cleared.
+        let patch = HatangStatus::default().merge_patch(Some(&current));
+        assert_eq!(
+            patch["allocations"],
+            serde_json::json!({"asn/hub-001": null, "loopback/hub-001": null})
+        );
     }
 
     #[test]

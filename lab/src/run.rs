@@ -216,7 +216,7 @@ fn at(node: &Node) -> impl Fn(LabError) -> (String, LabError) + '_ {
 }
 
 /// Checks that every program the lab runs is installed.
-pub fn preflight() -> Result<(), LabError> {
+pub(crate) fn preflight() -> Result<(), LabError> {
     let missing: Vec<(&str, &str)> = PROGRAMS
         .iter()
         .copied()
@@ -456,7 +456,7 @@ fn links(plan: &LabPlan) -> Result<(usize, usize), LabError> {
             }
             match sys::ip(&["-n", &n.namespace, "link", "add", d, "type", kind]) {
                 Err(LabError::Command { output, .. })
-                    if kind == "dummy" && output.contains("Unknown device type") =>
+                    if kind == "dummy" && kernel_lacks_link_type(&output) =>
                 {
                     kind = "ifb";
                     sys::ip(&["-n", &n.namespace, "link", "add", d, "type", kind])?;
@@ -474,6 +474,14 @@ fn links(plan: &LabPlan) -> Result<(usize, usize), LabError> {
         )?;
     }
     Ok((created, kept))
+}
+
+/// Whether `ip link add … type T` failed because the kernel has no driver for `T`. `ip` exits
+/// 2 for every failure and the kernel's answer (EOPNOTSUPP) is only seen in the text iproute2
+/// prints for it, so that text is the one signal there is; it comes from another program, not
+/// from hatang.
+fn kernel_lacks_link_type(ip_output: &str) -> bool {
+    ip_output.contains("Unknown device type")
 }
 
 /// Runs `ip -batch -` with `lines` (in `namespace`): one process for many commands. The lines

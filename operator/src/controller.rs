@@ -6,7 +6,7 @@
 //! and hands out values in key order, so the cluster gets exactly what `hatang plan` computes
 //! for the same objects. Passes are coalesced (changes during a pass trigger one more).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -18,17 +18,19 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Client, Resource, ResourceExt};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Notify;
 
-use hatang_core::Severity;
 use hatang_core::apply::Expectation;
+use hatang_core::diag::LeaseEnd;
 use hatang_core::ipam::{self, Ledger};
 use hatang_core::model::Kind;
 use hatang_core::validate::{self, ValidateOptions};
+use hatang_core::{ObjectRef, Severity};
 
 use crate::devices::{DeviceSettings, Devices, RenderedDevice};
 use crate::metrics::Metrics;
+use crate::policy;
 use hatang_kube_api::client::{api, api_resource};
 use hatang_kube_api::inventory::{ObjKey, Snapshot, owner, snapshot};
 use hatang_kube_api::ledger::{self, Written};
@@ -122,8 +124,10 @@ impl Caches {
 
     /// Waits until every watch has listed once.
     pub async fn ready(&self) {
-        for (_, s) in &self.stores {
-            let _ = s.wait_until_ready().await;
+        for (kind, s) in &self.stores {
+            if let Err(e) = s.wait_until_ready().await {
+                tracing::warn!(%kind, error = %e, "watch ended before it listed");
+            }
         }
     }
 
@@ -158,13 +162,32 @@ pub struct Reconciler {
     devices: Arc<Devices>,
 }
 
-/// Racks named in a message (`rack \`r1\``).
-fn racks_named(message: &str) -> Vec<&str> {
-    message
-        .split("rack `")
-        .skip(1)
-        .filter_map(|rest| rest.split('`').next())
-        .collect()
+/// The inventory object a cluster object is, as diagnostics name it.
+fn object_ref(key: &ObjKey) -> ObjectRef {
+    ObjectRef::new(key.kind, &key.name).in_namespace(key.namespace.as_deref())
+}
+
+/// Errors reported on a data center about a rack a lease occupies, by lease name: a lease on
+/// an over-full rack hears about it, with the rack's name. `errors` are by object.
+fn lease_rack_errors(
+    inventory: &hatang_core::Inventory,
+    errors: &BTreeMap<&ObjectRef, Vec<&hatang_core::Diagnostic>>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in &inventory.colo_leases {
+        let dc = ObjectRef::new(Kind::DataCenter, &l.spec.data_center);
+        for d in errors.get(&dc).into_iter().flatten() {
+            let on_its_racks = d.racks().any(|(in_dc, rack)| {
+                in_dc == l.spec.data_center && l.spec.space.iter().any(|s| s.rack == rack)
+            });
+            if on_its_racks {
+                out.entry(l.metadata.name.clone())
+                    .or_default()
+                    .push(d.message.clone());
+            }
+        }
+    }
+    out
 }
 
 impl Reconciler {
@@ -275,17 +298,24 @@ impl Reconciler {
                     let rest: Vec<&String> =
                         o.finalizers().iter().filter(|f| *f != FINALIZER).collect();
                     let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": o.resource_version()}});
-                    match api(&self.client, key.0, key.1.as_deref())
-                        .patch(&key.2, &PatchParams::default(), &Patch::Merge(&patch))
+                    match api(&self.client, key.kind, key.namespace.as_deref())
+                        .patch(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
                         .await
                     {
-                        Ok(_) | Err(kube::Error::Api(_)) => {}
+                        Ok(_) => {}
+                        // Gone already: nothing left to release.
+                        Err(kube::Error::Api(e)) if e.code == 404 => {}
+                        // Refused (changed meanwhile): its next event brings another pass.
+                        Err(kube::Error::Api(e)) => {
+                            tracing::warn!(object = %owner(key), error = %e, "finalizer not removed (retried next pass)");
+                        }
                         Err(e) => return Err(PassError::Api(owner(key), e)),
                     }
                 }
             }
         }
 
+        let current = current_statuses(&snap);
         let (rendered, expect) = rendered_devices(
             &snap.inventory,
             &ledger,
@@ -295,6 +325,7 @@ impl Reconciler {
         );
         let mut statuses = self.desired_statuses(
             &snap,
+            &current,
             &diagnostics,
             &ledger,
             alloc_error.as_deref(),
@@ -328,14 +359,15 @@ impl Reconciler {
         self.devices.publish(device_events).await;
         self.events(&snap, &diagnostics).await;
         // Configurations before statuses: a hash in a status means its ConfigMap holds it.
-        self.store_configs(&snap, &statuses, &rendered).await;
-        report.patched = self.write_back(&snap, statuses).await;
+        self.store_configs(&current, &statuses, &rendered).await;
+        report.patched = self.write_back(&snap, &current, statuses).await;
         Ok(report)
     }
 
     fn desired_statuses(
         &self,
         snap: &Snapshot,
+        current: &BTreeMap<ObjKey, HatangStatus>,
         diagnostics: &[hatang_core::Diagnostic],
         ledger: &Ledger,
         alloc_error: Option<&str>,
@@ -350,41 +382,20 @@ impl Reconciler {
                     .insert(k.clone(), e.value.to_string());
             }
         }
-        let mut errors: BTreeMap<&str, Vec<&hatang_core::Diagnostic>> = BTreeMap::new();
+        let mut errors: BTreeMap<&ObjectRef, Vec<&hatang_core::Diagnostic>> = BTreeMap::new();
         for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
-            if let Some(o) = d.object.as_deref() {
+            if let Some(o) = &d.object {
                 errors.entry(o).or_default().push(d);
             }
         }
-        // A lease on an over-full rack hears about it, with the rack's name.
-        let mut lease_racks: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for l in &snap.inventory.colo_leases {
-            let dc = format!("DataCenter/{}", l.spec.data_center);
-            for d in errors.get(dc.as_str()).into_iter().flatten() {
-                let named = racks_named(&d.message);
-                if l.spec
-                    .space
-                    .iter()
-                    .any(|s| named.contains(&s.rack.as_str()))
-                {
-                    lease_racks
-                        .entry(l.metadata.name.clone())
-                        .or_default()
-                        .push(d.message.clone());
-                }
-            }
-        }
+        let lease_racks = lease_rack_errors(&snap.inventory, &errors);
         let mut out = BTreeMap::new();
         for (key, o) in &snap.objects {
             if snap.deleting.contains(key) {
                 continue;
             }
             let generation = o.metadata.generation;
-            let mut status: HatangStatus = o
-                .data
-                .get("status")
-                .and_then(|s| serde_json::from_value(s.clone()).ok())
-                .unwrap_or_default();
+            let mut status = current.get(key).cloned().unwrap_or_default();
             status.observed_generation = generation;
             let name = owner(key);
             let allocations = by_owner.get(name.as_str()).cloned().unwrap_or_default();
@@ -409,18 +420,18 @@ impl Reconciler {
                 generation,
             ));
             let mut problems: Vec<String> = errors
-                .get(name.as_str())
+                .get(&object_ref(key))
                 .into_iter()
                 .flatten()
                 .map(|d| format!("{}: {}", d.code, d.message))
                 .collect();
-            let capacity = key.0 == Kind::ColoLease && lease_racks.contains_key(&key.2);
+            let capacity = key.kind == Kind::ColoLease && lease_racks.contains_key(&key.name);
             problems.extend(
                 lease_racks
-                    .get(&key.2)
+                    .get(&key.name)
                     .into_iter()
                     .flatten()
-                    .filter(|_| key.0 == Kind::ColoLease)
+                    .filter(|_| key.kind == Kind::ColoLease)
                     .cloned(),
             );
             let ready = allocated && problems.is_empty();
@@ -438,8 +449,8 @@ impl Reconciler {
                 generation,
             ));
             status.allocations = allocations;
-            if key.0 == Kind::Device {
-                let (ok, reason, msg) = match rendered.get(&key.2) {
+            if key.kind == Kind::Device {
+                let (ok, reason, msg) = match rendered.get(&key.name) {
                     Some(Ok((r, _))) => {
                         status.rendered = Some(r.clone());
                         (
@@ -473,20 +484,16 @@ impl Reconciler {
     /// Warning events for temporary leases that end soon or have ended (once per process).
     async fn events(&self, snap: &Snapshot, diagnostics: &[hatang_core::Diagnostic]) {
         for d in diagnostics {
-            if !d.code.contains("expir") {
+            let Some(end) = d.lease_end() else {
                 continue;
-            }
-            let Some(name) = d
-                .object
-                .as_deref()
-                .and_then(|o| o.strip_prefix("ColoLease/"))
-            else {
+            };
+            let Some(lease) = d.object.as_ref().filter(|o| o.kind == Kind::ColoLease) else {
                 continue;
             };
             let Some((_, o)) = snap
                 .objects
                 .iter()
-                .find(|(k, _)| k.0 == Kind::ColoLease && k.2 == name)
+                .find(|(k, _)| d.concerns(&object_ref(k)))
             else {
                 continue;
             };
@@ -501,10 +508,9 @@ impl Reconciler {
             }
             let ev = Event {
                 type_: EventType::Warning,
-                reason: if d.code.contains("expired") {
-                    "LeaseExpired".into()
-                } else {
-                    "LeaseExpiring".into()
+                reason: match end {
+                    LeaseEnd::Expired => "LeaseExpired".into(),
+                    LeaseEnd::Expiring => "LeaseExpiring".into(),
                 },
                 note: Some(d.message.clone()),
                 action: "Reconcile".into(),
@@ -512,7 +518,7 @@ impl Reconciler {
             };
             let reference = o.object_ref(&api_resource(Kind::ColoLease));
             if let Err(e) = self.recorder.publish(&ev, &reference).await {
-                tracing::warn!(error = %e, lease = name, "could not publish event");
+                tracing::warn!(error = %e, lease = %lease.name, "could not publish event");
             }
         }
     }
@@ -523,7 +529,7 @@ impl Reconciler {
     /// rendered hash differs from their current status: the files, and the hash as an annotation.
     async fn store_configs(
         &self,
-        snap: &Snapshot,
+        current: &BTreeMap<ObjKey, HatangStatus>,
         statuses: &BTreeMap<ObjKey, HatangStatus>,
         rendered: &BTreeMap<String, Rendering>,
     ) {
@@ -532,16 +538,11 @@ impl Reconciler {
             let Some(hash) = desired.rendered.as_ref() else {
                 continue;
             };
-            let current: Option<RenderedConfig> = snap.objects[key]
-                .data
-                .get("status")
-                .and_then(|s| s.get("rendered"))
-                .and_then(|r| serde_json::from_value(r.clone()).ok());
-            if current.as_ref() == Some(hash) {
+            if current.get(key).and_then(|s| s.rendered.as_ref()) == Some(hash) {
                 continue;
             }
-            if let Some(Ok((_, files))) = rendered.get(&key.2) {
-                work.push((key.2.clone(), hash.sha256.clone(), files));
+            if let Some(Ok((_, files))) = rendered.get(&key.name) {
+                work.push((key.name.clone(), hash.sha256.clone(), files));
             }
         }
         let cms: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.settings.namespace);
@@ -564,7 +565,7 @@ impl Reconciler {
                         other => other.map(|_| ()),
                     };
                     if let Err(e) = written {
-                        tracing::debug!(device = %device, error = %e, "rendered configuration not stored (retried next pass)");
+                        tracing::warn!(device = %device, error = %e, "rendered configuration not stored (retried next pass)");
                     }
                 }
             })
@@ -573,55 +574,38 @@ impl Reconciler {
             .await;
     }
 
-    async fn write_back(&self, snap: &Snapshot, statuses: BTreeMap<ObjKey, HatangStatus>) -> usize {
+    async fn write_back(
+        &self,
+        snap: &Snapshot,
+        current: &BTreeMap<ObjKey, HatangStatus>,
+        statuses: BTreeMap<ObjKey, HatangStatus>,
+    ) -> usize {
         let mut status_work = Vec::new();
         let mut finalizer_work = Vec::new();
         for (key, desired) in statuses {
-            let o = snap.objects[&key].clone();
-            let current: Option<HatangStatus> = o
-                .data
-                .get("status")
-                .and_then(|s| serde_json::from_value(s.clone()).ok());
-            if ALLOCATING.contains(&key.0) && !o.finalizers().iter().any(|f| f == FINALIZER) {
+            let o = &snap.objects[&key];
+            if ALLOCATING.contains(&key.kind) && !o.finalizers().iter().any(|f| f == FINALIZER) {
                 finalizer_work.push(key.clone());
             }
-            if current.as_ref() != Some(&desired) {
-                status_work.push((key, desired, current));
+            let current = current.get(&key);
+            if current != Some(&desired) {
+                status_work.push((key, desired.merge_patch(current)));
             }
         }
         let client = &self.client;
         let metrics = &self.metrics;
         let width = self.settings.concurrency.max(1);
         let patched = futures::stream::iter(status_work)
-            .map(|(key, desired, current)| async move {
-                let a = api(client, key.0, key.1.as_deref());
-                let mut body = serde_json::to_value(&desired).unwrap_or(Value::Null);
-                // A merge patch keeps fields it does not mention: clear those no longer set
-                // (`pendingSha256` once applied, `rendered` when rendering fails) …
-                let old_fields = current
-                    .as_ref()
-                    .and_then(|c| serde_json::to_value(c).ok())
-                    .unwrap_or(Value::Null);
-                for field in old_fields.as_object().into_iter().flat_map(|o| o.keys()) {
-                    if body.get(field).is_none() {
-                        body[field] = Value::Null;
-                    }
-                }
-                // … and the old allocation keys.
-                let old: BTreeSet<String> = current
-                    .map(|c| c.allocations.into_keys().collect())
-                    .unwrap_or_default();
-                for k in old.iter().filter(|k| !desired.allocations.contains_key(*k)) {
-                    body["allocations"][k] = Value::Null;
-                }
+            .map(|(key, body)| async move {
+                let a = api(client, key.kind, key.namespace.as_deref());
                 let patch = json!({"status": body});
-                match a.patch_status(&key.2, &PatchParams::default(), &Patch::Merge(&patch)).await {
+                match a.patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch)).await {
                     Ok(_) => {
                         Metrics::inc(&metrics.status_patches);
                         1
                     }
                     Err(e) => {
-                        tracing::debug!(object = %owner(&key), error = %e, "status not written (retried next pass)");
+                        tracing::warn!(object = %owner(&key), error = %e, "status not written (retried next pass)");
                         0
                     }
                 }
@@ -631,16 +615,16 @@ impl Reconciler {
             .await;
         futures::stream::iter(finalizer_work)
             .map(|key| async move {
-                let a = api(client, key.0, key.1.as_deref());
+                let a = api(client, key.kind, key.namespace.as_deref());
                 // Server-side apply under a field manager of its own: finalizers are a set, so
                 // this adds ours beside anyone else's without a resourceVersion precondition
                 // (which the status patch just moved on).
                 let patch = json!({"apiVersion": hatang_kube_api::api_version(),
-                    "kind": key.0.as_str(),
-                    "metadata": {"name": key.2, "namespace": key.1, "finalizers": [FINALIZER]}});
+                    "kind": key.kind.as_str(),
+                    "metadata": {"name": key.name, "namespace": key.namespace, "finalizers": [FINALIZER]}});
                 let pp = PatchParams::apply(FINALIZER_MANAGER);
-                if let Err(e) = a.patch(&key.2, &pp, &Patch::Apply(&patch)).await {
-                    tracing::debug!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
+                if let Err(e) = a.patch(&key.name, &pp, &Patch::Apply(&patch)).await {
+                    tracing::warn!(object = %owner(&key), error = %e, "finalizer not added (retried next pass)");
                 }
             })
             .buffer_unordered(width)
@@ -648,6 +632,37 @@ impl Reconciler {
             .await;
         patched
     }
+}
+
+/// The status every object carries now, read once per pass. One that is not a hatang status
+/// is treated as none (the pass writes a whole new one), and said so.
+fn current_statuses(snap: &Snapshot) -> BTreeMap<ObjKey, HatangStatus> {
+    let mut out = BTreeMap::new();
+    for (key, o) in &snap.objects {
+        match HatangStatus::of(o) {
+            Ok(Some(status)) => {
+                out.insert(key.clone(), status);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(object = %owner(key), error = %e, "status unreadable: replaced");
+            }
+        }
+    }
+    out
+}
+
+/// Wait after the first failed pass.
+const PASS_RETRY_FIRST: Duration = Duration::from_secs(1);
+
+/// Longest wait between failed passes: an API server back after an outage is used within this.
+const PASS_RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// How long to wait before the next pass after `failures` failed in a row (API server
+/// unreachable, ledger unreadable): doubled per failure, so an outage costs a few requests a
+/// minute rather than one a second.
+fn pass_retry(failures: u32) -> Duration {
+    policy::doubling(PASS_RETRY_FIRST, failures, PASS_RETRY_MAX)
 }
 
 /// Runs passes for as long as the process lives: after each change (coalesced), and at least
@@ -669,6 +684,8 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
         });
     }
     let mut recovered = false;
+    // Passes failed in a row: each waits longer before the next try.
+    let mut failures = 0u32;
     loop {
         let _ = tokio::time::timeout(resync, changed.notified()).await;
         // Let a burst of changes land before the pass.
@@ -679,6 +696,7 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
         let started = Instant::now();
         match reconciler.pass(Utc::now().date_naive()).await {
             Ok(r) => {
+                failures = 0;
                 Metrics::inc(&metrics.passes);
                 metrics.objects.store(r.objects as u64, Ordering::Relaxed);
                 metrics.ready.store(r.ready as u64, Ordering::Relaxed);
@@ -715,8 +733,10 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
             }
             Err(e) => {
                 Metrics::inc(&metrics.errors);
-                tracing::error!(error = %e, "pass failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                failures = failures.saturating_add(1);
+                let wait = pass_retry(failures);
+                tracing::error!(error = %e, failures, retry_in_ms = wait.as_millis() as u64, "pass failed");
+                tokio::time::sleep(wait).await;
                 changed.notify_one();
             }
         }
@@ -747,11 +767,6 @@ fn config_map(device: &str, sha256: &str, files: &[(String, String)]) -> ConfigM
 /// What each device renders to with the operator's templates (the CLI's `hatang render`), or
 /// why it does not: the same compile and render code, on the cluster ledger.
 type Rendering = Result<(RenderedConfig, Vec<(String, String)>), (&'static str, String)>;
-
-/// Validation problems that keep a Device from being rendered at all (so never pushed): text
-/// that could inject configuration lines. (Other problems show in `Ready`; the rendering, if
-/// it compiles, is still shown.)
-const BLOCKING: &[&str] = &["control-character"];
 
 fn rendered_devices(
     inventory: &hatang_core::Inventory,
@@ -791,14 +806,17 @@ fn rendered_devices(
         Ok(r) => r,
         Err(e) => return (every("RenderFailed", e.to_string()), expect),
     };
+    // Validation problems that keep a Device from being rendered at all (so never pushed):
+    // text that could inject configuration lines. (Other problems show in `Ready`; the
+    // rendering, if it compiles, is still shown.)
     let mut blocked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for d in diagnostics
         .iter()
-        .filter(|d| d.is_error() && BLOCKING.contains(&d.code))
+        .filter(|d| d.is_error() && d.could_inject_configuration())
     {
-        if let Some(name) = d.object.as_deref().and_then(|o| o.strip_prefix("Device/")) {
+        if let Some(device) = d.object.as_ref().filter(|o| o.kind == Kind::Device) {
             blocked
-                .entry(name)
+                .entry(device.name.as_str())
                 .or_default()
                 .push(format!("{}: {}", d.code, d.message));
         }
@@ -844,6 +862,46 @@ mod tests {
             .unwrap()
             .ledger;
         (inventory, ledger)
+    }
+
+    #[test]
+    fn a_lease_hears_of_errors_on_the_racks_it_occupies_only() {
+        let mut inventory = hatang_core::Inventory::default();
+        let lease = |name: &str, rack: &str| {
+            let text = format!(
+                "apiVersion: hatang.io/v1alpha1\nkind: ColoLease\nmetadata:\n  name: {name}\n  namespace: t\nspec:\n  tenant: t\n  dataCenter: dc-main\n  space:\n    - rack: {rack}\n  powerKw: 1\n  start: 2025-01-01\n"
+            );
+            let loaded = hatang_core::load::load_str(
+                std::path::Path::new("lease.yaml"),
+                &text,
+                &Default::default(),
+            );
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            loaded.inventory.colo_leases.into_iter().next().unwrap()
+        };
+        inventory.colo_leases = vec![lease("on-a02", "A02"), lease("on-a03", "A03")];
+        let dc = ObjectRef::new(Kind::DataCenter, "dc-main");
+        let other_dc = ObjectRef::new(Kind::DataCenter, "dc-backup");
+        use hatang_core::{Diagnostic, Subject};
+        let over = Diagnostic::error("rack-power", "rack A02 is over budget")
+            .object(dc.clone())
+            .subject(Subject::rack("dc-main", "A02"));
+        // The same rack name in another data center, and a finding that names no rack.
+        let elsewhere = Diagnostic::error("rack-power", "rack A03 elsewhere")
+            .object(other_dc.clone())
+            .subject(Subject::rack("dc-backup", "A03"));
+        let feed =
+            Diagnostic::error("feed-power", "rack `A03` in the text only").object(dc.clone());
+        let errors: BTreeMap<&ObjectRef, Vec<&Diagnostic>> =
+            [(&dc, vec![&over, &feed]), (&other_dc, vec![&elsewhere])].into();
+        let heard = lease_rack_errors(&inventory, &errors);
+        assert_eq!(
+            heard,
+            BTreeMap::from([(
+                "on-a02".to_owned(),
+                vec!["rack A02 is over budget".to_owned()]
+            )])
+        );
     }
 
     fn describe(inventory: &mut hatang_core::Inventory, device: &str, text: &str) {
@@ -897,11 +955,9 @@ mod tests {
     }
 
     #[test]
-    fn racks_are_read_from_messages() {
-        assert_eq!(
-            racks_named("rack `r1` carries 9 kW; rack `r2` too"),
-            vec!["r1", "r2"]
-        );
-        assert!(racks_named("feed `a`").is_empty());
+    fn failed_passes_back_off_and_are_capped() {
+        let waits: Vec<u64> = (1..=8).map(|n| pass_retry(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
+        assert_eq!(pass_retry(u32::MAX), PASS_RETRY_MAX);
     }
 }

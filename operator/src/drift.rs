@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use kube::runtime::events::{Event, EventType};
 use tokio::sync::Notify;
 
 use hatang_core::audit::{Deviation, diff, judge};
@@ -16,7 +15,7 @@ use hatang_driver::running;
 use hatang_driver::ssh::SshError;
 
 use crate::credentials;
-use crate::devices::{AuditItem, Devices, Drift};
+use crate::devices::{AuditItem, DeviceEvent, Devices, Drift};
 use crate::metrics::Metrics;
 
 /// How many deviations a `Drifted` message quotes.
@@ -167,12 +166,11 @@ impl Devices {
                             s.drift_warned = Some(signature.clone());
                             events.push((
                                 item.reference.clone(),
-                                Event {
-                                    type_: EventType::Warning,
-                                    reason: "Drifted".into(),
-                                    note: Some(format!("{}: {message}", item.device)),
-                                    action: "Audit".into(),
-                                    secondary: None,
+                                DeviceEvent {
+                                    warning: true,
+                                    reason: "Drifted",
+                                    note: format!("{}: {message}", item.device),
+                                    action: "Audit",
                                 },
                             ));
                         }

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use hatang_kube_api::manifests;
+use hatang_operator::devices::DeviceSettings;
 use hatang_operator::policy::ApplyPolicy;
 
 #[derive(Parser)]
@@ -80,7 +81,7 @@ struct RunArgs {
     #[arg(long)]
     no_leader_election: bool,
     /// Concurrent status requests.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = DeviceSettings::CONCURRENCY)]
     concurrency: usize,
     /// Seconds between passes when nothing changes (lease expiry is judged by date).
     #[arg(long, default_value_t = 300)]
@@ -91,27 +92,27 @@ struct RunArgs {
     /// Apply policy of Devices without the `hatang.io/apply-policy` annotation: `manual` pushes
     /// a rendered configuration only after an approval (`hatang.io/approve: <sha256>`), `auto`
     /// whenever it changes.
-    #[arg(long, value_enum, default_value_t = ApplyPolicy::Manual)]
+    #[arg(long, value_enum, default_value_t = ApplyPolicy::default())]
     apply_policy: ApplyPolicy,
     /// Where apply transactions keep their journals and backups (`<dir>/applies/<id>/`).
-    #[arg(long, default_value = "/var/lib/hatang")]
+    #[arg(long, default_value = DeviceSettings::STATE_DIR)]
     state_dir: PathBuf,
     /// Secret (in --namespace) with the SSH login key `id_ed25519`, optional `known_hosts` and
     /// `user`. The generated Role may read only `hatang-ssh`.
     #[arg(long, default_value = hatang_operator::credentials::DEFAULT_SECRET)]
     ssh_secret: String,
     /// Seconds between drift audits of applied devices (0: no audits).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = DeviceSettings::AUDIT_SECONDS)]
     audit_seconds: u64,
     /// Seconds allowed to connect to a device, and again for each command.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = DeviceSettings::SSH_TIMEOUT_SECONDS)]
     ssh_timeout: u64,
     /// Seconds a transaction's verification may wait for BGP sessions and routes.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = DeviceSettings::VERIFY_TIMEOUT_SECONDS)]
     verify_timeout: u64,
     /// Seconds before a configuration that failed to apply is pushed again (doubled after each
     /// failure, at most an hour; a new rendering is pushed at once).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = DeviceSettings::BACKOFF_SECONDS)]
     apply_backoff_seconds: u64,
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`), as
     /// `hatang render --templates`. Read once at start.
@@ -204,7 +205,6 @@ fn run(args: RunArgs) -> Result<()> {
     use std::sync::Arc;
 
     use hatang_operator::controller::{self, Caches, Reconciler, Settings};
-    use hatang_operator::devices::DeviceSettings;
     use hatang_operator::metrics::Metrics;
 
     tracing_subscriber::fmt()
@@ -269,12 +269,8 @@ fn run(args: RunArgs) -> Result<()> {
                 verify_timeout: std::time::Duration::from_secs(args.verify_timeout),
                 backoff: std::time::Duration::from_secs(args.apply_backoff_seconds),
                 concurrency: args.concurrency,
-                fail_after: match std::env::var(hatang_operator::push::FAIL_AFTER) {
-                    Ok(v) => Some(v.parse().with_context(|| {
-                        format!("{}={v}: not a number of devices", hatang_operator::push::FAIL_AFTER)
-                    })?),
-                    Err(_) => None,
-                },
+                #[cfg(feature = "fault-injection")]
+                fail_after: fail_after()?,
             },
         };
         let reconciler = Arc::new(Reconciler::new(client, caches, settings, metrics));
@@ -291,6 +287,18 @@ fn run(args: RunArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// `HATANG_APPLY_FAIL_AFTER`, in builds for the recovery tests only.
+#[cfg(feature = "fault-injection")]
+fn fail_after() -> Result<Option<usize>> {
+    use hatang_operator::push::FAIL_AFTER;
+    match std::env::var(FAIL_AFTER) {
+        Ok(v) => Ok(Some(v.parse().with_context(|| {
+            format!("{FAIL_AFTER}={v}: not a number of devices")
+        })?)),
+        Err(_) => Ok(None),
+    }
 }
 
 /// SIGTERM or SIGINT, whichever comes first.

@@ -60,11 +60,19 @@ pub struct Failure {
     pub retry_after: String,
 }
 
+/// Longest wait before a failing hash is pushed again.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(3600);
+
 /// Delay before the `attempts`-th retry of a failing hash: `base`, doubled per attempt, at most
 /// an hour — so a broken configuration costs one transaction per back-off, never a hot loop.
 pub fn backoff(base: Duration, attempts: u32) -> Duration {
+    doubling(base, attempts, BACKOFF_MAX)
+}
+
+/// `base` for the first attempt, doubled for each one after it, never above `cap`.
+pub fn doubling(base: Duration, attempts: u32, cap: Duration) -> Duration {
     let factor = 1u32 << attempts.saturating_sub(1).min(16);
-    base.saturating_mul(factor).min(Duration::from_secs(3600))
+    base.saturating_mul(factor).min(cap)
 }
 
 /// What a Device is, as far as pushing goes.

@@ -10,27 +10,28 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube::api::{Patch, PatchParams};
-use kube::runtime::events::{Event, EventType};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use hatang_core::apply::{Journal, Outcome, Phase};
+use hatang_core::apply::{FailureKind, Journal, Outcome, Phase};
 use hatang_core::model::Kind;
+#[cfg(feature = "fault-injection")]
+use hatang_driver::apply::CommitHook;
 use hatang_driver::apply::store::{JOURNAL, RunStore};
-use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
+use hatang_driver::apply::{self, ApplyOptions, DevicePlan, Progress};
 use hatang_driver::fleet::Endpoint;
 
-use hatang_driver::ssh::is_host_key_message;
-
 use crate::credentials;
-use crate::devices::{Devices, Drift, DuePush};
+use crate::devices::{DeviceEvent, DeviceState, Devices, Drift, DuePush};
 use crate::metrics::Metrics;
 use crate::policy::{APPROVE_ANNOTATION, Failure, backoff};
 use hatang_kube_api::client::api;
 use hatang_kube_api::status::AppliedConfig;
 
 /// Fault injection for tests, as for `hatang apply`: the process aborts (as a kill would) right
-/// after this many devices of a transaction are committed and journaled.
+/// after this many devices of a transaction are committed and journaled. Read only by builds
+/// with the `fault-injection` feature.
+#[cfg(feature = "fault-injection")]
 pub const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
 
 /// Transaction progress as log lines (the CLI draws bars; the operator logs).
@@ -52,6 +53,7 @@ impl Progress for Logged {
 }
 
 /// How a transaction ended, for the devices in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Ended {
     /// Committed and saved.
     Committed { id: String, at: String },
@@ -63,12 +65,150 @@ enum Ended {
     },
 }
 
-fn reason_of(message: &str) -> &'static str {
-    if is_host_key_message(message) {
-        "HostKeyRefused"
-    } else {
-        "ApplyFailed"
+/// The `Applied` condition's reason for a device that failed this way.
+fn reason_of(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::HostKey => "HostKeyRefused",
+        _ => "ApplyFailed",
     }
+}
+
+/// The clocks and the back-off a transaction's end is recorded with.
+#[derive(Debug, Clone, Copy)]
+struct When {
+    /// For retries (monotonic).
+    now: Instant,
+    /// For the condition message.
+    wall: chrono::DateTime<chrono::Utc>,
+    /// `--apply-backoff-seconds`.
+    backoff: Duration,
+}
+
+/// Records in `s` what `ended` means for `device`, pushed with `sha256`: committed (applied,
+/// verified in sync, failure cleared), or failed, with the attempts and back-off of that hash.
+/// Returns the event to publish about it, if any. A device that only shared the transaction
+/// with one that failed is no culprit: its attempts do not grow and it is tried again at once,
+/// in a transaction without the failing one.
+fn record(
+    s: &mut DeviceState,
+    device: &str,
+    sha256: &str,
+    ended: &Ended,
+    at: When,
+) -> Option<DeviceEvent> {
+    s.in_flight = false;
+    match ended {
+        Ended::Committed { id, at } => {
+            s.applied = Some(AppliedConfig {
+                sha256: sha256.to_owned(),
+                at: at.clone(),
+                apply_id: id.clone(),
+            });
+            s.failure = None;
+            // Verification compared the running configuration with the candidate.
+            s.drift = Some(Drift::InSync {
+                sha256: sha256.to_owned(),
+                message: format!("verified by transaction {id}"),
+            });
+            s.drift_warned = None;
+            Some(DeviceEvent {
+                warning: false,
+                reason: "Applied",
+                note: format!("{sha256} committed by transaction {id}"),
+                action: "Apply",
+            })
+        }
+        Ended::Failed { named, rest } => {
+            let (reason, message, culprit) = match named.get(device) {
+                Some((r, m)) => (*r, m.clone(), true),
+                None => (rest.0, rest.1.clone(), named.is_empty()),
+            };
+            let attempts = match &s.failure {
+                Some(f) if f.sha256 == sha256 && culprit => f.attempts + 1,
+                Some(f) if f.sha256 == sha256 => f.attempts,
+                _ => u32::from(culprit),
+            };
+            let wait = if culprit {
+                backoff(at.backoff, attempts.max(1))
+            } else {
+                Duration::ZERO
+            };
+            let retry_after = (at.wall + chrono::Duration::from_std(wait).unwrap_or_default())
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            s.failure = Some(Failure {
+                sha256: sha256.to_owned(),
+                reason,
+                message: message.clone(),
+                attempts,
+                retry_at: at.now + wait,
+                retry_after,
+            });
+            culprit.then_some(DeviceEvent {
+                warning: true,
+                reason: "ApplyFailed",
+                note: message,
+                action: "Apply",
+            })
+        }
+    }
+}
+
+/// How transaction `id`, finished as `done` says, ended for its devices: committed at `at`, or
+/// failed, with the devices that failed named (and why) and a message for the others.
+fn ended(id: &str, done: &Journal, at: String) -> Ended {
+    let outcome = done.outcome;
+    if outcome == Some(Outcome::Committed) {
+        return Ended::Committed {
+            id: id.to_owned(),
+            at,
+        };
+    }
+    let why = done
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("{outcome:?}"));
+    let tail = match outcome {
+        Some(Outcome::RolledBack) => "every touched device rolled back",
+        Some(Outcome::RollbackFailed) => "ROLLBACK FAILED: see the journal",
+        _ => "nothing changed",
+    };
+    let named = done
+        .devices
+        .iter()
+        .filter_map(|d| {
+            d.error.as_ref().map(|e| {
+                (
+                    d.name.clone(),
+                    (
+                        reason_of(e.kind),
+                        format!("transaction {id}: {}: {e}; {tail}", d.name),
+                    ),
+                )
+            })
+        })
+        .collect();
+    Ended::Failed {
+        named,
+        rest: (
+            "Aborted",
+            format!("transaction {id} did not commit ({why}); retried without the failing devices"),
+        ),
+    }
+}
+
+/// The abort `HATANG_APPLY_FAIL_AFTER` asks for: after `n` devices are committed, as a kill
+/// would end the process, so the tests can recover what it left.
+#[cfg(feature = "fault-injection")]
+fn abort_after(n: Option<usize>) -> Option<CommitHook> {
+    n.map(|n| -> CommitHook {
+        Arc::new(move |committed| {
+            if committed >= n {
+                tracing::error!(committed, "aborting ({FAIL_AFTER})");
+                std::process::abort();
+            }
+        })
+    })
 }
 
 impl Devices {
@@ -78,79 +218,19 @@ impl Devices {
         let _busy = self.busy.lock().await;
         let ended = self.transaction(&due).await;
         let now = Instant::now();
+        let wall = chrono::Utc::now();
         let mut events = Vec::new();
         {
             let mut state = self.state.lock().expect("device state");
             for d in &due {
                 let s = state.entry(d.device.clone()).or_default();
-                s.in_flight = false;
-                match &ended {
-                    Ended::Committed { id, at } => {
-                        s.applied = Some(AppliedConfig {
-                            sha256: d.sha256.clone(),
-                            at: at.clone(),
-                            apply_id: id.clone(),
-                        });
-                        s.failure = None;
-                        // Verification compared the running configuration with the candidate.
-                        s.drift = Some(Drift::InSync {
-                            sha256: d.sha256.clone(),
-                            message: format!("verified by transaction {id}"),
-                        });
-                        s.drift_warned = None;
-                        events.push((
-                            d.reference.clone(),
-                            Event {
-                                type_: EventType::Normal,
-                                reason: "Applied".into(),
-                                note: Some(format!("{} committed by transaction {id}", d.sha256)),
-                                action: "Apply".into(),
-                                secondary: None,
-                            },
-                        ));
-                    }
-                    Ended::Failed { named, rest } => {
-                        let (reason, message, culprit) = match named.get(&d.device) {
-                            Some((r, m)) => (*r, m.clone(), true),
-                            None => (rest.0, rest.1.clone(), named.is_empty()),
-                        };
-                        let attempts = match &s.failure {
-                            Some(f) if f.sha256 == d.sha256 && culprit => f.attempts + 1,
-                            Some(f) if f.sha256 == d.sha256 => f.attempts,
-                            _ => u32::from(culprit),
-                        };
-                        // A device that only shared the transaction with the one that failed
-                        // is tried again at once, in a transaction without it.
-                        let wait = if culprit {
-                            backoff(self.settings.backoff, attempts.max(1))
-                        } else {
-                            Duration::ZERO
-                        };
-                        let retry_after = (chrono::Utc::now()
-                            + chrono::Duration::from_std(wait).unwrap_or_default())
-                        .format("%Y-%m-%dT%H:%M:%SZ")
-                        .to_string();
-                        s.failure = Some(Failure {
-                            sha256: d.sha256.clone(),
-                            reason,
-                            message: message.clone(),
-                            attempts,
-                            retry_at: now + wait,
-                            retry_after,
-                        });
-                        if culprit {
-                            events.push((
-                                d.reference.clone(),
-                                Event {
-                                    type_: EventType::Warning,
-                                    reason: "ApplyFailed".into(),
-                                    note: Some(message),
-                                    action: "Apply".into(),
-                                    secondary: None,
-                                },
-                            ));
-                        }
-                    }
+                let at = When {
+                    now,
+                    wall,
+                    backoff: self.settings.backoff,
+                };
+                if let Some(event) = record(s, &d.device, &d.sha256, &ended, at) {
+                    events.push((d.reference.clone(), event));
                 }
             }
         }
@@ -230,61 +310,19 @@ impl Devices {
             concurrency: self.settings.concurrency,
             verify_timeout: self.settings.verify_timeout,
             progress: Arc::new(Logged(id.clone())),
-            after_commit: self.settings.fail_after.map(|n| -> CommitHook {
-                Arc::new(move |committed| {
-                    if committed >= n {
-                        tracing::error!(committed, "aborting ({FAIL_AFTER})");
-                        std::process::abort();
-                    }
-                })
-            }),
+            #[cfg(feature = "fault-injection")]
+            after_commit: abort_after(self.settings.fail_after),
+            #[cfg(not(feature = "fault-injection"))]
+            after_commit: None,
         };
         tracing::info!(apply = %id, devices = due.len(), journal = %dir.display(), "apply starts");
         let done = match apply::run(store, plans, &options).await {
             Ok(j) => j,
             Err(e) => return all("ApplyFailed", format!("transaction {id}: {e}")),
         };
-        let outcome = done.outcome;
-        tracing::info!(apply = %id, ?outcome, reason = done.reason.as_deref().unwrap_or(""), "apply ends");
-        if outcome == Some(Outcome::Committed) {
-            return Ended::Committed {
-                id,
-                at: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            };
-        }
-        let why = done
-            .reason
-            .clone()
-            .unwrap_or_else(|| format!("{outcome:?}"));
-        let tail = match outcome {
-            Some(Outcome::RolledBack) => "every touched device rolled back",
-            Some(Outcome::RollbackFailed) => "ROLLBACK FAILED: see the journal",
-            _ => "nothing changed",
-        };
-        let named = done
-            .devices
-            .iter()
-            .filter_map(|d| {
-                d.error.as_ref().map(|e| {
-                    (
-                        d.name.clone(),
-                        (
-                            reason_of(e),
-                            format!("transaction {id}: {}: {e}; {tail}", d.name),
-                        ),
-                    )
-                })
-            })
-            .collect();
-        Ended::Failed {
-            named,
-            rest: (
-                "Aborted",
-                format!(
-                    "transaction {id} did not commit ({why}); retried without the failing devices"
-                ),
-            ),
-        }
+        tracing::info!(apply = %id, outcome = ?done.outcome, reason = done.reason.as_deref().unwrap_or(""), "apply ends");
+        let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        ended(&id, &done, at)
     }
 
     /// Completes the transactions a previous process left unfinished under the state directory
@@ -361,8 +399,12 @@ impl Devices {
     async fn consume_approval(&self, device: &str, sha256: &str) {
         let devices = api(&self.client, Kind::Device, None);
         for _ in 0..3 {
-            let Ok(o) = devices.get(device).await else {
-                return;
+            let o = match devices.get(device).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::warn!(device, error = %e, "approval not removed: device not read");
+                    return;
+                }
             };
             if o.metadata
                 .annotations
@@ -389,5 +431,282 @@ impl Devices {
                 Ok(_) => return,
             }
         }
+        tracing::warn!(
+            device,
+            "approval not removed: the device kept changing (three conflicts)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hatang_core::apply::{DeviceEndpoint, DeviceFailure};
+
+    const SHA: &str = "0123456789abcdef";
+
+    fn when(now: Instant) -> When {
+        When {
+            now,
+            wall: chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+                .unwrap()
+                .to_utc(),
+            backoff: Duration::from_secs(60),
+        }
+    }
+
+    fn failed(named: &[(&str, &'static str, &str)]) -> Ended {
+        Ended::Failed {
+            named: named
+                .iter()
+                .map(|(d, r, m)| (d.to_string(), (*r, m.to_string())))
+                .collect(),
+            rest: ("Aborted", "t1 did not commit".to_owned()),
+        }
+    }
+
+    fn in_flight() -> DeviceState {
+        DeviceState {
+            in_flight: true,
+            ..DeviceState::default()
+        }
+    }
+
+    #[test]
+    fn a_commit_records_what_was_applied_verified_and_clears_the_failure() {
+        let now = Instant::now();
+        let mut s = in_flight();
+        s.failure = Some(Failure {
+            sha256: SHA.into(),
+            reason: "ApplyFailed",
+            message: "before".into(),
+            attempts: 3,
+            retry_at: now,
+            retry_after: String::new(),
+        });
+        s.drift_warned = Some("old drift".into());
+        let ended = Ended::Committed {
+            id: "t1".into(),
+            at: "2026-11-23T10:00:05Z".into(),
+        };
+        let event = record(&mut s, "hub-001", SHA, &ended, when(now)).unwrap();
+        assert!(!s.in_flight);
+        assert_eq!(
+            s.applied,
+            Some(AppliedConfig {
+                sha256: SHA.into(),
+                at: "2026-11-23T10:00:05Z".into(),
+                apply_id: "t1".into(),
+            })
+        );
+        assert_eq!(s.failure, None);
+        assert_eq!(
+            s.drift,
+            Some(Drift::InSync {
+                sha256: SHA.into(),
+                message: "verified by transaction t1".into()
+            })
+        );
+        assert_eq!(s.drift_warned, None);
+        assert_eq!(
+            (event.warning, event.reason, event.note.as_str()),
+            (
+                false,
+                "Applied",
+                "0123456789abcdef committed by transaction t1"
+            )
+        );
+    }
+
+    #[test]
+    fn the_failing_device_backs_off_longer_each_time() {
+        let now = Instant::now();
+        let ended = failed(&[("hub-001", "ApplyFailed", "hub-001: rejected")]);
+        let mut s = in_flight();
+        let event = record(&mut s, "hub-001", SHA, &ended, when(now)).unwrap();
+        assert_eq!(
+            (event.warning, event.reason, event.note.as_str()),
+            (true, "ApplyFailed", "hub-001: rejected")
+        );
+        let f = s.failure.clone().unwrap();
+        assert_eq!(
+            (f.reason, f.message.as_str(), f.attempts),
+            ("ApplyFailed", "hub-001: rejected", 1)
+        );
+        assert_eq!(f.retry_at, now + Duration::from_secs(60));
+        assert_eq!(f.retry_after, "2026-11-23T10:01:00Z");
+        assert!(!s.in_flight);
+
+        // The same hash failing again doubles the wait.
+        record(&mut s, "hub-001", SHA, &ended, when(now)).unwrap();
+        let f = s.failure.clone().unwrap();
+        assert_eq!(f.attempts, 2);
+        assert_eq!(f.retry_after, "2026-11-23T10:02:00Z");
+        // A new hash starts over.
+        record(&mut s, "hub-001", "another", &ended, when(now)).unwrap();
+        assert_eq!(s.failure.unwrap().attempts, 1);
+    }
+
+    #[test]
+    fn a_bystander_of_a_failed_transaction_is_retried_at_once_without_an_event() {
+        let now = Instant::now();
+        let ended = failed(&[("hub-001", "ApplyFailed", "hub-001: rejected")]);
+        let mut s = in_flight();
+        s.failure = Some(Failure {
+            sha256: SHA.into(),
+            reason: "ApplyFailed",
+            message: "earlier".into(),
+            attempts: 2,
+            retry_at: now,
+            retry_after: String::new(),
+        });
+        assert_eq!(record(&mut s, "hub-002", SHA, &ended, when(now)), None);
+        let f = s.failure.unwrap();
+        assert_eq!(
+            (f.reason, f.message.as_str(), f.attempts),
+            ("Aborted", "t1 did not commit", 2)
+        );
+        assert_eq!(f.retry_at, now);
+        assert_eq!(f.retry_after, "2026-11-23T10:00:00Z");
+        // And one that never failed has no attempts to its name.
+        let mut s = in_flight();
+        record(&mut s, "hub-002", SHA, &ended, when(now));
+        assert_eq!(s.failure.unwrap().attempts, 0);
+    }
+
+    #[test]
+    fn a_transaction_that_failed_as_a_whole_blames_every_device() {
+        let now = Instant::now();
+        let ended = Ended::Failed {
+            named: BTreeMap::new(),
+            rest: ("NoCredentials", "nothing pushed: no Secret".to_owned()),
+        };
+        let mut s = in_flight();
+        let event = record(&mut s, "hub-002", SHA, &ended, when(now)).unwrap();
+        assert_eq!(event.note, "nothing pushed: no Secret");
+        let f = s.failure.unwrap();
+        assert_eq!((f.reason, f.attempts), ("NoCredentials", 1));
+        assert_eq!(f.retry_at, now + Duration::from_secs(60));
+    }
+
+    fn journal(
+        outcome: Outcome,
+        reason: Option<&str>,
+        errors: &[(&str, FailureKind, &str)],
+    ) -> Journal {
+        let endpoint = |name: &str| DeviceEndpoint {
+            name: name.to_owned(),
+            host: "fd00::1".into(),
+            port: 22,
+            host_key: None,
+        };
+        let mut j = Journal::new(
+            "t1",
+            "hatang-operator/test",
+            "cluster",
+            "2026-11-23T10:00:00Z",
+            false,
+            vec![endpoint("hub-001"), endpoint("hub-002")],
+        );
+        j.outcome = Some(outcome);
+        j.reason = reason.map(str::to_owned);
+        for (device, kind, error) in errors {
+            let d = j.devices.iter_mut().find(|d| d.name == *device).unwrap();
+            d.error = Some(DeviceFailure::new(*kind, *error));
+        }
+        j
+    }
+
+    #[test]
+    fn a_journal_names_the_failing_devices_and_what_became_of_the_others() {
+        let done = journal(Outcome::Committed, None, &[]);
+        assert_eq!(
+            ended("t1", &done, "2026-11-23T10:00:05Z".into()),
+            Ended::Committed {
+                id: "t1".into(),
+                at: "2026-11-23T10:00:05Z".into()
+            }
+        );
+
+        let done = journal(
+            Outcome::RolledBack,
+            Some("hub-002: verification timed out"),
+            &[("hub-002", FailureKind::Verify, "verification timed out")],
+        );
+        let Ended::Failed { named, rest } = ended("t1", &done, String::new()) else {
+            panic!("a rollback is a failure");
+        };
+        assert_eq!(
+            named.into_iter().collect::<Vec<_>>(),
+            [(
+                "hub-002".to_owned(),
+                (
+                    "ApplyFailed",
+                    "transaction t1: hub-002: verification timed out; every touched device rolled back"
+                        .to_owned()
+                )
+            )]
+        );
+        assert_eq!(
+            rest,
+            (
+                "Aborted",
+                "transaction t1 did not commit (hub-002: verification timed out); retried \
+                 without the failing devices"
+                    .to_owned()
+            )
+        );
+
+        let done = journal(
+            Outcome::RollbackFailed,
+            None,
+            &[("hub-001", FailureKind::CommandFailed, "rollback refused")],
+        );
+        let Ended::Failed { named, rest } = ended("t1", &done, String::new()) else {
+            panic!("a failed rollback is a failure");
+        };
+        assert!(
+            named["hub-001"]
+                .1
+                .ends_with("; ROLLBACK FAILED: see the journal"),
+            "{:?}",
+            named["hub-001"]
+        );
+        // Without a reason, the outcome stands in for it.
+        assert!(rest.1.contains("(RollbackFailed)"), "{}", rest.1);
+
+        let done = journal(
+            Outcome::Aborted,
+            None,
+            &[("hub-001", FailureKind::Rejected, "candidate rejected")],
+        );
+        let Ended::Failed { named, .. } = ended("t1", &done, String::new()) else {
+            panic!("an abort is a failure");
+        };
+        assert!(named["hub-001"].1.ends_with("; nothing changed"));
+    }
+
+    #[test]
+    fn a_refused_host_key_is_its_own_reason_whatever_the_message_says() {
+        let done = journal(
+            Outcome::Aborted,
+            None,
+            &[
+                ("hub-001", FailureKind::HostKey, "refused"),
+                // The words of a host-key refusal in another kind of failure change nothing.
+                (
+                    "hub-002",
+                    FailureKind::Rejected,
+                    "candidate rejected: HOST KEY CHANGED for hub-002",
+                ),
+            ],
+        );
+        // As the journal is read back from its file.
+        let done = Journal::parse(&serde_json::to_string(&done).unwrap()).unwrap();
+        let Ended::Failed { named, .. } = ended("t1", &done, String::new()) else {
+            panic!("an abort is a failure");
+        };
+        assert_eq!(named["hub-001"].0, "HostKeyRefused");
+        assert_eq!(named["hub-002"].0, "ApplyFailed");
     }
 }

@@ -17,8 +17,11 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A running control plane; `down` on drop.
 pub struct Cluster {
+    /// The environment `cluster.sh up` exported (KUBECONFIG, HATANG_CLUSTER_* …).
     pub env: HashMap<String, String>,
+    /// Its state directory (certificates, tokens, logs, kubeconfig).
     pub state: PathBuf,
+    /// Where the built binaries are (kubectl among them).
     pub bin: PathBuf,
     _serial: std::sync::MutexGuard<'static, ()>,
 }
@@ -59,6 +62,7 @@ impl Cluster {
         cluster
     }
 
+    /// The admin kubeconfig.
     pub fn kubeconfig(&self) -> PathBuf {
         self.state.join("kubeconfig")
     }
@@ -188,8 +192,11 @@ pub fn code(e: &kube::Error) -> Option<u16> {
 
 /// A `hatang-operator run` child process; killed (SIGKILL) on drop.
 pub struct Operator {
+    /// The process.
     pub child: std::process::Child,
+    /// Its health and metrics port on 127.0.0.1.
     pub port: u16,
+    /// Its log file (stdout and stderr).
     pub log: PathBuf,
 }
 

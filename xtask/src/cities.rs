@@ -1,7 +1,7 @@
 //! The example cities: which official list, which units, and the names their hand-written files use.
 
 /// How one example inventory is generated.
-pub struct City {
+pub(crate) struct City {
     /// Directory under `inventories/`.
     pub dir: &'static str,
     /// GSO list: `vn-admin-units-2024.csv` (with districts) or `-2025.csv`.
@@ -27,7 +27,7 @@ pub struct City {
 }
 
 /// A data-center edge router that the generator fills with one interface per circuit.
-pub struct Edge {
+pub(crate) struct Edge {
     pub device: &'static str,
     pub site: &'static str,
     pub data_center: &'static str,
@@ -35,7 +35,7 @@ pub struct Edge {
     pub position: u32,
 }
 
-pub fn all() -> Vec<City> {
+pub(crate) fn all() -> Vec<City> {
     vec![
         City {
             dir: "hanoi",

@@ -24,7 +24,7 @@ const DATACENTERS: &str = include_str!("bench-datacenters.yaml");
 /// Districts are filled one after the other. A new district costs a hub as well as its first
 /// CPE, so when exactly one device is left at a district boundary, the last full district gives
 /// up one commune to make room for the next district's hub.
-pub fn pick_communes(districts: &[Vec<u32>], devices: usize) -> Result<Vec<u32>> {
+pub(crate) fn pick_communes(districts: &[Vec<u32>], devices: usize) -> Result<Vec<u32>> {
     if devices < 4 {
         bail!("a fleet needs at least 4 devices (two edges, a hub, a CPE), not {devices}");
     }
@@ -55,7 +55,7 @@ pub fn pick_communes(districts: &[Vec<u32>], devices: usize) -> Result<Vec<u32>>
 }
 
 /// The fleet's files: `generated/` (as `xtask examples` writes for the lab) and `datacenters.yaml`.
-pub fn bench_fleet(data: &Path, devices: usize) -> Result<Files> {
+pub(crate) fn bench_fleet(data: &Path, devices: usize) -> Result<Files> {
     let csv = "vn-admin-units-2024.csv";
     let path = data.join(csv);
     let text =

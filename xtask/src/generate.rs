@@ -14,7 +14,7 @@ use hatang_core::import::{self, GsoUnit, region_name};
 use hatang_core::model::*;
 
 /// Files of one generated inventory, relative to its directory.
-pub type Files = Vec<(PathBuf, String)>;
+pub(crate) type Files = Vec<(PathBuf, String)>;
 
 fn header(source: &str) -> String {
     format!(
@@ -115,7 +115,7 @@ fn circuit(name: String, l: Link<'_>) -> Manifest<CircuitSpec> {
 type DistrictCommunes<'a> = (Option<(u32, String)>, Vec<&'a GsoUnit>);
 
 /// The generated files of one example city.
-pub fn city(city: &City, data: &Path) -> Result<Files> {
+pub(crate) fn city(city: &City, data: &Path) -> Result<Files> {
     let csv_path = data.join(city.csv);
     let text = std::fs::read_to_string(&csv_path)
         .with_context(|| format!("reading {}", csv_path.display()))?;
@@ -484,7 +484,7 @@ fn commune(
 
 /// The nationwide benchmark inventory: every commune of the 2024 list with a CPE and two circuits,
 /// a hub per district, two data centers.
-pub fn nationwide(data: &Path) -> Result<Files> {
+pub(crate) fn nationwide(data: &Path) -> Result<Files> {
     let csv = data.join("vn-admin-units-2024.csv");
     let text =
         std::fs::read_to_string(&csv).with_context(|| format!("reading {}", csv.display()))?;

@@ -19,7 +19,10 @@ use crate::generate::Files;
 pub fn pin_generated(dir: &Path, files: &Files) -> Result<()> {
     let loaded = load_paths(&[dir.to_owned()], &LoadOptions::default())?;
     if loaded.has_errors() {
-        bail!("{}: the generated inventory does not load cleanly", dir.display());
+        bail!(
+            "{}: the generated inventory does not load cleanly",
+            dir.display()
+        );
     }
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid date");
     let ledger = ipam::allocate(

@@ -4,24 +4,21 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::fleet::{self, Endpoint};
+use super::render::Desired;
 use crate::args::{ApplyArgs, InventoryArgs, Output, SshArgs};
-use hatang_core::apply::{Journal, Outcome, expectations};
+use crate::exit::{Verdict, usage};
+use hatang_core::apply::{Expectation, Journal, Outcome, expectations};
 use hatang_driver::apply::store::{JOURNAL, RECORD, RunStore};
-use hatang_driver::apply::{self, ApplyOptions, CommitHook, DevicePlan, Progress};
-
-/// Fault injection for tests: abort the process (as a kill would) right after this many
-/// devices are committed and journaled.
-const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
+use hatang_driver::apply::{self, ApplyError, ApplyOptions, CommitHook, DevicePlan, Progress};
 
 /// Where runs of `inventory` are recorded unless `--state-dir` says otherwise.
-pub fn state_dir(inventory: &Path, given: Option<&Path>) -> PathBuf {
+pub(super) fn state_dir(inventory: &Path, given: Option<&Path>) -> PathBuf {
     given
         .map(Path::to_owned)
         .unwrap_or_else(|| inventory.join(".hatang").join("applies"))
@@ -36,41 +33,57 @@ fn who() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
-    let options_for = |endpoints: &[Endpoint]| -> Result<ApplyOptions> {
-        let overlay = fleet::overlay(&args.ssh)?;
-        let ssh = fleet::ssh_options(&args.ssh, overlay.as_ref(), endpoints)?;
-        Ok(ApplyOptions {
-            ssh,
-            concurrency: args.ssh.concurrency,
-            verify_timeout: Duration::from_secs(args.verify_timeout),
-            progress: progress(),
-            after_commit: fail_after()?,
-        })
-    };
-    if let Some(journal) = &args.recover {
-        let store = Arc::new(RunStore::open(journal)?);
-        let j = store.journal();
-        // Exactly the endpoints and host keys the transaction used.
-        let endpoints = hatang_driver::fleet::journal_endpoints(&j);
-        let options = options_for(&endpoints)?;
-        let targets = endpoints.into_iter().map(|e| e.target).collect();
-        let done = fleet::runtime()?.block_on(apply::recover(store.clone(), targets, &options))?;
-        return report(&done, store.dir(), output, true);
+pub(super) fn run(args: &ApplyArgs) -> Result<Verdict> {
+    match &args.recover {
+        Some(journal) => recover(args, journal),
+        None => transaction(args),
     }
+}
 
+/// How the transaction reaches `endpoints` and reports progress.
+fn options(args: &ApplyArgs, endpoints: &[Endpoint]) -> Result<ApplyOptions> {
+    let overlay = fleet::overlay(&args.ssh)?;
+    let ssh = fleet::ssh_options(&args.ssh, overlay.as_ref(), endpoints)?;
+    Ok(ApplyOptions {
+        ssh,
+        concurrency: args.ssh.concurrency,
+        verify_timeout: Duration::from_secs(args.verify_timeout),
+        progress: progress(),
+        after_commit: fault_injection::fail_after()?,
+    })
+}
+
+/// `hatang apply --recover JOURNAL`: completes the transaction of a killed run. A journal that
+/// is missing or unreadable is a usage error (the wrong file was named).
+fn recover(args: &ApplyArgs, journal: &Path) -> Result<Verdict> {
+    let store = RunStore::open(journal).map_err(|e| match &e {
+        ApplyError::Io { source, .. } if crate::exit::names_nothing(source) => usage(e),
+        ApplyError::BadJournal { .. } => usage(e),
+        _ => e.into(),
+    })?;
+    let store = Arc::new(store);
+    let j = store.journal();
+    // Exactly the endpoints and host keys the transaction used.
+    let endpoints = hatang_driver::fleet::journal_endpoints(&j);
+    let options = options(args, &endpoints)?;
+    let targets = endpoints.into_iter().map(|e| e.target).collect();
+    let done = fleet::runtime()?.block_on(apply::recover(store.clone(), targets, &options))?;
+    report(&done, store.dir(), args.output.format, true)
+}
+
+/// `hatang apply PATH`: one transaction over the inventory's devices.
+fn transaction(args: &ApplyArgs) -> Result<Verdict> {
+    let output = args.output.format;
     if args.paths.len() != 1 {
-        bail!("apply takes one inventory directory");
+        return Err(crate::exit::usage_error!(
+            "apply takes one inventory directory"
+        ));
     }
-    let inventory_args = InventoryArgs {
-        paths: args.paths.clone(),
-        today: args.today,
-        max_file_size: 32 * 1024 * 1024,
-        max_problems: 200,
-    };
-    let desired = match super::render::desired(&inventory_args, args.templates.as_deref())? {
+    let inventory_args = InventoryArgs::with_defaults(args.paths.clone(), args.today);
+    let desired = match super::render::desired(&inventory_args, args.templates.as_deref(), output)?
+    {
         Ok(d) => d,
-        Err(code) => return Ok(code),
+        Err(verdict) => return Ok(verdict),
     };
     let overlay = fleet::overlay(&args.ssh)?;
     let (endpoints, skipped) = fleet::endpoints(
@@ -83,30 +96,10 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
         eprintln!("hatang: {device}: skipped: {why}");
     }
     if endpoints.is_empty() {
-        bail!("no device to apply to");
+        return Err(crate::exit::usage_error!("no device to apply to"));
     }
-    let expect = expectations(&desired.models);
-    let mut plans = Vec::new();
-    for e in &endpoints {
-        let name = e.target.device.as_str();
-        let candidate = desired
-            .files
-            .iter()
-            .find(|f| f.device == name && f.file == "frr.conf")
-            .with_context(|| format!("nothing rendered for `{name}`"))?;
-        plans.push(DevicePlan {
-            target: e.target.clone(),
-            candidate: candidate.text.clone(),
-            expect: expect
-                .get(name)
-                .cloned()
-                .unwrap_or(hatang_core::apply::Expectation {
-                    sessions: vec![],
-                    routes: vec![],
-                }),
-        });
-    }
-    let options = options_for(&endpoints)?;
+    let plans = device_plans(&desired, &endpoints)?;
+    let options = options(args, &endpoints)?;
 
     let now = chrono::Utc::now();
     let id = format!(
@@ -133,6 +126,30 @@ pub fn run(args: &ApplyArgs, output: Output) -> Result<ExitCode> {
     let done = fleet::runtime()?.block_on(apply::run(store.clone(), plans, &options))?;
     record_new_keys(&args.ssh, &endpoints, &done)?;
     report(&done, store.dir(), output, false)
+}
+
+/// What each endpoint is given: its rendered FRR configuration and what must hold after.
+fn device_plans(desired: &Desired, endpoints: &[Endpoint]) -> Result<Vec<DevicePlan>> {
+    let expect = expectations(&desired.models);
+    endpoints
+        .iter()
+        .map(|e| {
+            let name = e.target.device.as_str();
+            let candidate = desired
+                .files
+                .iter()
+                .find(|f| f.device == name && f.file == "frr.conf")
+                .with_context(|| format!("nothing rendered for `{name}`"))?;
+            Ok(DevicePlan {
+                target: e.target.clone(),
+                candidate: candidate.text.clone(),
+                expect: expect.get(name).cloned().unwrap_or(Expectation {
+                    sessions: vec![],
+                    routes: vec![],
+                }),
+            })
+        })
+        .collect()
 }
 
 /// Appends the host keys accepted as new (`--accept-new`) to `--known-hosts`, as `hatang audit`
@@ -162,26 +179,48 @@ fn record_new_keys(ssh: &SshArgs, endpoints: &[Endpoint], done: &Journal) -> Res
         .with_context(|| format!("cannot append to `{}`", file.display()))
 }
 
-fn fail_after() -> Result<Option<CommitHook>> {
-    let Ok(v) = std::env::var(FAIL_AFTER) else {
-        return Ok(None);
-    };
-    let n: usize = v
-        .parse()
-        .with_context(|| format!("{FAIL_AFTER}={v}: not a number of devices"))?;
-    Ok(Some(Arc::new(move |committed| {
-        if committed >= n {
-            eprintln!("hatang: aborting after {committed} committed devices ({FAIL_AFTER})");
-            std::process::abort();
-        }
-    })))
+/// Aborting a transaction on purpose, as a kill would, to test recovery: compiled only with the
+/// `fault-injection` feature (`scripts/test.sh` builds the tests so), never into a release.
+mod fault_injection {
+    use anyhow::Result;
+
+    use super::CommitHook;
+
+    /// Abort the process right after this many devices are committed and journaled.
+    #[cfg(feature = "fault-injection")]
+    const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
+
+    /// The hook `HATANG_APPLY_FAIL_AFTER=N` asks for.
+    #[cfg(feature = "fault-injection")]
+    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
+        use anyhow::Context;
+        let Ok(v) = std::env::var(FAIL_AFTER) else {
+            return Ok(None);
+        };
+        let n: usize = v
+            .parse()
+            .with_context(|| format!("{FAIL_AFTER}={v}: not a number of devices"))
+            .map_err(crate::exit::usage)?;
+        Ok(Some(std::sync::Arc::new(move |committed| {
+            if committed >= n {
+                eprintln!("hatang: aborting after {committed} committed devices ({FAIL_AFTER})");
+                std::process::abort();
+            }
+        })))
+    }
+
+    /// No hook: this build cannot inject faults.
+    #[cfg(not(feature = "fault-injection"))]
+    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
+        Ok(None)
+    }
 }
 
 /// Prints the finished journal. Exit 0 when the fleet is consistent as intended: committed or
 /// checked; for `--recover` also rolled back or closed (recovery did its job).
-fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Result<ExitCode> {
+fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Result<Verdict> {
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(journal)?),
+        Output::Json => crate::output::print_json(journal)?,
         Output::Text => {
             let width = journal
                 .devices
@@ -219,9 +258,9 @@ fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Re
         }
     }
     Ok(match journal.outcome {
-        Some(Outcome::Committed | Outcome::Checked) => ExitCode::SUCCESS,
-        Some(Outcome::RolledBack | Outcome::Aborted) if recovering => ExitCode::SUCCESS,
-        _ => ExitCode::from(1),
+        Some(Outcome::Committed | Outcome::Checked) => Verdict::Ok,
+        Some(Outcome::RolledBack | Outcome::Aborted) if recovering => Verdict::Ok,
+        _ => Verdict::Problems,
     })
 }
 

@@ -7,13 +7,14 @@ mod report;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::render::Desired;
 use crate::args::{AuditArgs, Output};
+use crate::exit::Verdict;
 use hatang_core::audit::{Acceptance, Deviation, DeviationKind, diff, judge};
 use hatang_core::model::{AcceptedDeviation, DeviceSpec, Platform};
 use hatang_driver::platform;
@@ -38,6 +39,7 @@ enum Status {
 
 /// An acceptance that matched nothing on its device, with what it says.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Unused {
     #[serde(flatten)]
     acceptance: Acceptance,
@@ -47,6 +49,7 @@ struct Unused {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct DeviceAudit {
     device: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +88,7 @@ impl DeviceAudit {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Summary {
     devices: usize,
     clean: usize,
@@ -103,6 +107,7 @@ struct Summary {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Report {
     summary: Summary,
     devices: Vec<DeviceAudit>,
@@ -117,12 +122,14 @@ struct Candidate<'a> {
 /// A running configuration as fetched, or the audit of a device that could not be fetched.
 type Fetched = (DeviceAudit, Option<String>);
 
-pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
-    let desired = match super::render::desired(&args.inventory, args.templates.as_deref())? {
+pub(super) fn run(args: &AuditArgs) -> Result<Verdict> {
+    let output = args.output.format;
+    let desired = match super::render::desired(&args.inventory, args.templates.as_deref(), output)?
+    {
         Ok(d) => d,
-        Err(code) => return Ok(code),
+        Err(verdict) => return Ok(verdict),
     };
-    let today = super::today(&args.inventory);
+    let today = super::today(args.inventory.today);
     let inventory = &desired.planned.checked.loaded.inventory;
     let specs: BTreeMap<&str, &DeviceSpec> = inventory
         .devices
@@ -137,12 +144,51 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
         .collect();
     for d in &args.devices {
         if !specs.contains_key(d.as_str()) {
-            bail!("no device `{d}` in the inventory");
+            return Err(crate::exit::usage_error!(
+                "no device `{d}` in the inventory"
+            ));
         }
     }
 
-    // One candidate per rendered FRR device; others are reported as skipped.
-    let mut results: BTreeMap<String, DeviceAudit> = BTreeMap::new();
+    let (candidates, mut results) = candidates(args, &desired, &specs, &configs);
+    let fetched = match &args.saved {
+        Some(dir) => from_saved(dir, &candidates),
+        None => over_ssh(args, &candidates)?,
+    };
+    for (mut audit, running) in fetched {
+        if let Some(running) = running {
+            let device = audit.device.clone();
+            let (desired, spec) = (configs[device.as_str()], specs[device.as_str()]);
+            judge_device(&mut audit, desired, &running, spec, today);
+        }
+        results.insert(audit.device.clone(), audit);
+    }
+
+    let report = report(results.into_values().collect());
+    match output {
+        Output::Json => crate::output::print_json(&report)?,
+        Output::Text => print!("{}", report::text(&report)),
+    }
+    if let Some(f) = &args.markdown {
+        write(f, &report::markdown(&report))?;
+    }
+    if let Some(f) = &args.junit {
+        write(f, &report::junit(&report))?;
+    }
+    Ok(Verdict::problems_if(
+        report.summary.drift + report.summary.failed > 0,
+    ))
+}
+
+/// One candidate per rendered FRR device (only `--device`s, when given); the others come back
+/// as skipped audits.
+fn candidates<'a>(
+    args: &AuditArgs,
+    desired: &'a Desired,
+    specs: &BTreeMap<&str, &'a DeviceSpec>,
+    configs: &BTreeMap<&str, &str>,
+) -> (Vec<Candidate<'a>>, BTreeMap<String, DeviceAudit>) {
+    let mut skipped: BTreeMap<String, DeviceAudit> = BTreeMap::new();
     let mut candidates = Vec::new();
     for model in &desired.models {
         let name = model.name.as_str();
@@ -152,7 +198,7 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
         let mut skip = |note: String| {
             let mut a = DeviceAudit::new(name, Status::Skipped);
             a.note = Some(note);
-            results.insert(name.to_owned(), a);
+            skipped.insert(name.to_owned(), a);
         };
         if platform::commands(model.platform, "").is_none() || model.platform != Platform::Frr {
             skip(format!(
@@ -170,35 +216,37 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
             spec: specs[name],
         });
     }
+    (candidates, skipped)
+}
 
-    let fetched = match &args.saved {
-        Some(dir) => from_saved(dir, &candidates),
-        None => over_ssh(args, &candidates)?,
+/// Compares a device's running configuration with the desired one and sorts the deviations by
+/// the acceptances of its inventory entry.
+fn judge_device(
+    audit: &mut DeviceAudit,
+    desired: &str,
+    running: &str,
+    spec: &DeviceSpec,
+    today: chrono::NaiveDate,
+) {
+    let judged = judge(diff(desired, running), &spec.accepted_deviations, today);
+    audit.deviations = judged.drift;
+    audit.accepted = judged.accepted;
+    audit.unused_acceptances = judged
+        .unused
+        .into_iter()
+        .map(|a| unused(a, &spec.accepted_deviations))
+        .collect();
+    audit.status = match (audit.deviations.is_empty(), audit.accepted.is_empty()) {
+        (false, _) => Status::Drift,
+        (true, false) => Status::Accepted,
+        (true, true) => Status::Clean,
     };
-    for (mut audit, running) in fetched {
-        if let Some(running) = running {
-            let spec = specs[audit.device.as_str()];
-            let deviations = diff(configs[audit.device.as_str()], &running);
-            let judged = judge(deviations, &spec.accepted_deviations, today);
-            audit.deviations = judged.drift;
-            audit.accepted = judged.accepted;
-            audit.unused_acceptances = judged
-                .unused
-                .into_iter()
-                .map(|a| unused(a, &spec.accepted_deviations))
-                .collect();
-            audit.status = match (audit.deviations.is_empty(), audit.accepted.is_empty()) {
-                (false, _) => Status::Drift,
-                (true, false) => Status::Accepted,
-                (true, true) => Status::Clean,
-            };
-        }
-        results.insert(audit.device.clone(), audit);
-    }
+}
 
-    let devices: Vec<DeviceAudit> = results.into_values().collect();
+/// The report over every device's audit, with its summary.
+fn report(devices: Vec<DeviceAudit>) -> Report {
     let count = |s: Status| devices.iter().filter(|d| d.status == s).count();
-    let report = Report {
+    Report {
         summary: Summary {
             devices: devices.len(),
             clean: count(Status::Clean),
@@ -216,22 +264,7 @@ pub fn run(args: &AuditArgs, output: Output) -> Result<ExitCode> {
             unused_acceptances: devices.iter().map(|d| d.unused_acceptances.len()).sum(),
         },
         devices,
-    };
-    match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Text => print!("{}", report::text(&report)),
     }
-    if let Some(f) = &args.markdown {
-        write(f, &report::markdown(&report))?;
-    }
-    if let Some(f) = &args.junit {
-        write(f, &report::junit(&report))?;
-    }
-    Ok(if report.summary.drift + report.summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 fn unused(acceptance: Acceptance, entries: &[AcceptedDeviation]) -> Unused {

@@ -1,30 +1,66 @@
 //! `hatang apply --cluster` and `hatang plan --cluster`: the inventory as custom resources in the
 //! Kubernetes cluster of `KUBECONFIG` (the operator reconciles them). The cluster calls live in
-//! `hatang-operator`; this module checks the inventory first and prints.
-
-use std::process::ExitCode;
+//! `hatang-kube-api`; this module checks the inventory first and prints. A cluster that cannot be
+//! reached is a runtime failure (exit code 3).
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
 use super::{InventoryArgs, check};
 use crate::args::Output;
-use hatang_kube_api::client::{self, ObjectState};
+use crate::exit::Verdict;
+use crate::output::print_json;
+use hatang_kube_api::client::{self, ObjectDiff, ObjectState};
 
-/// The inventory loaded and validated, as the resource documents the cluster gets; `None`
+/// The inventory loaded and validated, as the resource documents the cluster gets; the verdict
 /// (after printing the problems) when it has errors.
-fn documents(args: &InventoryArgs) -> Result<Option<Vec<serde_json::Value>>> {
+fn documents(
+    args: &InventoryArgs,
+    output: Output,
+) -> Result<std::result::Result<Vec<serde_json::Value>, Verdict>> {
     let checked = check(args)?;
     if checked.errors() > 0 {
-        crate::output::print_diagnostics(&checked, args.max_problems);
-        println!(
+        let message = format!(
             "{} errors: nothing was sent to the cluster",
             checked.errors()
         );
-        return Ok(None);
+        return Ok(Err(crate::output::invalid_inventory(
+            &checked,
+            output,
+            args.max_problems,
+            message,
+        )?));
     }
-    Ok(Some(hatang_kube_api::manifests::resources(
+    Ok(Ok(hatang_kube_api::manifests::resources(
         &checked.loaded.inventory,
     )))
+}
+
+/// `hatang apply --cluster -o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Applied {
+    /// Objects applied.
+    applied: usize,
+    /// Of those, created or changed.
+    created_or_changed: usize,
+}
+
+/// `hatang plan --cluster -o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterPlan<'a> {
+    objects: &'a [ObjectDiff],
+    summary: ClusterSummary,
+}
+
+/// How many objects `apply --cluster` would create, update or leave.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterSummary {
+    create: usize,
+    update: usize,
+    unchanged: usize,
 }
 
 async fn kube_client() -> Result<kube::Client> {
@@ -34,9 +70,10 @@ async fn kube_client() -> Result<kube::Client> {
 }
 
 /// `hatang apply --cluster PATH`: server-side apply with field manager `hatang`.
-pub fn apply(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
-    let Some(docs) = documents(args)? else {
-        return Ok(ExitCode::from(1));
+pub(super) fn apply(args: &InventoryArgs, output: Output) -> Result<Verdict> {
+    let docs = match documents(args, output)? {
+        Ok(docs) => docs,
+        Err(verdict) => return Ok(verdict),
     };
     let changed = super::fleet::runtime()?.block_on(async {
         let client = kube_client().await?;
@@ -45,24 +82,25 @@ pub fn apply(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
             .context("server-side apply")
     })?;
     match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::json!({"applied": docs.len(), "createdOrChanged": changed})
-        ),
+        Output::Json => print_json(&Applied {
+            applied: docs.len(),
+            created_or_changed: changed,
+        })?,
         Output::Text => println!(
             "{} objects applied to the cluster (field manager `{}`), {changed} created or changed",
             docs.len(),
             client::FIELD_MANAGER
         ),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Verdict::Ok)
 }
 
 /// `hatang plan --cluster PATH`: what `apply --cluster` would create or change; exit 0 either
 /// way (like `plan`), reading only.
-pub fn plan(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
-    let Some(docs) = documents(args)? else {
-        return Ok(ExitCode::from(1));
+pub(super) fn plan(args: &InventoryArgs, output: Output) -> Result<Verdict> {
+    let docs = match documents(args, output)? {
+        Ok(docs) => docs,
+        Err(verdict) => return Ok(verdict),
     };
     let diffs = super::fleet::runtime()?.block_on(async {
         let client = kube_client().await?;
@@ -75,13 +113,14 @@ pub fn plan(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
     let update = count(|s| matches!(s, ObjectState::Update(_)));
     let unchanged = count(|s| matches!(s, ObjectState::Unchanged));
     match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::json!({
-                "objects": diffs,
-                "summary": {"create": create, "update": update, "unchanged": unchanged},
-            })
-        ),
+        Output::Json => print_json(&ClusterPlan {
+            objects: &diffs,
+            summary: ClusterSummary {
+                create,
+                update,
+                unchanged,
+            },
+        })?,
         Output::Text => {
             for d in &diffs {
                 let name = match &d.namespace {
@@ -101,5 +140,5 @@ pub fn plan(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Verdict::Ok)
 }

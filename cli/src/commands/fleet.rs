@@ -6,36 +6,37 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::args::SshArgs;
+use crate::exit::{OrUsage, usage, usage_error};
 use hatang_core::compile::DeviceModel;
 use hatang_driver::fleet::{self, NoEndpoint};
 use hatang_driver::hostkey::KnownHosts;
 use hatang_driver::overlay::Overlay;
 use hatang_driver::ssh::{Auth, SshOptions};
 
-pub use hatang_driver::fleet::Endpoint;
+pub(super) use hatang_driver::fleet::Endpoint;
 
 /// Devices not reached, with the reason.
-pub type Skipped = Vec<(String, String)>;
+pub(super) type Skipped = Vec<(String, String)>;
 
 /// The lab overlay named by `--lab-state`, if any.
-pub fn overlay(args: &SshArgs) -> Result<Option<Overlay>> {
+pub(super) fn overlay(args: &SshArgs) -> Result<Option<Overlay>> {
     let Some(dir) = &args.lab_state else {
         return Ok(None);
     };
     let path = dir.join("overlay/hosts.yaml");
     let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the lab overlay `{}`", path.display()))?;
+        .map_err(|e| crate::exit::input(&path, e).context("--lab-state names no lab overlay"))?;
     Ok(Some(Overlay::parse(&text).map_err(|e| {
-        anyhow::anyhow!("lab overlay `{}` is invalid: {e}", path.display())
+        usage_error!("lab overlay `{}` is invalid: {e}", path.display())
     })?))
 }
 
 /// Endpoints of the FRR devices among `models` (only `only`, when given); devices of other
 /// platforms are returned as skipped with the reason.
-pub fn endpoints(
+pub(super) fn endpoints(
     models: &[DeviceModel],
     inventory: &hatang_core::Inventory,
     overlay: Option<&Overlay>,
@@ -48,7 +49,7 @@ pub fn endpoints(
         .collect();
     for d in only {
         if !specs.contains_key(d.as_str()) {
-            bail!("no device `{d}` in the inventory");
+            return Err(usage_error!("no device `{d}` in the inventory"));
         }
     }
     let mut out = Vec::new();
@@ -61,7 +62,7 @@ pub fn endpoints(
         match fleet::endpoint(name, model.platform, specs.get(name).copied(), overlay) {
             Ok(e) => out.push(e),
             Err(why @ NoEndpoint::NoAdapter(_)) => skipped.push((name.to_owned(), why.to_string())),
-            Err(why @ NoEndpoint::NoManagement(_)) => bail!("{why}"),
+            Err(why @ NoEndpoint::NoManagement(_)) => return Err(usage(why)),
         }
     }
     Ok((out, skipped))
@@ -69,7 +70,7 @@ pub fn endpoints(
 
 /// Session options: login from `args` (or the lab's), known_hosts, and every pin as the only
 /// key trusted for its endpoint.
-pub fn ssh_options(
+pub(super) fn ssh_options(
     args: &SshArgs,
     overlay: Option<&Overlay>,
     endpoints: &[Endpoint],
@@ -95,7 +96,9 @@ pub fn ssh_options(
         auth.push(Auth::Agent);
     }
     if auth.is_empty() {
-        bail!("no login method: give --identity FILE, --agent or --lab-state DIR");
+        return Err(usage_error!(
+            "no login method: give --identity FILE, --agent or --lab-state DIR"
+        ));
     }
     let known = match &known_hosts_file {
         Some(f) => match std::fs::read_to_string(f) {
@@ -103,11 +106,12 @@ pub fn ssh_options(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.accept_new => {
                 KnownHosts::default()
             }
-            Err(e) => bail!("cannot read known_hosts `{}`: {e}", f.display()),
+            Err(e) => return Err(crate::exit::input(f, e).context("known_hosts")),
         },
         None => KnownHosts::default(),
     };
-    let known = fleet::pin_endpoints(known, endpoints)?;
+    // A pin the inventory gives that is no key: the inventory must be corrected.
+    let known = fleet::pin_endpoints(known, endpoints).or_usage()?;
     Ok(SshOptions {
         user,
         auth,
@@ -119,7 +123,7 @@ pub fn ssh_options(
 }
 
 /// The async runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

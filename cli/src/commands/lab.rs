@@ -1,30 +1,27 @@
 //! `hatang lab up|down|status`: thin wrapper over `hatang_lab`.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
 use crate::args::{Lab, LabArgs, Output};
-use hatang_lab::{
-    self as lab, LabOptions, LabPlan, LabStatus, Readiness, Step, UpOptions, UpReport,
-};
+use crate::exit::{OrUsage, Verdict};
+use crate::output::{Stop, Stopped, print_json};
+use hatang_core::Checked;
+use hatang_lab::{self as lab, LabOptions, LabPlan, LabStatus, Readiness, UpOptions, UpReport};
 
-/// Environment variable that makes `up` fail after a step (tests of cleanup).
-const FAIL_AFTER: &str = "HATANG_LAB_FAIL_AFTER";
-
-pub fn run(cmd: Lab, output: Output) -> Result<ExitCode> {
+pub(super) fn run(cmd: Lab) -> Result<Verdict> {
     if !lab::sys::is_root() {
-        eprintln!(
-            "hatang: `hatang lab` needs root: it creates network namespaces, veth links and a \
+        return Err(crate::exit::usage_error!(
+            "`hatang lab` needs root: it creates network namespaces, veth links and a \
              bridge, and starts FRR and sshd (run it with sudo)"
-        );
-        return Ok(ExitCode::from(2));
+        ));
     }
     match cmd {
-        Lab::Up(args) => up(&args, output),
-        Lab::Down(args) => down(&args, output),
-        Lab::Status(args) => status(&args, output),
+        Lab::Up(args) => up(&args),
+        Lab::Down(args) => down(&args),
+        Lab::Status(args) => status(&args),
     }
 }
 
@@ -36,80 +33,132 @@ fn options(args: &LabArgs) -> Result<LabOptions> {
     let mut options = LabOptions::new(&name);
     if let Some(dir) = &args.state_dir {
         options.state_dir = std::path::absolute(dir)
-            .with_context(|| format!("state directory {}", dir.display()))?;
+            .with_context(|| format!("state directory {}", dir.display()))
+            .or_usage()?;
     }
     Ok(options)
 }
 
-/// The inventory's lab plan, or why there is none (diagnostics already printed for `up`).
-fn inventory_plan(
-    args: &LabArgs,
-    options: &LabOptions,
-    print: bool,
-) -> Result<std::result::Result<LabPlan, String>> {
-    let checked = match super::check(&args.inventory) {
-        Ok(c) => c,
-        Err(e) if !print => return Ok(Err(format!("{e}"))),
-        Err(e) => return Err(e),
-    };
-    if checked.errors() > 0 {
-        if print {
-            crate::output::print_diagnostics(&checked, args.inventory.max_problems);
-        }
-        return Ok(Err(format!(
-            "{} errors in the inventory: fix them before starting a lab",
-            checked.errors()
-        )));
-    }
-    Ok(
-        lab::plan(&checked.loaded.inventory, options).map_err(|errors| {
-            errors
+/// Why the inventory gives no lab.
+enum NoPlan {
+    /// It has errors.
+    Invalid(Box<Checked>),
+    /// It cannot run as a lab (no devices, other platforms, interface names Linux refuses …).
+    Unfit(Vec<lab::PlanError>),
+}
+
+impl NoPlan {
+    fn message(&self) -> String {
+        match self {
+            NoPlan::Invalid(checked) => format!(
+                "{} errors in the inventory: fix them before starting a lab",
+                checked.errors()
+            ),
+            NoPlan::Unfit(errors) => errors
                 .iter()
                 .map(|e| format!("error: {e}"))
                 .collect::<Vec<_>>()
-                .join("\n")
-        }),
-    )
+                .join("\n"),
+        }
+    }
+
+    /// Prints why (the inventory's diagnostics, as `output` says) and gives the verdict.
+    fn print(&self, output: Output, max: usize) -> Result<Verdict> {
+        match self {
+            NoPlan::Invalid(checked) => {
+                crate::output::invalid_inventory(checked, output, max, self.message())
+            }
+            NoPlan::Unfit(_) => {
+                let stop = Stopped {
+                    stopped: Stop::LabPlanFailed,
+                    message: self.message(),
+                    diagnostics: &[],
+                };
+                match output {
+                    Output::Json => stop.print(output, &[], max),
+                    Output::Text => {
+                        println!("{}", stop.message);
+                        Ok(Verdict::Problems)
+                    }
+                }
+            }
+        }
+    }
 }
 
-fn up(args: &LabArgs, output: Output) -> Result<ExitCode> {
+/// The inventory's lab plan, or why there is none.
+fn inventory_plan(
+    args: &LabArgs,
+    options: &LabOptions,
+) -> Result<std::result::Result<LabPlan, NoPlan>> {
+    let checked = super::check(&args.inventory)?;
+    if checked.errors() > 0 {
+        return Ok(Err(NoPlan::Invalid(Box::new(checked))));
+    }
+    Ok(lab::plan(&checked.loaded.inventory, options).map_err(NoPlan::Unfit))
+}
+
+/// The step `HATANG_LAB_FAIL_AFTER` names, to test cleanup after a failed `up`: only with the
+/// `fault-injection` feature, never in a release.
+#[cfg(feature = "fault-injection")]
+fn fail_after() -> Result<Option<lab::Step>> {
+    const FAIL_AFTER: &str = "HATANG_LAB_FAIL_AFTER";
+    match std::env::var(FAIL_AFTER) {
+        Ok(s) => Ok(Some(
+            lab::Step::parse(&s)
+                .with_context(|| {
+                    format!(
+                        "{FAIL_AFTER}={s}: not a step (state, namespaces, links, management, frr, sshd)"
+                    )
+                })
+                .or_usage()?,
+        )),
+        Err(_) => Ok(None),
+    }
+}
+
+/// No step: this build cannot inject faults.
+#[cfg(not(feature = "fault-injection"))]
+fn fail_after() -> Result<Option<lab::Step>> {
+    Ok(None)
+}
+
+fn up(args: &LabArgs) -> Result<Verdict> {
+    let output = args.output.format;
     let options = options(args)?;
-    let plan = match inventory_plan(args, &options, true)? {
+    let plan = match inventory_plan(args, &options)? {
         Ok(p) => p,
-        Err(why) => {
-            println!("{why}");
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let fail_after = match std::env::var(FAIL_AFTER) {
-        Ok(s) => Some(Step::parse(&s).with_context(|| {
-            format!(
-                "{FAIL_AFTER}={s}: not a step (state, namespaces, links, management, frr, sshd)"
-            )
-        })?),
-        Err(_) => None,
+        Err(why) => return why.print(output, args.inventory.max_problems),
     };
     let up_options = UpOptions {
         workers: args.jobs.max(1),
         timeout: Duration::from_secs(args.timeout),
-        fail_after,
+        fail_after: fail_after()?,
     };
     match lab::up(&plan, &up_options) {
         Ok(report) => {
             match output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Output::Json => print_json(&report)?,
                 Output::Text => print_up(&plan, &report),
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Verdict::Ok)
         }
         Err(e) => {
-            eprintln!(
-                "hatang: lab `{}` did not come up: {e}\n\
+            let message = format!(
+                "lab `{}` did not come up: {e}\n\
                  It may be partly up: `hatang lab status` shows what runs, `hatang lab down` \
                  removes it.",
                 plan.name
             );
-            Ok(ExitCode::from(1))
+            if output == Output::Json {
+                print_json(&Stopped {
+                    stopped: Stop::LabNotUp,
+                    message: message.clone(),
+                    diagnostics: &[],
+                })?;
+            }
+            eprintln!("hatang: {message}");
+            Ok(Verdict::Problems)
         }
     }
 }
@@ -165,27 +214,53 @@ fn print_up(plan: &LabPlan, report: &UpReport) {
     );
 }
 
-fn down(args: &LabArgs, output: Output) -> Result<ExitCode> {
+/// `hatang lab down -o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Down<'a> {
+    /// Nothing of the lab is left.
+    clean: bool,
+    reports: &'a [lab::DownReport],
+}
+
+fn down(args: &LabArgs) -> Result<Verdict> {
+    let output = args.output.format;
     let options = options(args)?;
-    // What `up` saved, and what the inventory says now: both are removed.
+    // What `up` saved, and what the inventory says now: both are removed. The inventory may be
+    // gone or broken by now; the saved plan is enough then.
     let mut plans: Vec<LabPlan> = lab::read_saved_plan(&options.state_dir)
         .into_iter()
         .collect();
-    match inventory_plan(args, &options, false)? {
-        Ok(p) => {
+    let why = match inventory_plan(args, &options) {
+        Ok(Ok(p)) => {
             if !plans.contains(&p) {
                 plans.push(p)
             }
+            None
         }
-        Err(why) if plans.is_empty() => {
-            println!("{why}");
-            println!(
-                "no saved lab state in {} either: nothing to go by",
-                options.state_dir.display()
-            );
-            return Ok(ExitCode::from(1));
+        Ok(Err(why)) => Some(why.message()),
+        Err(e) => Some(format!("{e:#}")),
+    };
+    match why {
+        Some(why) if plans.is_empty() => {
+            let stop = Stopped {
+                stopped: Stop::LabPlanFailed,
+                message: format!(
+                    "{why}\nno saved lab state in {} either: nothing to go by",
+                    options.state_dir.display()
+                ),
+                diagnostics: &[],
+            };
+            return match output {
+                Output::Json => stop.print(output, &[], 0),
+                Output::Text => {
+                    println!("{}", stop.message);
+                    Ok(Verdict::Problems)
+                }
+            };
         }
-        Err(why) => eprintln!("warning: {why}; using the lab's saved plan"),
+        Some(why) => eprintln!("warning: {why}; using the lab's saved plan"),
+        None => {}
     }
     let reports: Vec<_> = plans
         .iter()
@@ -193,63 +268,51 @@ fn down(args: &LabArgs, output: Output) -> Result<ExitCode> {
         .collect();
     let clean = reports.iter().all(|r| r.clean());
     match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "clean": clean,
-                "reports": reports,
-            }))?
-        ),
-        Output::Text => {
-            let sum = |f: fn(&lab::DownReport) -> usize| reports.iter().map(f).sum::<usize>();
-            let seconds: f64 = reports.iter().map(|r| r.seconds).sum();
-            println!(
-                "lab `{}` is down ({seconds:.1} s): {} processes stopped, {} namespaces and {} host links deleted, {} directories and files removed",
-                options.name,
-                sum(|r| r.processes),
-                sum(|r| r.namespaces),
-                sum(|r| r.host_links),
-                sum(|r| r.files),
-            );
-            for r in &reports {
-                for e in &r.errors {
-                    println!("  error: {e}");
-                }
-                for l in &r.leftovers {
-                    println!("  still there: {l}");
-                }
-            }
-        }
+        Output::Json => print_json(&Down {
+            clean,
+            reports: &reports,
+        })?,
+        Output::Text => print_down(&options.name, &reports),
     }
-    Ok(if clean {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Verdict::problems_if(!clean))
 }
 
-fn status(args: &LabArgs, output: Output) -> Result<ExitCode> {
+fn print_down(name: &str, reports: &[lab::DownReport]) {
+    let sum = |f: fn(&lab::DownReport) -> usize| reports.iter().map(f).sum::<usize>();
+    let seconds: f64 = reports.iter().map(|r| r.seconds).sum();
+    println!(
+        "lab `{name}` is down ({seconds:.1} s): {} processes stopped, {} namespaces and {} host links deleted, {} directories and files removed",
+        sum(|r| r.processes),
+        sum(|r| r.namespaces),
+        sum(|r| r.host_links),
+        sum(|r| r.files),
+    );
+    for r in reports {
+        for e in &r.errors {
+            println!("  error: {e}");
+        }
+        for l in &r.leftovers {
+            println!("  still there: {l}");
+        }
+    }
+}
+
+fn status(args: &LabArgs) -> Result<Verdict> {
+    let output = args.output.format;
     let options = options(args)?;
     let plan = match lab::read_saved_plan(&options.state_dir) {
         Some(p) => p,
-        None => match inventory_plan(args, &options, true)? {
+        None => match inventory_plan(args, &options)? {
             Ok(p) => p,
-            Err(why) => {
-                println!("{why}");
-                return Ok(ExitCode::from(1));
-            }
+            Err(why) => return why.print(output, args.inventory.max_problems),
         },
     };
     let s = lab::status(&plan, args.jobs.max(1));
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+        Output::Json => print_json(&s)?,
         Output::Text => print_status(&s),
     }
-    Ok(if s.readiness == Readiness::Up {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Verdict::problems_if(s.readiness != Readiness::Up))
 }
 
 fn yes(b: bool) -> &'static str {

@@ -1,4 +1,5 @@
-//! One function per subcommand.
+//! One function per subcommand; this module dispatches, and holds the steps several commands
+//! share: load + validate ([`check`]), and load + validate + lock + allocate ([`planned`]).
 
 mod apply;
 mod audit;
@@ -13,119 +14,134 @@ mod render;
 mod stats;
 mod validate;
 
-use std::process::ExitCode;
-
 use anyhow::Result;
+use chrono::NaiveDate;
 use clap::CommandFactory;
 
-use crate::args::{Cli, Command, InventoryArgs};
+use crate::args::{Cli, Command, InventoryArgs, Output};
+use crate::exit::{Verdict, usage};
+use crate::output::{Stop, Stopped};
+use hatang_core::load::LoadError;
 use hatang_core::validate::ValidateOptions;
 use hatang_core::{Checked, LoadOptions};
 
-pub fn run(cli: Cli) -> Result<ExitCode> {
+/// Runs the command `cli` names.
+pub(crate) fn run(cli: Cli) -> Result<Verdict> {
     match cli.command {
-        Command::Validate(args) => validate::run(&args, cli.output),
-        Command::Stats(args) => stats::run(&args, cli.output),
-        Command::Plan(args) if args.cluster => cluster::plan(&args.inventory, cli.output),
-        Command::Plan(args) => plan::run(&args, cli.output),
+        Command::Validate(args) => validate::run(&args),
+        Command::Stats(args) => stats::run(&args),
+        Command::Plan(args) if args.cluster => cluster::plan(&args.inventory, args.output.format),
+        Command::Plan(args) => plan::run(&args),
         Command::Render(args) => render::run(&args),
-        Command::Audit(args) => audit::run(&args, cli.output),
+        Command::Audit(args) => audit::run(&args),
         Command::Apply(args) if args.cluster => cluster::apply(
-            &InventoryArgs {
-                paths: args.paths.clone(),
-                today: args.today,
-                max_file_size: 32 * 1024 * 1024,
-                max_problems: 200,
-            },
-            cli.output,
+            &InventoryArgs::with_defaults(args.paths, args.today),
+            args.output.format,
         ),
-        Command::Apply(args) => apply::run(&args, cli.output),
-        Command::Ipam(cmd) => ipam::run(cmd, cli.output),
-        Command::Lab(cmd) => lab::run(cmd, cli.output),
-        Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&hatang_core::schema::inventory_schema())?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Apply(args) => apply::run(&args),
+        Command::Ipam(cmd) => ipam::run(cmd),
+        Command::Lab(cmd) => lab::run(cmd),
+        Command::Schema => schema(),
         Command::Import(import) => import::run(import),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "hatang", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Completions { shell } => completions(shell),
     }
 }
 
-/// Loads and validates the inventory named by `args`.
+/// `hatang schema`.
+fn schema() -> Result<Verdict> {
+    crate::output::print_json(&hatang_core::schema::inventory_schema())?;
+    Ok(Verdict::Ok)
+}
+
+/// `hatang completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> Result<Verdict> {
+    clap_complete::generate(shell, &mut Cli::command(), "hatang", &mut std::io::stdout());
+    Ok(Verdict::Ok)
+}
+
+/// The day lease dates and accepted deviations are judged on: `--today`, else the local date.
+fn today(given: Option<NaiveDate>) -> NaiveDate {
+    given.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+/// Loads and validates the inventory named by `args`. Paths that name nothing are usage errors;
+/// other failures to read are runtime failures.
 fn check(args: &InventoryArgs) -> Result<Checked> {
-    let today = args
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let load = LoadOptions {
         max_file_bytes: args.max_file_size,
         ..LoadOptions::default()
     };
-    Ok(hatang_core::check(
-        &args.paths,
-        &load,
-        &ValidateOptions::on(today),
-    )?)
-}
-
-fn today(args: &InventoryArgs) -> chrono::NaiveDate {
-    args.today
-        .unwrap_or_else(|| chrono::Local::now().date_naive())
+    hatang_core::check(&args.paths, &load, &ValidateOptions::on(today(args.today))).map_err(|e| {
+        let wrong_path = match &e {
+            LoadError::Unreadable { source, .. } => crate::exit::names_nothing(source),
+            LoadError::Empty(_) => true,
+        };
+        if wrong_path { usage(e) } else { e.into() }
+    })
 }
 
 /// An inventory with its allocations planned on top of its ledger (the lock held).
-pub struct Planned {
+pub(crate) struct Planned {
     pub checked: Checked,
     pub allocation: hatang_core::ipam::Allocation,
     pub lock: crate::ledger_file::LedgerLock,
 }
 
-/// Loads, validates and plans `args`; on failure prints why and gives the exit code.
-pub fn planned(args: &InventoryArgs) -> Result<std::result::Result<Planned, ExitCode>> {
+/// Loads, validates and plans `args`; when the inventory, its ledger or the allocation has
+/// problems, prints them (as `output` says) and gives the verdict instead.
+pub(crate) fn planned(
+    args: &InventoryArgs,
+    output: Output,
+) -> Result<std::result::Result<Planned, Verdict>> {
     let checked = check(args)?;
     if checked.errors() > 0 {
-        crate::output::print_diagnostics(&checked, args.max_problems);
-        println!(
+        let message = format!(
             "{} errors: fix the inventory before planning",
             checked.errors()
         );
-        return Ok(Err(ExitCode::from(1)));
+        return Ok(Err(crate::output::invalid_inventory(
+            &checked,
+            output,
+            args.max_problems,
+            message,
+        )?));
     }
     if args.paths.len() != 1 {
-        anyhow::bail!("planning takes one inventory directory (its ledger lives beside it)");
+        return Err(crate::exit::usage_error!(
+            "planning takes one inventory directory (its ledger lives beside it)"
+        ));
     }
     let path = crate::ledger_file::ledger_path(&args.paths[0]);
     let lock = crate::ledger_file::LedgerLock::acquire(&path)?;
     let before = match lock.read()? {
         Ok(l) => l,
         Err(d) => {
-            println!("{d}");
-            return Ok(Err(ExitCode::from(1)));
+            let stop = Stopped {
+                stopped: Stop::InvalidLedger,
+                message: format!("`{}` cannot be read as a ledger", path.display()),
+                diagnostics: std::slice::from_ref(&*d),
+            };
+            return Ok(Err(stop.print(output, &[], args.max_problems)?));
         }
     };
     let allocation = match hatang_core::ipam::allocate(
         &checked.loaded.inventory,
         before,
         &checked.loaded.locator(),
-        today(args),
+        today(args.today),
     ) {
         Ok(a) => a,
         Err(problems) => {
-            let shown = Checked {
-                loaded: checked.loaded,
-                diagnostics: problems,
+            let stop = Stopped {
+                stopped: Stop::AllocationFailed,
+                message: format!("{} allocation errors: nothing was written", problems.len()),
+                diagnostics: &problems,
             };
-            crate::output::print_diagnostics(&shown, args.max_problems);
-            println!(
-                "{} allocation errors: nothing was written",
-                shown.diagnostics.len()
-            );
-            return Ok(Err(ExitCode::from(1)));
+            return Ok(Err(stop.print(
+                output,
+                &checked.loaded.sources,
+                args.max_problems,
+            )?));
         }
     };
     Ok(Ok(Planned {

@@ -2,20 +2,41 @@
 //! and how the rendered configurations differ from the last apply or the devices
 //! (`plan_configs`).
 
-use std::process::ExitCode;
-
 use anyhow::Result;
-use serde_json::json;
+use serde::Serialize;
 
+use super::plan_configs::{ConfigChange, ConfigStatus};
 use crate::args::{Output, PlanArgs};
+use crate::exit::Verdict;
 use crate::ledger_file::ledger_path;
-use crate::output::print_diagnostics;
-use hatang_core::ipam::ChangeKind;
+use crate::output::{Stop, Stopped, print_diagnostics, print_json};
+use hatang_core::Diagnostic;
+use hatang_core::ipam::{Change, ChangeKind};
 
-pub fn run(args: &PlanArgs, output: Output) -> Result<ExitCode> {
-    let planned = match super::planned(&args.inventory)? {
+/// `hatang plan -o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanReport<'a> {
+    /// The ledger file.
+    ledger: String,
+    /// Whether the ledger needs changes.
+    changed: bool,
+    /// Whether they were written.
+    written: bool,
+    /// Entries kept as they were.
+    kept: usize,
+    changes: &'a [Change],
+    /// The inventory's warnings.
+    warnings: &'a [Diagnostic],
+    /// Configuration comparisons; null when there was nothing to compare with.
+    configs: Option<&'a [ConfigChange]>,
+}
+
+pub(super) fn run(args: &PlanArgs) -> Result<Verdict> {
+    let output = args.output.format;
+    let planned = match super::planned(&args.inventory, output)? {
         Ok(p) => p,
-        Err(code) => return Ok(code),
+        Err(verdict) => return Ok(verdict),
     };
     let super::Planned {
         checked,
@@ -30,20 +51,30 @@ pub fn run(args: &PlanArgs, output: Output) -> Result<ExitCode> {
     }
     let written = changed && !args.dry_run && !args.locked;
     let configs =
-        super::plan_configs::compare(args, &checked.loaded.inventory, &allocation.ledger)?;
+        match super::plan_configs::compare(args, &checked.loaded.inventory, &allocation.ledger)? {
+            Ok(configs) => configs,
+            Err(problems) => {
+                let stop = Stopped {
+                    stopped: Stop::CompileFailed,
+                    message: format!(
+                        "{} problems compiling device configurations: nothing was written",
+                        problems.len()
+                    ),
+                    diagnostics: &problems,
+                };
+                return stop.print(output, &checked.loaded.sources, args.inventory.max_problems);
+            }
+        };
     match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "ledger": path.display().to_string(),
-                "changed": changed,
-                "written": written,
-                "kept": allocation.kept,
-                "changes": allocation.changes,
-                "warnings": checked.diagnostics,
-                "configs": configs,
-            }))?
-        ),
+        Output::Json => print_json(&PlanReport {
+            ledger: path.display().to_string(),
+            changed,
+            written,
+            kept: allocation.kept,
+            changes: &allocation.changes,
+            warnings: &checked.diagnostics,
+            configs: configs.as_deref(),
+        })?,
         Output::Text => {
             print_diagnostics(&checked, args.inventory.max_problems);
             for c in allocation.changes.iter().take(args.max_changes) {
@@ -99,23 +130,20 @@ pub fn run(args: &PlanArgs, output: Output) -> Result<ExitCode> {
             }
         }
     }
+    if written {
+        lock.write(&allocation.ledger)?;
+    }
     if configs
         .as_ref()
-        .is_some_and(|c| c.iter().any(|c| c.status == "failed"))
+        .is_some_and(|c| c.iter().any(|c| c.status == ConfigStatus::Failed))
     {
-        if written {
-            lock.write(&allocation.ledger)?;
-        }
-        return Ok(ExitCode::from(1));
+        return Ok(Verdict::Problems);
     }
     if changed && args.locked {
         eprintln!(
             "hatang: the ledger needs changes but --locked was given; run `hatang plan` and commit the ledger"
         );
-        return Ok(ExitCode::from(1));
+        return Ok(Verdict::Problems);
     }
-    if written {
-        lock.write(&allocation.ledger)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Verdict::Ok)
 }

@@ -1,18 +1,20 @@
 //! `hatang render`: device configurations from the inventory and its planned ledger.
 
 use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
+use serde::Serialize;
 
-use crate::args::{InventoryArgs, RenderArgs};
+use crate::args::{InventoryArgs, Output, RenderArgs};
+use crate::exit::{OrUsage, Verdict};
 use crate::ledger_file::write_replacing;
+use crate::output::{Stop, Stopped, print_json};
 use hatang_core::compile::compile;
 use hatang_core::render::{RenderedFile, Templates, render};
 
 /// Every device's rendered configuration, with the inventory it came from.
-pub struct Desired {
+pub(super) struct Desired {
     /// The checked inventory (and its planned allocations).
     pub planned: super::Planned,
     /// Compiled models, one per device.
@@ -24,29 +26,41 @@ pub struct Desired {
 }
 
 /// Loads, validates and plans the inventory, compiles and renders it (with `templates`
-/// overriding the built-in ones); on failure prints why and gives the exit code. Shared by
-/// `render` and `audit`.
-pub fn desired(
+/// overriding the built-in ones); when something in the way has problems, prints them (as
+/// `output` says) and gives the verdict instead. Shared by `render`, `audit` and `apply`.
+pub(super) fn desired(
     inventory: &InventoryArgs,
     templates_dir: Option<&Path>,
-) -> Result<std::result::Result<Desired, ExitCode>> {
-    let Ok(p) = super::planned(inventory)? else {
-        return Ok(Err(ExitCode::from(1)));
+    output: Output,
+) -> Result<std::result::Result<Desired, Verdict>> {
+    let p = match super::planned(inventory, output)? {
+        Ok(p) => p,
+        Err(verdict) => return Ok(Err(verdict)),
     };
     if !p.allocation.changes.is_empty() {
-        eprintln!(
-            "hatang: the ledger needs {} changes; run `hatang plan` first so configurations match the committed allocations",
-            p.allocation.changes.len()
-        );
-        return Ok(Err(ExitCode::from(1)));
+        let stop = Stopped {
+            stopped: Stop::StaleLedger,
+            message: format!(
+                "the ledger needs {} changes; run `hatang plan` first so configurations match the committed allocations",
+                p.allocation.changes.len()
+            ),
+            diagnostics: &[],
+        };
+        return Ok(Err(stop.print(output, &[], inventory.max_problems)?));
     }
     let models = match compile(&p.checked.loaded.inventory, &p.allocation.ledger) {
         Ok(m) => m,
         Err(problems) => {
-            for d in problems {
-                println!("{d}\n");
-            }
-            return Ok(Err(ExitCode::from(1)));
+            let stop = Stopped {
+                stopped: Stop::CompileFailed,
+                message: format!(
+                    "{} problems compiling device configurations",
+                    problems.len()
+                ),
+                diagnostics: &problems,
+            };
+            let sources = &p.checked.loaded.sources;
+            return Ok(Err(stop.print(output, sources, inventory.max_problems)?));
         }
     };
     let templates = templates(templates_dir)?;
@@ -59,23 +73,39 @@ pub fn desired(
     }))
 }
 
-/// The built-in templates, overridden by `dir/<platform>/<file>.hbs` when given.
-pub fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
+/// The built-in templates, overridden by `dir/<platform>/<file>.hbs` when given (a directory
+/// that cannot be read, or a template that does not compile, is a usage error).
+pub(super) fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
     Ok(match templates_dir {
-        Some(dir) => Templates::with_overrides(dir)?,
+        Some(dir) => Templates::with_overrides(dir).or_usage()?,
         None => Templates::builtin(),
     })
 }
 
-pub fn run(args: &RenderArgs) -> Result<ExitCode> {
+/// `hatang render -o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rendered<'a> {
+    /// The output directory.
+    out: String,
+    /// Devices rendered.
+    devices: usize,
+    /// Files written, as `<device>/<file>` under `out`.
+    files: Vec<String>,
+    /// Devices on platforms without templates (not rendered).
+    skipped: &'a [String],
+}
+
+pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
+    let output = args.output.format;
     let Desired {
         models,
         files,
         skipped,
         ..
-    } = match desired(&args.inventory, args.templates.as_deref())? {
+    } = match desired(&args.inventory, args.templates.as_deref(), output)? {
         Ok(d) => d,
-        Err(code) => return Ok(code),
+        Err(verdict) => return Ok(verdict),
     };
     files.par_iter().try_for_each(|f| -> Result<()> {
         let dir = args.out.join(&f.device);
@@ -86,11 +116,22 @@ pub fn run(args: &RenderArgs) -> Result<ExitCode> {
     for s in &skipped {
         eprintln!("warning: no templates for the platform of `{s}`; not rendered");
     }
-    println!(
-        "rendered {} files for {} devices into {}",
-        files.len(),
-        models.len() - skipped.len(),
-        args.out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    let devices = models.len() - skipped.len();
+    match output {
+        Output::Json => print_json(&Rendered {
+            out: args.out.display().to_string(),
+            devices,
+            files: files
+                .iter()
+                .map(|f| format!("{}/{}", f.device, f.file))
+                .collect(),
+            skipped: &skipped,
+        })?,
+        Output::Text => println!(
+            "rendered {} files for {devices} devices into {}",
+            files.len(),
+            args.out.display()
+        ),
+    }
+    Ok(Verdict::Ok)
 }

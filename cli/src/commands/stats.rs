@@ -1,40 +1,33 @@
 //! `hatang stats`.
 
-use std::process::ExitCode;
-
 use anyhow::Result;
 
-use crate::args::{InventoryArgs, Output};
-use crate::output::print_diagnostics;
+use crate::args::{Output, ReportArgs};
+use crate::exit::Verdict;
+use crate::output::print_json;
 use hatang_core::stats::{self, Stats};
 
-pub fn run(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
-    let checked = super::check(args)?;
+pub(super) fn run(args: &ReportArgs) -> Result<Verdict> {
+    let inventory = &args.inventory;
+    let checked = super::check(inventory)?;
     if checked.errors() > 0 {
-        match output {
-            Output::Json => println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "valid": false,
-                    "diagnostics": checked.diagnostics,
-                }))?
-            ),
-            Output::Text => {
-                print_diagnostics(&checked, args.max_problems);
-                println!(
-                    "{} errors: fix the inventory before asking for figures",
-                    checked.errors()
-                );
-            }
-        }
-        return Ok(ExitCode::from(1));
+        let message = format!(
+            "{} errors: fix the inventory before asking for figures",
+            checked.errors()
+        );
+        return crate::output::invalid_inventory(
+            &checked,
+            args.output.format,
+            inventory.max_problems,
+            message,
+        );
     }
-    let s = stats::compute(&checked.loaded.inventory, super::today(args));
-    match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+    let s = stats::compute(&checked.loaded.inventory, super::today(inventory.today));
+    match args.output.format {
+        Output::Json => print_json(&s)?,
         Output::Text => print_text(&s),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Verdict::Ok)
 }
 
 fn counts<K: std::fmt::Display>(title: &str, map: &std::collections::BTreeMap<K, usize>) {

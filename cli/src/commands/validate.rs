@@ -1,31 +1,45 @@
 //! `hatang validate`.
 
-use std::process::ExitCode;
-
 use anyhow::Result;
-use serde_json::json;
+use serde::Serialize;
 
-use crate::args::{InventoryArgs, Output};
-use crate::output::print_diagnostics;
+use crate::args::{Output, ReportArgs};
+use crate::exit::Verdict;
+use crate::output::{print_diagnostics, print_json};
+use hatang_core::Diagnostic;
 
-pub fn run(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
-    let checked = super::check(args)?;
+/// `hatang validate -o json`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Validation<'a> {
+    valid: bool,
+    files: usize,
+    objects: usize,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+pub(super) fn run(args: &ReportArgs) -> Result<Verdict> {
+    let checked = super::check(&args.inventory)?;
     let (errors, warnings) = (checked.errors(), checked.warnings());
-    match output {
-        Output::Json => {
-            let doc = json!({
-                "valid": errors == 0,
-                "files": checked.loaded.sources.len(),
-                "objects": checked.loaded.inventory.len(),
-                "errors": errors,
-                "warnings": warnings,
-                "diagnostics": checked.diagnostics,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
+    match args.output.format {
+        Output::Json => print_json(&Validation {
+            valid: errors == 0,
+            files: checked.loaded.sources.len(),
+            objects: checked.loaded.inventory.len(),
+            errors,
+            warnings,
+            diagnostics: &checked.diagnostics,
+        })?,
         Output::Text => {
-            print_diagnostics(&checked, args.max_problems);
-            let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+            print_diagnostics(&checked, args.inventory.max_problems);
+            let paths: Vec<String> = args
+                .inventory
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             println!(
                 "{}: {} objects in {} files — {errors} errors, {warnings} warnings{}",
                 paths.join(" "),
@@ -35,9 +49,5 @@ pub fn run(args: &InventoryArgs, output: Output) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Verdict::problems_if(errors > 0))
 }

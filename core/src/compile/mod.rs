@@ -6,15 +6,18 @@
 //! configuration text (`crate::render`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, ObjectRef};
 use crate::ipam::Ledger;
 use crate::ipam::report::interface_addresses;
 use crate::ipam::schema::{asn_key, loopback_key, site_key};
-use crate::model::{CircuitRole, DataCenterTier, DeviceRole, Inventory, Platform, SiteRole};
+use crate::model::{
+    CircuitEnd, CircuitRole, CircuitSpec, DataCenterTier, DeviceRole, DeviceSpec, Inventory, Kind,
+    Object, Platform, SiteRole, SiteSpec,
+};
 
 /// Local preference for routes learned over a primary circuit (the main data center wins).
 pub const PRIMARY_LOCAL_PREF: u32 = 200;
@@ -90,140 +93,218 @@ pub struct Neighbor {
 
 /// Compiles every device. Devices whose values are missing from the ledger are reported.
 pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec<Diagnostic>> {
+    let estate = Estate::new(inv, ledger);
     let mut problems = Vec::new();
-    let regions: HashMap<&str, &str> = inv
-        .regions
+    let out: Vec<DeviceModel> = inv
+        .devices
         .iter()
-        .map(|r| (r.name(), r.spec.code.as_str()))
+        .filter_map(|d| estate.device_model(d, &mut problems))
         .collect();
-    let sites: HashMap<&str, &crate::model::Object<crate::model::SiteSpec>> =
-        inv.sites.iter().map(|s| (s.name(), s)).collect();
-    let devices: HashMap<&str, &crate::model::Object<crate::model::DeviceSpec>> =
-        inv.devices.iter().map(|d| (d.name(), d)).collect();
-    let value = |key: &str| {
-        ledger
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+type DeviceObject = Object<DeviceSpec>;
+
+/// A circuit seen from one of its ends: (circuit, near end, far end).
+type End<'a> = (&'a Object<CircuitSpec>, &'a CircuitEnd, &'a CircuitEnd);
+
+/// What every device's model is built from: the inventory's objects by name and the ledger's
+/// values, looked up once for the whole estate.
+struct Estate<'a> {
+    ledger: &'a Ledger,
+    regions: HashMap<&'a str, &'a str>,
+    sites: HashMap<&'a str, &'a Object<SiteSpec>>,
+    devices: HashMap<&'a str, &'a DeviceObject>,
+    /// Every service prefix of the address plan.
+    services: Vec<String>,
+    /// Collectors and time servers, main data center first.
+    syslog: Vec<IpAddr>,
+    ntp: Vec<IpAddr>,
+    /// Interface addresses with prefix length, by (device, interface).
+    addresses: HashMap<(String, String), Vec<String>>,
+    /// The first address of each interface, by (device, interface): a link's far end.
+    address_of: HashMap<(String, String), IpAddr>,
+    /// What each hub carries for the communes behind it.
+    behind: HashMap<&'a str, Vec<String>>,
+    /// Circuit ends by device: edge routers terminate thousands of circuits.
+    ends: HashMap<&'a str, Vec<End<'a>>>,
+}
+
+impl<'a> Estate<'a> {
+    fn new(inv: &'a Inventory, ledger: &'a Ledger) -> Self {
+        let mut dcs: Vec<_> = inv.data_centers.iter().collect();
+        dcs.sort_by_key(|d| (d.spec.tier != DataCenterTier::Main, d.name().to_owned()));
+        let mut addresses: HashMap<(String, String), Vec<String>> = HashMap::new();
+        let mut address_of = HashMap::new();
+        for ia in interface_addresses(ledger) {
+            address_of.insert((ia.device.clone(), ia.interface.clone()), ia.address);
+            addresses
+                .entry((ia.device, ia.interface))
+                .or_default()
+                .push(format!("{}/{}", ia.address, ia.prefix_len));
+        }
+        let mut estate = Estate {
+            ledger,
+            regions: inv
+                .regions
+                .iter()
+                .map(|r| (r.name(), r.spec.code.as_str()))
+                .collect(),
+            sites: inv.sites.iter().map(|s| (s.name(), s)).collect(),
+            devices: inv.devices.iter().map(|d| (d.name(), d)).collect(),
+            services: inv
+                .address_plans
+                .first()
+                .map(|p| p.spec.services.values().map(|v| v.to_string()).collect())
+                .unwrap_or_default(),
+            syslog: dcs
+                .iter()
+                .flat_map(|d| d.spec.soc_collectors.iter().map(|a| a.0))
+                .collect(),
+            ntp: dcs
+                .iter()
+                .flat_map(|d| d.spec.ntp_servers.iter().map(|a| a.0))
+                .collect(),
+            addresses,
+            address_of,
+            behind: HashMap::new(),
+            ends: circuit_ends(inv),
+        };
+        estate.behind = estate.carried_behind(inv);
+        estate
+    }
+
+    /// The ledger's live (not held) value of `key`.
+    fn value(&self, key: &str) -> Option<String> {
+        self.ledger
             .entries
             .get(key)
             .filter(|e| e.held.is_none())
             .map(|e| e.value.to_string())
-    };
+    }
 
-    // Site prefix of each device's site (branch sites), services of each DC site.
-    let site_prefix = |site: &str| -> Option<String> {
-        let s = sites.get(site)?;
+    /// The site prefix of a branch site; data centers have none (they announce services).
+    fn site_prefix(&self, site: &str) -> Option<String> {
+        let s = self.sites.get(site)?;
         if s.spec.role == SiteRole::Datacenter {
             return None;
         }
-        value(&site_key(
-            regions.get(s.spec.region.as_str()).copied(),
+        self.value(&site_key(
+            self.regions.get(s.spec.region.as_str()).copied(),
             s.spec.role,
             s.name(),
         ))
-    };
-    let plan = inv.address_plans.first();
-    let all_services: Vec<String> = plan
-        .map(|p| p.spec.services.values().map(|v| v.to_string()).collect())
-        .unwrap_or_default();
-
-    // Collectors and time servers: main data center first.
-    let mut dcs: Vec<_> = inv.data_centers.iter().collect();
-    dcs.sort_by_key(|d| (d.spec.tier != DataCenterTier::Main, d.name().to_owned()));
-    let syslog: Vec<IpAddr> = dcs
-        .iter()
-        .flat_map(|d| d.spec.soc_collectors.iter().map(|a| a.0))
-        .collect();
-    let ntp: Vec<IpAddr> = dcs
-        .iter()
-        .flat_map(|d| d.spec.ntp_servers.iter().map(|a| a.0))
-        .collect();
-
-    let mut addrs: HashMap<(String, String), Vec<String>> = HashMap::new();
-    let mut addr_of: HashMap<(String, String), IpAddr> = HashMap::new();
-    for ia in interface_addresses(ledger) {
-        addr_of.insert((ia.device.clone(), ia.interface.clone()), ia.address);
-        addrs
-            .entry((ia.device, ia.interface))
-            .or_default()
-            .push(format!("{}/{}", ia.address, ia.prefix_len));
     }
 
-    // What each device originates, and what it carries for the devices behind it (a hub carries
-    // its communes' prefixes towards the data centers).
-    let originate_of = |d: &crate::model::Object<crate::model::DeviceSpec>| -> Vec<String> {
+    /// What a device originates.
+    fn originate(&self, d: &DeviceObject) -> Vec<String> {
         match d.spec.role {
-            DeviceRole::Cpe | DeviceRole::Hub => site_prefix(&d.spec.site).into_iter().collect(),
+            DeviceRole::Cpe | DeviceRole::Hub => {
+                self.site_prefix(&d.spec.site).into_iter().collect()
+            }
             // Every data-center edge announces every service prefix (anycast DR): routers prefer
             // the main data center by local preference and fall back to the backup one.
-            DeviceRole::WanEdge | DeviceRole::Core => all_services.clone(),
+            DeviceRole::WanEdge | DeviceRole::Core => self.services.clone(),
             _ => Vec::new(),
         }
-    };
-    let mut behind: HashMap<&str, Vec<String>> = HashMap::new();
-    for c in &inv.circuits {
-        for (near, far) in [(&c.spec.a, &c.spec.z), (&c.spec.z, &c.spec.a)] {
-            let (Some(n), Some(f)) = (
-                devices.get(near.device.as_str()),
-                devices.get(far.device.as_str()),
-            ) else {
-                continue;
-            };
-            if n.spec.role == DeviceRole::Hub && f.spec.role == DeviceRole::Cpe {
-                behind.entry(n.name()).or_default().extend(originate_of(f));
+    }
+
+    /// What each hub carries towards the data centers: the prefixes of the communes behind it.
+    fn carried_behind(&self, inv: &'a Inventory) -> HashMap<&'a str, Vec<String>> {
+        let mut behind: HashMap<&'a str, Vec<String>> = HashMap::new();
+        for c in &inv.circuits {
+            for (near, far) in [(&c.spec.a, &c.spec.z), (&c.spec.z, &c.spec.a)] {
+                let (Some(n), Some(f)) = (
+                    self.devices.get(near.device.as_str()),
+                    self.devices.get(far.device.as_str()),
+                ) else {
+                    continue;
+                };
+                if n.spec.role == DeviceRole::Hub && f.spec.role == DeviceRole::Cpe {
+                    behind
+                        .entry(n.name())
+                        .or_default()
+                        .extend(self.originate(f));
+                }
             }
         }
+        behind
     }
 
-    // Circuit ends by device: edge routers terminate thousands of circuits.
-    type End<'a> = (
-        &'a crate::model::Object<crate::model::CircuitSpec>,
-        &'a crate::model::CircuitEnd,
-        &'a crate::model::CircuitEnd,
-    );
-    let mut ends: HashMap<&str, Vec<End<'_>>> = HashMap::new();
-    for c in &inv.circuits {
-        ends.entry(c.spec.a.device.as_str())
-            .or_default()
-            .push((c, &c.spec.a, &c.spec.z));
-        ends.entry(c.spec.z.device.as_str())
-            .or_default()
-            .push((c, &c.spec.z, &c.spec.a));
+    /// What a device originates and carries.
+    fn announced(&self, d: &DeviceObject) -> Vec<String> {
+        let mut v = self.originate(d);
+        v.extend(self.behind.get(d.name()).cloned().unwrap_or_default());
+        v
     }
 
-    let mut out = Vec::new();
-    for d in &inv.devices {
-        let name = d.name().to_owned();
-        let asn = value(&asn_key(&name)).and_then(|v| v.parse().ok());
-        let loopback = value(&loopback_key(&name));
-        let Some(loopback) = loopback else {
+    /// One device's model, or `None` (with a problem) when the ledger lacks its loopback.
+    fn device_model(
+        &self,
+        d: &DeviceObject,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<DeviceModel> {
+        let name = d.name();
+        let asn = self.value(&asn_key(name)).and_then(|v| v.parse().ok());
+        let Some(loopback) = self.value(&loopback_key(name)) else {
             problems.push(
                 Diagnostic::error(
                     "not-allocated",
                     format!("device `{name}` has no loopback in the ledger"),
                 )
-                .object(format!("Device/{name}"))
+                .object(ObjectRef::new(Kind::Device, name))
                 .hint("run `hatang plan` first"),
             );
-            continue;
+            return None;
         };
-        let lo_addr: std::net::Ipv6Addr = loopback
-            .split('/')
-            .next()
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED);
-        let id = (u128::from(lo_addr) as u32).max(1);
-        let mut interfaces: BTreeMap<String, InterfaceModel> = BTreeMap::new();
-        let mut lo_addresses = vec![loopback.clone()];
+        let mut neighbors: Vec<Neighbor> = match asn {
+            Some(asn) => self
+                .ends
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|&end| self.neighbor(d, asn, end, problems))
+                .collect(),
+            None => Vec::new(),
+        };
+        neighbors.sort_by_key(|n| n.address);
+        let mut carries = self.behind.get(name).cloned().unwrap_or_default();
+        carries.sort();
+        carries.dedup();
+        Some(DeviceModel {
+            name: name.to_owned(),
+            platform: d.spec.platform,
+            role: d.spec.role,
+            asn,
+            router_id: router_id(&loopback),
+            interfaces: self.interfaces(d, loopback),
+            neighbors,
+            originate: self.originate(d),
+            carries,
+            syslog: self.syslog.clone(),
+            ntp: self.ntp.clone(),
+        })
+    }
+
+    /// `lo` first, then the declared interfaces by name, each with its ledger addresses.
+    fn interfaces(&self, d: &DeviceObject, loopback: String) -> Vec<InterfaceModel> {
+        let mut lo_addresses = vec![loopback];
         // The service address of a data center lives on its WAN edge's loopback (what communes reach).
         if d.spec.role == DeviceRole::WanEdge {
-            for svc in &all_services {
-                if let Ok(net) = svc.parse::<ipnet::Ipv6Net>() {
-                    lo_addresses.push(format!(
-                        "{}/128",
-                        std::net::Ipv6Addr::from(u128::from(net.network()) + 1)
-                    ));
-                }
-            }
+            lo_addresses.extend(self.services.iter().filter_map(|svc| {
+                let net = svc.parse::<ipnet::Ipv6Net>().ok()?;
+                Some(format!(
+                    "{}/128",
+                    Ipv6Addr::from(u128::from(net.network()) + 1)
+                ))
+            }));
         }
+        let mut interfaces: BTreeMap<String, InterfaceModel> = BTreeMap::new();
         interfaces.insert(
             " lo".into(),
             InterfaceModel {
@@ -233,8 +314,9 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
             },
         );
         for iface in &d.spec.interfaces {
-            let addresses = addrs
-                .get(&(name.clone(), iface.name.clone()))
+            let addresses = self
+                .addresses
+                .get(&(d.name().to_owned(), iface.name.clone()))
                 .cloned()
                 .unwrap_or_default();
             interfaces.insert(
@@ -246,119 +328,107 @@ pub fn compile(inv: &Inventory, ledger: &Ledger) -> Result<Vec<DeviceModel>, Vec
                 },
             );
         }
+        interfaces.into_values().collect()
+    }
 
-        let mut neighbors = Vec::new();
-        if asn.is_some() {
-            for &(c, near, far) in ends
-                .get(name.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-            {
-                {
-                    let Some(peer) = devices.get(far.device.as_str()) else {
-                        continue;
-                    };
-                    let Some(remote_asn) =
-                        value(&asn_key(peer.name())).and_then(|v| v.parse().ok())
-                    else {
-                        continue;
-                    };
-                    let Some(address) = addr_of.get(&(far.device.clone(), far.interface.clone()))
-                    else {
-                        problems.push(
-                            Diagnostic::error(
-                                "not-allocated",
-                                format!(
-                                    "circuit `{}` has no link addresses in the ledger",
-                                    c.name()
-                                ),
-                            )
-                            .object(format!("Circuit/{}", c.name()))
-                            .hint("run `hatang plan` first"),
-                        );
-                        continue;
-                    };
-                    let backup = c.spec.role == CircuitRole::Backup;
-                    // Upstream (towards the data centers) a router accepts the service prefixes and
-                    // sends what it originates and carries; downstream it accepts exactly what the
-                    // branch originates or carries, and sends the service prefixes.
-                    let upstream = rank(peer.spec.role) > rank(d.spec.role)
-                        || (rank(peer.spec.role) >= 2 && rank(d.spec.role) >= 2);
-                    let mut accept: Vec<String> = if upstream {
-                        all_services.clone()
-                    } else {
-                        let mut v = originate_of(peer);
-                        v.extend(behind.get(peer.name()).cloned().unwrap_or_default());
-                        v
-                    };
-                    let mut export: Vec<String> = if upstream {
-                        let mut v = originate_of(d);
-                        v.extend(behind.get(d.name()).cloned().unwrap_or_default());
-                        v
-                    } else {
-                        all_services.clone()
-                    };
-                    export.sort();
-                    export.dedup();
-                    accept.sort();
-                    accept.dedup();
-                    let policy_name = format!(
-                        "{}-{}",
-                        if backup { "BACKUP" } else { "PRIMARY" },
-                        peer.name().to_uppercase()
-                    );
-                    neighbors.push(Neighbor {
-                        address: *address,
-                        interface: near.interface.clone(),
-                        remote_asn,
-                        peer: peer.name().to_owned(),
-                        circuit: c.name().to_owned(),
-                        role: if backup {
-                            "backup".into()
-                        } else {
-                            "primary".into()
-                        },
-                        local_pref: if backup {
-                            BACKUP_LOCAL_PREF
-                        } else {
-                            PRIMARY_LOCAL_PREF
-                        },
-                        prepend: if backup {
-                            asn.map(|a| vec![a; BACKUP_PREPEND]).unwrap_or_default()
-                        } else {
-                            Vec::new()
-                        },
-                        accept,
-                        export,
-                        policy_name,
-                    });
-                }
-            }
-        }
-        neighbors.sort_by_key(|n| n.address);
-        let originate = originate_of(d);
-        let mut carries = behind.get(d.name()).cloned().unwrap_or_default();
-        carries.sort();
-        carries.dedup();
-        out.push(DeviceModel {
-            name,
-            platform: d.spec.platform,
-            role: d.spec.role,
-            asn,
-            router_id: Ipv4Addr::from(id),
-            interfaces: interfaces.into_values().collect(),
-            neighbors,
-            originate,
-            carries,
-            syslog: syslog.clone(),
-            ntp: ntp.clone(),
-        });
+    /// The eBGP session of `d` (AS `asn`) over one circuit end; `None` when the peer is not a
+    /// routing device, or (with a problem) when the link has no addresses yet.
+    fn neighbor(
+        &self,
+        d: &DeviceObject,
+        asn: u32,
+        (c, near, far): End<'_>,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Option<Neighbor> {
+        let peer = self.devices.get(far.device.as_str())?;
+        let remote_asn = self
+            .value(&asn_key(peer.name()))
+            .and_then(|v| v.parse().ok())?;
+        let Some(address) = self
+            .address_of
+            .get(&(far.device.clone(), far.interface.clone()))
+        else {
+            problems.push(
+                Diagnostic::error(
+                    "not-allocated",
+                    format!("circuit `{}` has no link addresses in the ledger", c.name()),
+                )
+                .object(ObjectRef::of(Kind::Circuit, c))
+                .hint("run `hatang plan` first"),
+            );
+            return None;
+        };
+        let backup = c.spec.role == CircuitRole::Backup;
+        let (accept, export) = self.prefix_policy(d, peer);
+        Some(Neighbor {
+            address: *address,
+            interface: near.interface.clone(),
+            remote_asn,
+            peer: peer.name().to_owned(),
+            circuit: c.name().to_owned(),
+            role: if backup { "backup" } else { "primary" }.into(),
+            local_pref: if backup {
+                BACKUP_LOCAL_PREF
+            } else {
+                PRIMARY_LOCAL_PREF
+            },
+            prepend: if backup {
+                vec![asn; BACKUP_PREPEND]
+            } else {
+                Vec::new()
+            },
+            accept,
+            export,
+            policy_name: format!(
+                "{}-{}",
+                if backup { "BACKUP" } else { "PRIMARY" },
+                peer.name().to_uppercase()
+            ),
+        })
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
+
+    /// (accepted, exported) prefixes of `d` towards `peer`, sorted. Upstream (towards the data
+    /// centers) a router accepts the service prefixes and sends what it originates and carries;
+    /// downstream it accepts exactly what the branch originates or carries, and sends the
+    /// service prefixes.
+    fn prefix_policy(&self, d: &DeviceObject, peer: &DeviceObject) -> (Vec<String>, Vec<String>) {
+        let upstream = rank(peer.spec.role) > rank(d.spec.role)
+            || (rank(peer.spec.role) >= 2 && rank(d.spec.role) >= 2);
+        let (mut accept, mut export) = if upstream {
+            (self.services.clone(), self.announced(d))
+        } else {
+            (self.announced(peer), self.services.clone())
+        };
+        accept.sort();
+        accept.dedup();
+        export.sort();
+        export.dedup();
+        (accept, export)
     }
+}
+
+/// Circuit ends by device, each seen from that device.
+fn circuit_ends(inv: &Inventory) -> HashMap<&str, Vec<End<'_>>> {
+    let mut ends: HashMap<&str, Vec<End<'_>>> = HashMap::new();
+    for c in &inv.circuits {
+        ends.entry(c.spec.a.device.as_str())
+            .or_default()
+            .push((c, &c.spec.a, &c.spec.z));
+        ends.entry(c.spec.z.device.as_str())
+            .or_default()
+            .push((c, &c.spec.z, &c.spec.a));
+    }
+    ends
+}
+
+/// The BGP router id: the low 32 bits of the loopback, so it is unique and stable (never 0).
+fn router_id(loopback: &str) -> Ipv4Addr {
+    let address: Ipv6Addr = loopback
+        .split('/')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(Ipv6Addr::UNSPECIFIED);
+    Ipv4Addr::from((u128::from(address) as u32).max(1))
 }
 
 /// Position in the hierarchy: branches below hubs below data-center routers.

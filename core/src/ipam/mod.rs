@@ -267,7 +267,7 @@ pub fn allocate(
                             ),
                         )
                         .at(locator.locate(req.origin, &req.pin_at.path()))
-                        .object(req.owner().to_string())
+                        .object(req.owner().object_ref())
                         .hint("a segment lies inside its site's prefix; pin an address inside it"),
                     );
                     continue;
@@ -361,6 +361,6 @@ fn exhausted(e: &Exhausted, req: &Request, locator: &Locator<'_>) -> Diagnostic 
         format!("pool `{}` is exhausted ({} slots all taken) while allocating `{}`", e.pool, e.slots, req.key),
     )
     .at(locator.locate(req.origin, &[Seg::from("metadata"), Seg::from("name")]))
-    .object(req.owner().to_string())
+    .object(req.owner().object_ref())
     .hint("add a root or a larger block to the AddressPlan, or release held values with `hatang ipam release`")
 }

@@ -297,7 +297,7 @@ fn outside_pool(
     };
     let d = Diagnostic::error("pin-outside-pool", message)
         .at(locator.locate(req.origin, &req.pin_at.path()))
-        .object(req.owner().to_string())
+        .object(req.owner().object_ref())
         .related(
             "the address plan",
             locator.locate(plan.origin, &[Seg::from("spec")]),
@@ -348,7 +348,7 @@ fn collision(pin: &Pin, other: &Pin, locator: &Locator<'_>) -> Diagnostic {
         ),
     )
     .at(locator.locate(req.origin, &req.pin_at.path()))
-    .object(req.owner().to_string())
+    .object(req.owner().object_ref())
     .related(
         format!("{} pins {} here", other.req.owner(), other.value()),
         locator.locate(other.req.origin, &other.req.pin_at.path()),
@@ -406,7 +406,7 @@ pub(super) fn conflicts_with_ledger(
                 format!("pinned {} for `{}` overlaps {} already allocated to `{key}` ({})", pin.value(), req.key, e.value, e.owner),
             )
             .at(locator.locate(req.origin, &req.pin_at.path()))
-            .object(req.owner().to_string())
+            .object(req.owner().object_ref())
             .hint("allocations never move; choose a free value for the pin, or release the other one first"),
         );
     }

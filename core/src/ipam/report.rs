@@ -12,22 +12,35 @@ use super::schema::{LedgerKey, PoolRef, SEGMENT_POOLS};
 use super::value::Bits;
 use super::{Entry, Ledger, PoolUse};
 
-/// JSON numbers stop at 2^64; larger counts (/128s in a /64) are written as strings.
+/// The largest integer every JSON reader holds exactly (a double's 53-bit mantissa, as in
+/// JavaScript's `Number.MAX_SAFE_INTEGER`).
+pub const MAX_EXACT_JSON_INTEGER: u128 = (1 << 53) - 1;
+
+/// A count as JSON: a number up to [`MAX_EXACT_JSON_INTEGER`], above it a string of its digits
+/// (/128s in a /64), so no reader rounds it.
 pub fn ser_count<S: serde::Serializer>(n: &u128, s: S) -> Result<S::Ok, S::Error> {
-    match u64::try_from(*n) {
-        Ok(small) => s.serialize_u64(small),
-        Err(_) => s.collect_str(n),
+    if *n <= MAX_EXACT_JSON_INTEGER {
+        s.serialize_u64(*n as u64)
+    } else {
+        s.collect_str(n)
     }
 }
 
+/// Counts by unit as a JSON object, each count as [`ser_count`] writes it.
 fn ser_counts<S: serde::Serializer>(v: &[(String, u128)], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
+
+    /// One count, serialised by [`ser_count`].
+    struct Count(u128);
+    impl Serialize for Count {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            ser_count(&self.0, s)
+        }
+    }
+
     let mut m = s.serialize_map(Some(v.len()))?;
     for (unit, n) in v {
-        match u64::try_from(*n) {
-            Ok(small) => m.serialize_entry(unit, &small)?,
-            Err(_) => m.serialize_entry(unit, &n.to_string())?,
-        }
+        m.serialize_entry(unit, &Count(*n))?;
     }
     m.end()
 }
@@ -142,6 +155,7 @@ pub fn find<'a>(ledger: &'a Ledger, query: &IpNet) -> Vec<(&'a str, &'a Entry)> 
 
 /// An address configured on a device interface, derived from the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InterfaceAddress {
     /// Device name.
     pub device: String,
@@ -423,6 +437,38 @@ pub fn reverse_zones(ledger: &Ledger, pools: &[PoolUse], domain: &str) -> Vec<(S
 mod tests {
     use super::*;
     use crate::ipam::Entry;
+
+    #[test]
+    fn counts_past_what_json_holds_exactly_are_strings() {
+        #[derive(Serialize)]
+        struct C(#[serde(serialize_with = "ser_count")] u128);
+        let json = |n: u128| serde_json::to_value(C(n)).unwrap();
+        assert_eq!(json(8), serde_json::json!(8));
+        assert_eq!(
+            json(MAX_EXACT_JSON_INTEGER),
+            serde_json::json!(9_007_199_254_740_991u64)
+        );
+        assert_eq!(json(1 << 53), serde_json::json!("9007199254740992"));
+        assert_eq!(json(1 << 64), serde_json::json!("18446744073709551616"));
+
+        let u = Utilization {
+            pool: "p2p-v6".into(),
+            unit: "/127".into(),
+            from: vec![],
+            total: 1 << 79,
+            used: 3,
+            reserved: 0,
+            free: (1 << 79) - 3,
+            percent: 0.0,
+            free_as: vec![("/64".into(), 1 << 16), ("/128".into(), 1 << 80)],
+            warning: None,
+        };
+        let v = serde_json::to_value(&u).unwrap();
+        assert_eq!(v["total"], "604462909807314587353088");
+        assert_eq!(v["used"], 3);
+        assert_eq!(v["freeAs"]["/64"], 65536);
+        assert_eq!(v["freeAs"]["/128"], "1208925819614629174706176");
+    }
 
     fn entry(pool: &str, value: &str, owner: &str) -> Entry {
         Entry {

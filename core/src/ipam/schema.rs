@@ -565,6 +565,17 @@ impl<'a> Owner<'a> {
             && written.ends_with(self.name)
     }
 
+    /// The object, for diagnostics.
+    pub fn object_ref(&self) -> crate::diag::ObjectRef {
+        let kind = match self.kind {
+            OwnerKind::Site => crate::model::Kind::Site,
+            OwnerKind::Device => crate::model::Kind::Device,
+            OwnerKind::Circuit => crate::model::Kind::Circuit,
+            OwnerKind::ColoLease => crate::model::Kind::ColoLease,
+        };
+        crate::diag::ObjectRef::new(kind, self.name)
+    }
+
     /// Reads an owner as the ledger writes it.
     pub fn parse(written: &'a str) -> Option<Owner<'a>> {
         let (kind, name) = written.split_once('/')?;

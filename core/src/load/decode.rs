@@ -2,9 +2,12 @@
 
 use std::path::Path;
 
+use super::de::DecodeError;
 use super::locate::{Seg, walk, walk_to_key};
-use super::yaml::{Node, Value, YamlLimits, for_each_document, parse_documents_prefix};
-use crate::diag::{Diagnostic, Location};
+use super::yaml::{
+    Node, Value, YamlErrorKind, YamlLimits, for_each_document, parse_documents_prefix,
+};
+use crate::diag::{Diagnostic, Location, ObjectRef};
 use crate::model::{API_VERSION, AnyObject, Kind, ObjectMeta, Origin};
 use crate::names::{closest, is_dns1123_subdomain, slug};
 
@@ -49,17 +52,12 @@ pub(super) fn decode_file(file: u32, path: &Path, text: &str, limits: YamlLimits
             line: pos.line,
             column: pos.column,
         };
-        let mut d = Diagnostic::error(
-            if e.message.starts_with("duplicate mapping key") {
-                "duplicate-key"
-            } else if e.message.starts_with("alias expansion") {
-                "alias-budget"
-            } else {
-                "yaml-syntax"
-            },
-            e.message,
-        )
-        .at(at(e.pos));
+        let code = match e.kind {
+            YamlErrorKind::DuplicateKey => "duplicate-key",
+            YamlErrorKind::AliasBudget => "alias-budget",
+            _ => "yaml-syntax",
+        };
+        let mut d = Diagnostic::error(code, e.message).at(at(e.pos));
         if let Some(h) = e.hint {
             d = d.hint(h);
         }
@@ -204,7 +202,7 @@ fn decode_document(
             );
             None
         }
-        Some(node) => match serde_path_to_error::deserialize::<_, ObjectMeta>(node.into_json()) {
+        Some(node) => match serde_path_to_error::deserialize::<_, ObjectMeta>(node) {
             Ok(meta) => Some(meta),
             Err(e) => {
                 let (path, diag) = serde_problem("metadata", e);
@@ -215,7 +213,8 @@ fn decode_document(
     };
     let kind = kind?;
     let metadata = metadata?;
-    let object_ref = format!("{kind}/{}", metadata.name);
+    let object_ref =
+        ObjectRef::new(kind, &metadata.name).in_namespace(metadata.namespace.as_deref());
     // An object of another API version is not guessed at: it is reported and left out.
     let mut ok = api_ok;
     if !is_dns1123_subdomain(&metadata.name) {
@@ -255,7 +254,7 @@ fn decode_document(
         );
         return None;
     };
-    match AnyObject::decode(kind, metadata, spec.into_json(), origin) {
+    match AnyObject::decode(kind, metadata, spec, origin) {
         Ok(object) => ok.then_some(object),
         Err(e) => {
             let (path, diag) = serde_problem("spec", e);
@@ -268,7 +267,7 @@ fn decode_document(
 /// Turns a serde error with its path into a located diagnostic with a hint.
 fn serde_problem(
     root: &str,
-    err: serde_path_to_error::Error<serde_json::Error>,
+    err: serde_path_to_error::Error<DecodeError>,
 ) -> (Vec<Seg>, Diagnostic) {
     use serde_path_to_error::Segment;
     let mut path = vec![Seg::Key(root.to_owned())];
@@ -279,46 +278,33 @@ fn serde_problem(
             Segment::Enum { .. } | Segment::Unknown => {}
         }
     }
-    let message = err.inner().to_string();
     let field_path = render_path(&path);
-    let mut diag = Diagnostic::error("invalid-field", format!("{field_path}: {message}"));
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default().to_owned();
-        diag.code = "unknown-field";
-        let expected = expected_list(&message);
-        diag = match closest(&name, expected.iter().map(String::as_str)) {
-            Some(s) => diag.hint(format!("did you mean `{s}`?")),
-            None => diag.hint("remove the field; see `hatang schema` or docs/inventory.md"),
-        };
-        // serde_path_to_error already ends the path with the unknown key; add it only if not.
-        if path.last() != Some(&Seg::Key(name.clone())) {
-            path.push(Seg::Key(name));
+    let error = err.into_inner();
+    let mut diag = Diagnostic::error("invalid-field", format!("{field_path}: {error}"));
+    match error {
+        DecodeError::UnknownField { field, expected } => {
+            diag.code = "unknown-field";
+            diag = match closest(&field, expected.iter().copied()) {
+                Some(s) => diag.hint(format!("did you mean `{s}`?")),
+                None => diag.hint("remove the field; see `hatang schema` or docs/inventory.md"),
+            };
+            // serde_path_to_error already ends the path with the unknown key; add it only if not.
+            if path.last() != Some(&Seg::Key(field.clone())) {
+                path.push(Seg::Key(field));
+            }
         }
-    } else if let Some(rest) = message.strip_prefix("unknown variant `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let expected = expected_list(&message);
-        if let Some(s) = closest(name, expected.iter().map(String::as_str)) {
-            diag = diag.hint(format!("did you mean `{s}`?"));
+        DecodeError::UnknownVariant { variant, expected } => {
+            if let Some(s) = closest(&variant, expected.iter().copied()) {
+                diag = diag.hint(format!("did you mean `{s}`?"));
+            }
         }
-    } else if message.starts_with("missing field") {
-        diag.code = "missing-field";
-    } else if message.contains("invalid type: integer") && message.contains("expected a string") {
-        diag = diag.hint("quote the value (`\"00004\"`) so YAML keeps it as text");
+        DecodeError::MissingField(_) => diag.code = "missing-field",
+        DecodeError::NumberForText { .. } => {
+            diag = diag.hint("quote the value (`\"00004\"`) so YAML keeps it as text");
+        }
+        DecodeError::Other(_) => {}
     }
     (path, diag)
-}
-
-fn expected_list(message: &str) -> Vec<String> {
-    message
-        .split_once("expected")
-        .map(|(_, rest)| {
-            rest.split('`')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn render_path(path: &[Seg]) -> String {

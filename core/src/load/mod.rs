@@ -4,6 +4,7 @@
 //! document so that one run reports everything. Files are parsed in parallel and merged in path
 //! order, so the result does not depend on thread timing.
 
+pub mod de;
 mod decode;
 mod files;
 pub mod locate;
@@ -14,12 +15,16 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::diag::{Diagnostic, Location};
+use crate::diag::{Diagnostic, Location, ObjectRef};
 use crate::model::{Inventory, Kind};
 
 pub use files::{LoadError, discover};
 pub use locate::{Locator, Seg};
 pub use yaml::YamlLimits;
+
+/// Largest inventory file loaded unless the caller says otherwise (32 MiB): far above any
+/// hand-written file, small enough that a stray dump is refused before it is parsed.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Limits and switches for loading.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +38,7 @@ pub struct LoadOptions {
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
-            max_file_bytes: 32 * 1024 * 1024,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             yaml: YamlLimits::default(),
         }
     }
@@ -153,7 +158,7 @@ fn duplicate_names(loaded: &Loaded) -> Vec<Diagnostic> {
                         format!("{kind} `{name}` is defined more than once"),
                     )
                     .at(locator.locate(origin, &locate::path(["metadata", "name"])))
-                    .object(format!("{kind}/{name}"))
+                    .object(ObjectRef::new(kind, name).in_namespace(namespace))
                     .related(
                         "first defined here",
                         locator.locate(*first, &locate::path(["metadata", "name"])),

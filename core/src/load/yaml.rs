@@ -124,9 +124,34 @@ impl Node {
 /// A YAML document: its root node.
 pub type Document = Node;
 
+/// What sort of problem stopped the parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlErrorKind {
+    /// Not YAML: the parser's own complaint (indentation, quoting, …).
+    Syntax,
+    /// A key given twice in one mapping.
+    DuplicateKey,
+    /// Aliases would copy more nodes than the budget allows (an alias bomb).
+    AliasBudget,
+    /// An alias names no anchor of its document.
+    UnknownAnchor,
+    /// Mappings and sequences nested deeper than allowed.
+    TooDeep,
+    /// A tag outside the YAML core schema, or a core tag on the wrong sort of node.
+    UnsupportedTag,
+    /// A scalar that its core-schema tag (`!!int`, …) does not accept.
+    BadTaggedScalar,
+    /// A sequence or mapping used as a mapping key.
+    ComplexKey,
+    /// The parser's events did not nest (a collection ended that was not open).
+    Unbalanced,
+}
+
 /// Why a text could not be turned into documents.
 #[derive(Debug, Clone, PartialEq)]
 pub struct YamlError {
+    /// What sort of problem.
+    pub kind: YamlErrorKind,
     /// What is wrong.
     pub message: String,
     /// Where.
@@ -138,8 +163,9 @@ pub struct YamlError {
 }
 
 impl YamlError {
-    fn new(message: impl Into<String>, pos: Pos) -> Self {
+    fn new(kind: YamlErrorKind, message: impl Into<String>, pos: Pos) -> Self {
         YamlError {
+            kind,
             message: message.into(),
             pos,
             hint: None,
@@ -199,6 +225,7 @@ pub fn for_each_document(
         let (event, span) = item.map_err(|e| {
             let m = e.marker();
             YamlError::new(
+                YamlErrorKind::Syntax,
                 format!("YAML syntax error: {}", e.info()),
                 Pos {
                     line: m.line() as u32,
@@ -224,12 +251,13 @@ pub fn for_each_document(
             }
             Event::Alias(id) => {
                 let target = anchors.get(&id).ok_or_else(|| {
-                    YamlError::new("alias refers to an unknown anchor", pos)
+                    YamlError::new(YamlErrorKind::UnknownAnchor, "alias refers to an unknown anchor", pos)
                         .hint("anchors belong to one document; define `&name` before `*name` in the same document")
                 })?;
                 let size = target.size();
                 if size > alias_budget {
                     return Err(YamlError::new(
+                        YamlErrorKind::AliasBudget,
                         format!(
                             "alias expansion exceeds the budget of {} nodes for one file",
                             limits.max_alias_nodes
@@ -281,7 +309,13 @@ pub fn for_each_document(
                     },
                     anchor,
                 )),
-                _ => return Err(YamlError::new("unbalanced sequence end", pos)),
+                _ => {
+                    return Err(YamlError::new(
+                        YamlErrorKind::Unbalanced,
+                        "unbalanced sequence end",
+                        pos,
+                    ));
+                }
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map {
@@ -296,7 +330,13 @@ pub fn for_each_document(
                     },
                     anchor,
                 )),
-                _ => return Err(YamlError::new("unbalanced mapping end", pos)),
+                _ => {
+                    return Err(YamlError::new(
+                        YamlErrorKind::Unbalanced,
+                        "unbalanced mapping end",
+                        pos,
+                    ));
+                }
             },
         };
 
@@ -338,6 +378,7 @@ pub fn for_each_document(
                             .map(|(k, _)| k.pos)
                             .unwrap_or_default();
                         let mut err = YamlError::new(
+                            YamlErrorKind::DuplicateKey,
                             format!("duplicate mapping key `{name}`"),
                             key_node.pos,
                         )
@@ -361,6 +402,7 @@ pub fn for_each_document(
 
 fn too_deep(limits: YamlLimits, pos: Pos) -> YamlError {
     YamlError::new(
+        YamlErrorKind::TooDeep,
         format!("nesting deeper than {} levels", limits.max_depth),
         pos,
     )
@@ -376,6 +418,7 @@ fn as_key(node: Node) -> Result<Node, YamlError> {
         Value::Null => "null".to_owned(),
         Value::Seq(_) | Value::Map(_) => {
             return Err(YamlError::new(
+                YamlErrorKind::ComplexKey,
                 "a mapping key must be a plain value, not a sequence or mapping",
                 node.pos,
             ));
@@ -401,6 +444,7 @@ fn check_collection_tag(
 
 fn unsupported_tag(tag: &saphyr_parser::Tag, pos: Pos) -> YamlError {
     YamlError::new(
+        YamlErrorKind::UnsupportedTag,
         format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix),
         pos,
     )
@@ -417,7 +461,13 @@ fn resolve_scalar(
         if !tag.is_yaml_core_schema() {
             return Err(unsupported_tag(tag, pos));
         }
-        let bad = || YamlError::new(format!("`{text}` is not a valid !!{}", tag.suffix), pos);
+        let bad = || {
+            YamlError::new(
+                YamlErrorKind::BadTaggedScalar,
+                format!("`{text}` is not a valid !!{}", tag.suffix),
+                pos,
+            )
+        };
         return match tag.suffix.as_str() {
             "str" => Ok(Value::Str(text.to_owned())),
             "int" => parse_int(text).map(Value::Int).ok_or_else(bad),
@@ -531,6 +581,7 @@ mod tests {
     #[test]
     fn duplicate_keys_name_both_places() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::DuplicateKey);
         assert!(err.message.contains("duplicate mapping key `a`"));
         assert_eq!(err.pos, Pos { line: 3, column: 1 });
         assert_eq!(err.other.unwrap().1, Pos { line: 1, column: 1 });
@@ -552,6 +603,7 @@ mod tests {
             ));
         }
         let err = parse(&text).unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::AliasBudget);
         assert!(err.message.contains("alias expansion"), "{}", err.message);
     }
 
@@ -567,17 +619,25 @@ mod tests {
     #[test]
     fn deep_nesting_is_rejected() {
         let text = "[".repeat(200) + &"]".repeat(200);
-        assert!(parse(&text).unwrap_err().message.contains("nesting"));
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::TooDeep);
+        assert!(err.message.contains("nesting"));
     }
 
     #[test]
     fn custom_tags_are_rejected() {
-        assert!(
-            parse("a: !secret x\n")
-                .unwrap_err()
-                .message
-                .contains("unsupported YAML tag")
+        let err = parse("a: !secret x\n").unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::UnsupportedTag);
+        assert!(err.message.contains("unsupported YAML tag"));
+        assert_eq!(
+            parse("a: !!int x\n").unwrap_err().kind,
+            YamlErrorKind::BadTaggedScalar
         );
+        assert_eq!(
+            parse("? [a]\n: 1\n").unwrap_err().kind,
+            YamlErrorKind::ComplexKey
+        );
+        assert_eq!(parse("a: [\n").unwrap_err().kind, YamlErrorKind::Syntax);
         assert_eq!(
             parse("a: !!str 12\n").unwrap()[0].get("a").unwrap().1.value,
             Value::Str("12".into())

@@ -110,13 +110,14 @@ macro_rules! kinds {
         pub enum AnyObject { $(#[doc = $doc] $variant(Object<$spec>),)* }
 
         impl AnyObject {
-            /// Decodes `spec` for `kind` from a JSON value, reporting the path of any error.
-            pub fn decode(
+            /// Decodes `spec` for `kind` (a JSON value, or a document's node tree), reporting
+            /// the path of any error.
+            pub fn decode<'de, D: serde::Deserializer<'de>>(
                 kind: Kind,
                 metadata: ObjectMeta,
-                spec: serde_json::Value,
+                spec: D,
                 origin: Origin,
-            ) -> Result<AnyObject, serde_path_to_error::Error<serde_json::Error>> {
+            ) -> Result<AnyObject, serde_path_to_error::Error<D::Error>> {
                 Ok(match kind {
                     $(Kind::$variant => AnyObject::$variant(Object {
                         metadata,

@@ -3,9 +3,9 @@
 use ipnet::Ipv6Net;
 
 use super::{Index, Report, at, obj};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Subject};
 use crate::load::Seg;
-use crate::model::{AddressPlanSpec, Inventory, Object};
+use crate::model::{AddressPlanSpec, Inventory, Kind, Object};
 
 const PRIVATE_ASN: (u32, u32) = (4_200_000_000, 4_294_967_294);
 
@@ -16,7 +16,7 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
         report.push(
             first.origin,
             at!["metadata", "name"],
-            obj("Device", first),
+            obj(Kind::Device, first),
             Diagnostic::warning(
                 "no-address-plan",
                 "the inventory has devices but no AddressPlan; nothing can be addressed",
@@ -28,7 +28,7 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
         report.push(
             extra.origin,
             at!["metadata", "name"],
-            obj("AddressPlan", extra),
+            obj(Kind::AddressPlan, extra),
             Diagnostic::error(
                 "second-address-plan",
                 format!(
@@ -36,7 +36,11 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
                     inv.address_plans[0].name()
                 ),
             )
-            .hint("an inventory has one address plan; add roots to it instead"),
+            .hint("an inventory has one address plan; add roots to it instead")
+            .subject(Subject::object(
+                Kind::AddressPlan,
+                inv.address_plans[0].name(),
+            )),
         );
     }
     for plan in &inv.address_plans {
@@ -45,7 +49,7 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
 }
 
 fn check_plan(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
-    let o = || obj("AddressPlan", plan);
+    let o = || obj(Kind::AddressPlan, plan);
     let spec = &plan.spec;
     let mut err = |path: Vec<Seg>, code: &'static str, msg: String| {
         report.push(plan.origin, path, o(), Diagnostic::error(code, msg));

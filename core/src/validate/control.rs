@@ -6,13 +6,13 @@
 //! and values) is walked the same way. Each string is reported once, at its scalar.
 
 use super::Report;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, ObjectRef, codes};
 use crate::load::Seg;
 use crate::text::find_in_json;
 
 pub(super) fn check(inv: &crate::model::Inventory, report: &mut Report<'_>) {
     inv.for_each_spec_json(|kind, meta, origin, spec| {
-        let object = format!("{kind}/{}", meta.name);
+        let object = ObjectRef::new(kind, &meta.name).in_namespace(meta.namespace.as_deref());
         let meta_json = serde_json::to_value(meta).unwrap_or(serde_json::Value::Null);
         for (root, value) in [("metadata", &meta_json), ("spec", &spec)] {
             for found in find_in_json(value) {
@@ -23,7 +23,7 @@ pub(super) fn check(inv: &crate::model::Inventory, report: &mut Report<'_>) {
                     path,
                     object.clone(),
                     Diagnostic::error(
-                        "control-character",
+                        codes::CONTROL_CHARACTER,
                         format!(
                             "{}: a control character could end a configuration line and start \
                              a command of its own",

@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Index, Report, at, obj};
-use crate::diag::Diagnostic;
-use crate::model::{CircuitRole, DataCenterTier, Inventory, Medium, RegionLevel, SiteRole};
+use crate::diag::{Diagnostic, Subject};
+use crate::model::{CircuitRole, DataCenterTier, Inventory, Kind, Medium, RegionLevel, SiteRole};
 
 /// Circuits touching one site, by role.
 #[derive(Debug, Default, Clone)]
@@ -53,10 +53,10 @@ fn direction(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     };
     for c in &inv.circuits {
         let (ta, tz) = (tier_of(&c.spec.a.device), tier_of(&c.spec.z.device));
-        let (end, tier) = match (ta, tz) {
+        let (end, dc_device, tier) = match (ta, tz) {
             (Some(_), Some(_)) | (None, None) => continue,
-            (Some(t), None) => ("a", t),
-            (None, Some(t)) => ("z", t),
+            (Some(t), None) => ("a", &c.spec.a.device, t),
+            (None, Some(t)) => ("z", &c.spec.z.device, t),
         };
         let wrong = match (c.spec.role, tier) {
             (CircuitRole::Primary, DataCenterTier::Backup) => Some(("primary", "backup", "main")),
@@ -67,12 +67,13 @@ fn direction(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             report.push(
                 c.origin,
                 at!["spec", "role"],
-                obj("Circuit", c),
+                obj(Kind::Circuit, c),
                 Diagnostic::error(
                     "circuit-direction",
                     format!("{role} circuit lands in the {lands} data center"),
                 )
-                .hint(format!("{role} circuits lead towards the {should} data center; swap the roles or the ends")),
+                .hint(format!("{role} circuits lead towards the {should} data center; swap the roles or the ends"))
+                .subject(Subject::object(Kind::Device, dc_device)),
             );
             report.also("the data-center end", c.origin, at!["spec", end, "device"]);
         }
@@ -109,7 +110,7 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             report.push(
                 s.origin,
                 at!["metadata", "name"],
-                obj("Site", s),
+                obj(Kind::Site, s),
                 Diagnostic::error(
                     "coverage",
                     format!(
@@ -119,7 +120,8 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                         missing.join(" and no ")
                     ),
                 )
-                .hint("add the missing Circuit, or set spec.excluded with a reason on the site or its region"),
+                .hint("add the missing Circuit, or set spec.excluded with a reason on the site or its region")
+                .subject(Subject::object(Kind::Region, &s.spec.region)),
             );
             continue;
         }
@@ -128,7 +130,7 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             report.push(
                 s.origin,
                 at!["metadata", "name"],
-                obj("Site", s),
+                obj(Kind::Site, s),
                 Diagnostic::warning(
                     "no-path-diversity",
                     format!(
@@ -149,7 +151,7 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             report.push(
                 r.origin,
                 at!["metadata", "name"],
-                obj("Region", r),
+                obj(Kind::Region, r),
                 Diagnostic::warning(
                     "coverage-gap",
                     format!(

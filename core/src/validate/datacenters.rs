@@ -1,8 +1,8 @@
 //! Exactly one main data center, at least one backup, paired as DR peers.
 
 use super::{Report, at, obj};
-use crate::diag::Diagnostic;
-use crate::model::{DataCenterTier, Inventory};
+use crate::diag::{Diagnostic, Subject};
+use crate::model::{DataCenterTier, Inventory, Kind};
 
 pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
     let mains: Vec<_> = inv
@@ -29,7 +29,12 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
         )
         .hint("declare one DataCenter with tier main and at least one with tier backup, each naming the other as peer");
         if let Some(any) = inv.data_centers.first() {
-            report.push(any.origin, at!["spec", "tier"], obj("DataCenter", any), d);
+            report.push(
+                any.origin,
+                at!["spec", "tier"],
+                obj(Kind::DataCenter, any),
+                d,
+            );
         } else if let Some(path) = inv.files.first() {
             d = d.at(crate::load::file_location(path));
             report.out.push(d);
@@ -41,7 +46,7 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
         report.push(
             extra.origin,
             at!["spec", "tier"],
-            obj("DataCenter", extra),
+            obj(Kind::DataCenter, extra),
             Diagnostic::error(
                 "datacenter-pair",
                 format!(
@@ -49,7 +54,8 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
                     mains[0].name()
                 ),
             )
-            .hint("there is exactly one main data center; make this one tier backup"),
+            .hint("there is exactly one main data center; make this one tier backup")
+            .subject(Subject::object(Kind::DataCenter, mains[0].name())),
         );
     }
     let Some(main) = mains.first() else { return };
@@ -57,7 +63,7 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
         report.push(
             main.origin,
             at!["spec", "peer"],
-            obj("DataCenter", main),
+            obj(Kind::DataCenter, main),
             Diagnostic::error(
                 "datacenter-pair",
                 format!(
@@ -72,7 +78,8 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
                     .map(|b| b.name())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )),
+            ))
+            .subject(Subject::object(Kind::DataCenter, &main.spec.peer)),
         );
     }
     for b in &backups {
@@ -80,7 +87,7 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
             report.push(
                 b.origin,
                 at!["spec", "peer"],
-                obj("DataCenter", b),
+                obj(Kind::DataCenter, b),
                 Diagnostic::error(
                     "datacenter-pair",
                     format!(
@@ -88,7 +95,9 @@ pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
                         b.spec.peer,
                         main.name()
                     ),
-                ),
+                )
+                .subject(Subject::object(Kind::DataCenter, &b.spec.peer))
+                .subject(Subject::object(Kind::DataCenter, main.name())),
             );
         }
     }

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use super::{Report, ValidateOptions, at, obj};
 use crate::audit::{collapse, ignored};
 use crate::diag::Diagnostic;
-use crate::model::Inventory;
+use crate::model::{Inventory, Kind};
 
 pub(super) fn check(inv: &Inventory, opts: &ValidateOptions, report: &mut Report<'_>) {
     for d in &inv.devices {
         let mut seen = HashMap::new();
         for (i, a) in d.spec.accepted_deviations.iter().enumerate() {
-            let o = obj("Device", d);
+            let o = obj(Kind::Device, d);
             let here = |field: &'static str| at!["spec", "acceptedDeviations", i, field];
             for (field, value) in [("owner", &a.owner), ("reason", &a.reason)] {
                 if value.trim().is_empty() {

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::{Report, at, obj};
-use crate::diag::Diagnostic;
-use crate::model::{Inventory, Origin, RegionLevel};
+use crate::diag::{Diagnostic, Subject};
+use crate::model::{Inventory, Kind, Origin, RegionLevel};
 
 pub(super) fn check(inv: &Inventory, report: &mut Report<'_>) {
     regions(inv, report);
@@ -22,7 +22,7 @@ fn regions(inv: &Inventory, report: &mut Report<'_>) {
             report.push(
                 r.origin,
                 at!["spec", "code"],
-                obj("Region", r),
+                obj(Kind::Region, r),
                 Diagnostic::error(
                     "bad-gso-code",
                     format!("GSO code `{}` is not {digits} digits", spec.code),
@@ -38,7 +38,7 @@ fn regions(inv: &Inventory, report: &mut Report<'_>) {
             report.push(
                 r.origin,
                 at!["spec", "type"],
-                obj("Region", r),
+                obj(Kind::Region, r),
                 Diagnostic::error(
                     "type-level-mismatch",
                     format!(
@@ -55,14 +55,15 @@ fn regions(inv: &Inventory, report: &mut Report<'_>) {
             report.push(
                 r.origin,
                 at!["spec", "code"],
-                obj("Region", r),
+                obj(Kind::Region, r),
                 Diagnostic::error(
                     "duplicate-gso-code",
                     format!(
                         "GSO code `{}` is also used by Region `{first_name}`",
                         spec.code
                     ),
-                ),
+                )
+                .subject(Subject::object(Kind::Region, first_name)),
             );
             report.also("first used here", first, at!["spec", "code"]);
         }
@@ -77,11 +78,12 @@ fn interfaces(inv: &Inventory, report: &mut Report<'_>) {
                 report.push(
                     d.origin,
                     at!["spec", "interfaces", i, "name"],
-                    obj("Device", d),
+                    obj(Kind::Device, d),
                     Diagnostic::error(
                         "duplicate-interface",
                         format!("interface `{}` is listed twice", iface.name),
-                    ),
+                    )
+                    .subject(interface(d.name(), &iface.name)),
                 );
                 report.also(
                     "first listed here",
@@ -103,7 +105,7 @@ fn circuits(inv: &Inventory, report: &mut Report<'_>) {
                 report.push(
                     c.origin,
                     at!["spec", end_name, "interface"],
-                    obj("Circuit", c),
+                    obj(Kind::Circuit, c),
                     Diagnostic::error(
                         "interface-in-use",
                         format!(
@@ -113,7 +115,9 @@ fn circuits(inv: &Inventory, report: &mut Report<'_>) {
                     )
                     .hint(
                         "one interface terminates one circuit; use a sub-interface or another port",
-                    ),
+                    )
+                    .subject(interface(&end.device, &end.interface))
+                    .subject(Subject::object(Kind::Circuit, other)),
                 );
                 report.also("the other circuit", first, at!["metadata", "name"]);
             }
@@ -124,11 +128,12 @@ fn circuits(inv: &Inventory, report: &mut Report<'_>) {
                 report.push(
                     c.origin,
                     at!["spec", "circuitId"],
-                    obj("Circuit", c),
+                    obj(Kind::Circuit, c),
                     Diagnostic::error(
                         "duplicate-circuit-id",
                         format!("circuit id `{id}` is also used by Circuit `{other}` of the same provider"),
-                    ),
+                    )
+                    .subject(Subject::object(Kind::Circuit, other)),
                 );
                 report.also("first used here", first, at!["spec", "circuitId"]);
             }
@@ -146,14 +151,15 @@ fn management(inv: &Inventory, report: &mut Report<'_>) {
             report.push(
                 d.origin,
                 at!["spec", "management", "address"],
-                obj("Device", d),
+                obj(Kind::Device, d),
                 Diagnostic::error(
                     "duplicate-management-address",
                     format!(
                         "management address {} is also used by Device `{other}`",
                         m.address
                     ),
-                ),
+                )
+                .subject(Subject::object(Kind::Device, other)),
             );
             report.also(
                 "first used here",
@@ -168,7 +174,7 @@ fn management(inv: &Inventory, report: &mut Report<'_>) {
                 report.push(
                     d.origin,
                     at!["spec", "management", "sshHostKey"],
-                    obj("Device", d),
+                    obj(Kind::Device, d),
                     Diagnostic::error(
                         "bad-host-key",
                         "sshHostKey is not an OpenSSH public key (`ssh-ed25519 AAAA…`)",
@@ -179,5 +185,12 @@ fn management(inv: &Inventory, report: &mut Report<'_>) {
                 );
             }
         }
+    }
+}
+
+fn interface(device: &str, interface: &str) -> Subject {
+    Subject::Interface {
+        device: device.to_owned(),
+        interface: interface.to_owned(),
     }
 }

@@ -1,8 +1,8 @@
 //! Lease dates: temporary leases end, ends follow starts, expiring leases are flagged in time.
 
 use super::{Index, Report, ValidateOptions, at, obj};
-use crate::diag::Diagnostic;
-use crate::model::Inventory;
+use crate::diag::{Diagnostic, Subject, codes};
+use crate::model::{Inventory, Kind};
 
 pub(super) fn check(
     inv: &Inventory,
@@ -11,7 +11,7 @@ pub(super) fn check(
     report: &mut Report<'_>,
 ) {
     for l in &inv.colo_leases {
-        let o = obj("ColoLease", l);
+        let o = obj(Kind::ColoLease, l);
         if l.spec.power_kw < 0.0 || !l.spec.power_kw.is_finite() {
             report.push(
                 l.origin,
@@ -46,10 +46,11 @@ pub(super) fn check(
                 at!["spec", "end"],
                 o,
                 Diagnostic::warning(
-                    "lease-expired",
+                    codes::LEASE_EXPIRED,
                     format!("lease of `{}` ended on {end}", l.spec.tenant),
                 )
-                .hint("renew it (move spec.end) or remove it so its space and power are released"),
+                .hint("renew it (move spec.end) or remove it so its space and power are released")
+                .subject(Subject::object(Kind::Tenant, &l.spec.tenant)),
             ),
             Some(end) => {
                 let days = (end - opts.today).num_days();
@@ -59,10 +60,11 @@ pub(super) fn check(
                         at!["spec", "end"],
                         o,
                         Diagnostic::warning(
-                            "lease-expiring",
+                            codes::LEASE_EXPIRING,
                             format!("lease of `{}` ends on {end}, in {days} days", l.spec.tenant),
                         )
-                        .hint("agree a renewal or the tenant's move before the end date"),
+                        .hint("agree a renewal or the tenant's move before the end date")
+                        .subject(Subject::object(Kind::Tenant, &l.spec.tenant)),
                     );
                 }
             }

@@ -17,10 +17,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::diag::{self, Diagnostic};
+use crate::diag::{self, Diagnostic, ObjectRef};
 use crate::load::{Locator, Seg};
 use crate::model::{
-    DataCenterSpec, DeviceSpec, Inventory, Object, Origin, RegionSpec, SiteSpec, TenantSpec,
+    DataCenterSpec, DeviceSpec, Inventory, Kind, Object, Origin, RegionSpec, SiteSpec, TenantSpec,
 };
 
 /// Builds a path into a document: `at!["spec", "a", "device"]`, `at!["spec", "racks", 3usize]`.
@@ -148,7 +148,7 @@ pub(crate) struct Report<'l> {
 
 impl Report<'_> {
     /// Reports `diag` at `path` inside the object at `origin`, concerning `object`.
-    pub fn push(&mut self, origin: Origin, path: Vec<Seg>, object: String, diag: Diagnostic) {
+    pub fn push(&mut self, origin: Origin, path: Vec<Seg>, object: ObjectRef, diag: Diagnostic) {
         let location = self.locator.locate(origin, &path);
         self.out.push(diag.at(location).object(object));
     }
@@ -165,9 +165,9 @@ impl Report<'_> {
     }
 }
 
-/// `Kind/name` for messages.
-pub(crate) fn obj<S>(kind: &str, o: &Object<S>) -> String {
-    format!("{kind}/{}", o.name())
+/// The identity of `o`, an object of `kind`, for [`Report::push`].
+pub(crate) fn obj<S>(kind: Kind, o: &Object<S>) -> ObjectRef {
+    ObjectRef::of(kind, o)
 }
 
 pub(crate) use coverage::circuits_by_site;

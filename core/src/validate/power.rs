@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::{Index, Report, ValidateOptions, at, obj};
-use crate::diag::Diagnostic;
-use crate::model::Inventory;
+use crate::diag::{Diagnostic, Subject};
+use crate::model::{Inventory, Kind};
 
 /// A lease's days in force and the power it reserves in one rack.
 type LeaseSpan = (NaiveDate, Option<NaiveDate>, f64);
@@ -85,7 +85,7 @@ pub(super) fn check(
                     report.push(
                         dc.origin,
                         at!["spec", "rooms", ri, "racks", ki, "powerKw"],
-                        obj("DataCenter", dc),
+                        obj(Kind::DataCenter, dc),
                         Diagnostic::error(
                             "rack-power",
                             format!(
@@ -93,7 +93,8 @@ pub(super) fn check(
                                 rack.name, rack.power_kw
                             ),
                         )
-                        .hint("move load to another rack or raise the rack's budget if the facility allows"),
+                        .hint("move load to another rack or raise the rack's budget if the facility allows")
+                        .subject(Subject::rack(dc.name(), &rack.name)),
                     );
                 }
                 for (fi, feed) in rack.feeds.iter().enumerate() {
@@ -102,11 +103,13 @@ pub(super) fn check(
                         None => report.push(
                             dc.origin,
                             at!["spec", "rooms", ri, "racks", ki, "feeds", fi],
-                            obj("DataCenter", dc),
+                            obj(Kind::DataCenter, dc),
                             Diagnostic::error(
                                 "dangling-reference",
                                 format!("rack `{}` is fed by `{feed}`, which is not a power feed of this data center", rack.name),
-                            ),
+                            )
+                            .subject(Subject::rack(dc.name(), &rack.name))
+                            .subject(feed_subject(dc.name(), feed)),
                         ),
                     }
                 }
@@ -117,7 +120,7 @@ pub(super) fn check(
                 report.push(
                     dc.origin,
                     at!["spec", "powerFeeds", i, "capacityKw"],
-                    obj("DataCenter", dc),
+                    obj(Kind::DataCenter, dc),
                     Diagnostic::error(
                         "feed-power",
                         format!(
@@ -125,9 +128,17 @@ pub(super) fn check(
                             feed.name, feed_load[i], feed.capacity_kw
                         ),
                     )
-                    .hint("with A/B feeds each feed must carry every rack it serves on its own"),
+                    .hint("with A/B feeds each feed must carry every rack it serves on its own")
+                    .subject(feed_subject(dc.name(), &feed.name)),
                 );
             }
         }
+    }
+}
+
+fn feed_subject(data_center: &str, feed: &str) -> Subject {
+    Subject::Feed {
+        data_center: data_center.to_owned(),
+        feed: feed.to_owned(),
     }
 }

@@ -3,16 +3,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Index, Report, ValidateOptions, at, obj};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, ObjectRef, Subject};
 use crate::load::Seg;
-use crate::model::{ColoLeaseSpec, Inventory, Object, Origin};
+use crate::model::{ColoLeaseSpec, Inventory, Kind, Object, Origin};
 
 /// Something that occupies a range of units in a rack.
 struct Occupant<'a> {
     from: u32,
     to: u32,
     label: String,
-    object: String,
+    object: ObjectRef,
     origin: Origin,
     path: Vec<Seg>,
     lease: Option<&'a ColoLeaseSpec>,
@@ -40,14 +40,15 @@ pub(super) fn check(
             report.push(
                 d.origin,
                 at!["spec", "rack", "position"],
-                obj("Device", d),
+                obj(Kind::Device, d),
                 Diagnostic::error(
                     "rack-overflow",
                     format!(
                         "device occupies U{}–U{} but rack `{}` has units 1–{}",
                         p.position, to, rack.name, rack.height_u
                     ),
-                ),
+                )
+                .subject(Subject::rack(dc.name(), &rack.name)),
             );
             continue;
         }
@@ -58,7 +59,7 @@ pub(super) fn check(
                 from: p.position,
                 to,
                 label: format!("Device `{}`", d.name()),
-                object: obj("Device", d),
+                object: obj(Kind::Device, d),
                 origin: d.origin,
                 path: at!["spec", "rack", "position"],
                 lease: None,
@@ -94,7 +95,9 @@ pub(super) fn check(
                             b.label, a.label
                         ),
                     )
-                    .hint("move one of them or shrink the unit range"),
+                    .hint("move one of them or shrink the unit range")
+                    .subject(Subject::rack(dc, rack))
+                    .subject(Subject::Object(a.object.clone())),
                 );
                 report.also(&format!("{} is here", a.label), a.origin, a.path.clone());
             }
@@ -127,10 +130,11 @@ fn lease_space<'a>(
             if let Some(c) = crate::names::closest(&space.rack, known.iter().copied()) {
                 d = d.hint(format!("did you mean `{c}`?"));
             }
+            d = d.subject(Subject::rack(dc.name(), &space.rack));
             report.push(
                 l.origin,
                 at!["spec", "space", i, "rack"],
-                obj("ColoLease", l),
+                obj(Kind::ColoLease, l),
                 d,
             );
             continue;
@@ -142,14 +146,15 @@ fn lease_space<'a>(
                 report.push(
                     l.origin,
                     at!["spec", "space", i, "fromU"],
-                    obj("ColoLease", l),
+                    obj(Kind::ColoLease, l),
                     Diagnostic::error(
                         "rack-overflow",
                         format!(
                             "units U{f}–U{t} do not fit rack `{}` (units 1–{})",
                             rack.name, rack.height_u
                         ),
-                    ),
+                    )
+                    .subject(Subject::rack(dc.name(), &rack.name)),
                 );
                 continue;
             }
@@ -157,7 +162,7 @@ fn lease_space<'a>(
                 report.push(
                     l.origin,
                     at!["spec", "space", i],
-                    obj("ColoLease", l),
+                    obj(Kind::ColoLease, l),
                     Diagnostic::error(
                         "half-range",
                         "give both fromU and toU, or neither for the whole rack",
@@ -176,7 +181,7 @@ fn lease_space<'a>(
                 from,
                 to,
                 label: format!("ColoLease `{}`", l.name()),
-                object: obj("ColoLease", l),
+                object: obj(Kind::ColoLease, l),
                 origin: l.origin,
                 path: at!["spec", "space", i, "rack"],
                 lease: Some(&l.spec),
@@ -193,11 +198,15 @@ fn unique_rooms_and_racks(inv: &Inventory, report: &mut Report<'_>) {
                 report.push(
                     dc.origin,
                     at!["spec", "rooms", ri, "name"],
-                    obj("DataCenter", dc),
+                    obj(Kind::DataCenter, dc),
                     Diagnostic::error(
                         "duplicate-room",
                         format!("room `{}` is listed twice", room.name),
-                    ),
+                    )
+                    .subject(Subject::Room {
+                        data_center: dc.name().to_owned(),
+                        room: room.name.clone(),
+                    }),
                 );
             }
             for (ki, rack) in room.racks.iter().enumerate() {
@@ -205,12 +214,13 @@ fn unique_rooms_and_racks(inv: &Inventory, report: &mut Report<'_>) {
                     report.push(
                         dc.origin,
                         at!["spec", "rooms", ri, "racks", ki, "name"],
-                        obj("DataCenter", dc),
+                        obj(Kind::DataCenter, dc),
                         Diagnostic::error(
                             "duplicate-rack",
                             format!("rack `{}` is listed twice in the data center", rack.name),
                         )
-                        .hint("rack names are unique per data center, across rooms"),
+                        .hint("rack names are unique per data center, across rooms")
+                        .subject(Subject::rack(dc.name(), &rack.name)),
                     );
                     report.also(
                         "first listed here",
@@ -222,14 +232,15 @@ fn unique_rooms_and_racks(inv: &Inventory, report: &mut Report<'_>) {
                     report.push(
                         dc.origin,
                         at!["spec", "rooms", ri, "racks", ki, "heightU"],
-                        obj("DataCenter", dc),
+                        obj(Kind::DataCenter, dc),
                         Diagnostic::error(
                             "bad-rack-height",
                             format!(
                                 "rack `{}` height {}U is outside 1–60",
                                 rack.name, rack.height_u
                             ),
-                        ),
+                        )
+                        .subject(Subject::rack(dc.name(), &rack.name)),
                     );
                 }
             }

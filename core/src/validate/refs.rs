@@ -1,42 +1,174 @@
 //! Every reference to another object resolves, to an object of the right sort.
+//!
+//! The references by name are one table ([`uses`]): which kind holds the reference, at which
+//! field, and which kind it must name. Each is checked the same way, and those whose target must
+//! also be of the right sort (a parent region above its child, a data center's site with the
+//! datacenter role, …) are checked afterwards, once the target is known to exist.
 
 use super::{Index, Report, at, obj};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, ObjectRef, Subject};
 use crate::load::Seg;
-use crate::model::{Inventory, Origin, RegionLevel, SiteRole};
+use crate::model::{Inventory, Kind, Object, ObjectMeta, Origin, RegionLevel, SiteRole};
 use crate::names::closest;
 
-fn dangling<'a>(
-    report: &mut Report<'_>,
+/// One reference by name, as the table yields it. Paths and object identities are built only
+/// for a reference that does not resolve.
+struct Use<'a> {
+    /// Kind of the object holding the reference.
+    holder: Kind,
+    meta: &'a ObjectMeta,
     origin: Origin,
-    path: Vec<Seg>,
-    object: String,
-    target_kind: &str,
+    /// The field, from the document's root.
+    field: &'static [&'static str],
+    /// A key under `field` (a map keyed by the name), if the name is a key.
+    key: Option<&'a str>,
+    /// The kind the name must belong to.
+    target: Kind,
+    name: &'a str,
+}
+
+impl Use<'_> {
+    fn path(&self) -> Vec<Seg> {
+        let mut path: Vec<Seg> = self.field.iter().map(|s| Seg::from(*s)).collect();
+        path.extend(self.key.map(Seg::from));
+        path
+    }
+
+    fn holder(&self) -> ObjectRef {
+        ObjectRef::new(self.holder, &self.meta.name).in_namespace(self.meta.namespace.as_deref())
+    }
+}
+
+/// Adds a row of the table: every `holder` object of `objects` refers, at `field`, to the
+/// `target` object `name(spec)` names (if any).
+fn row<'a, S>(
+    out: &mut Vec<Use<'a>>,
+    objects: &'a [Object<S>],
+    holder: Kind,
+    field: &'static [&'static str],
+    target: Kind,
+    name: impl Fn(&'a S) -> Option<&'a str>,
+) {
+    out.extend(objects.iter().filter_map(|o| {
+        Some(Use {
+            holder,
+            meta: &o.metadata,
+            origin: o.origin,
+            field,
+            key: None,
+            target,
+            name: name(&o.spec)?,
+        })
+    }));
+}
+
+/// Every reference by name in the inventory: one row per field that names another object.
+#[rustfmt::skip]
+fn uses(inv: &Inventory) -> Vec<Use<'_>> {
+    use Kind::*;
+    let mut out = Vec::new();
+    let o = &mut out;
+    // row(out, the holders, their kind, the field, the kind it names, the name in a spec)
+    row(o, &inv.regions,             Region,            &["spec", "parent"],                   Region,     |s| s.parent.as_deref());
+    row(o, &inv.sites,               Site,              &["spec", "region"],                   Region,     |s| Some(&s.region));
+    row(o, &inv.data_centers,        DataCenter,        &["spec", "site"],                     Site,       |s| Some(&s.site));
+    row(o, &inv.data_centers,        DataCenter,        &["spec", "peer"],                     DataCenter, |s| Some(&s.peer));
+    row(o, &inv.devices,             Device,            &["spec", "site"],                     Site,       |s| Some(&s.site));
+    row(o, &inv.devices,             Device,            &["spec", "rack", "dataCenter"],       DataCenter, |s| s.rack.as_ref().map(|r| r.data_center.as_str()));
+    row(o, &inv.circuits,            Circuit,           &["spec", "a", "device"],              Device,     |s| Some(&s.a.device));
+    row(o, &inv.circuits,            Circuit,           &["spec", "z", "device"],              Device,     |s| Some(&s.z.device));
+    row(o, &inv.tenants,             Tenant,            &["spec", "site"],                     Site,       |s| s.site.as_deref());
+    row(o, &inv.colo_leases,         ColoLease,         &["spec", "tenant"],                   Tenant,     |s| Some(&s.tenant));
+    row(o, &inv.colo_leases,         ColoLease,         &["spec", "dataCenter"],               DataCenter, |s| Some(&s.data_center));
+    row(o, &inv.information_systems, InformationSystem, &["spec", "owner"],                    Tenant,     |s| Some(&s.owner));
+    row(o, &inv.information_systems, InformationSystem, &["spec", "dataCenter"],               DataCenter, |s| Some(&s.data_center));
+    row(o, &inv.information_systems, InformationSystem, &["spec", "dr", "replicaDataCenter"],  DataCenter, |s| s.dr.as_ref().map(|d| d.replica_data_center.as_str()));
+    // The service blocks are keyed by data center.
+    for p in &inv.address_plans {
+        out.extend(p.spec.services.keys().map(|name| Use {
+            holder: AddressPlan,
+            meta: &p.metadata,
+            origin: p.origin,
+            field: &["spec", "services"],
+            key: Some(name),
+            target: DataCenter,
+            name,
+        }));
+    }
+    out
+}
+
+/// Whether `ix` has a `kind` object called `name`.
+fn exists(ix: &Index<'_>, kind: Kind, name: &str) -> bool {
+    match kind {
+        Kind::Region => ix.regions.contains_key(name),
+        Kind::Site => ix.sites.contains_key(name),
+        Kind::DataCenter => ix.data_centers.contains_key(name),
+        Kind::Device => ix.devices.contains_key(name),
+        Kind::Tenant => ix.tenants.contains_key(name),
+        other => unreachable!("no reference names a {other}"),
+    }
+}
+
+/// The names `ix` has of `kind`, for suggestions.
+fn names<'a>(ix: &'a Index<'_>, kind: Kind) -> Vec<&'a str> {
+    match kind {
+        Kind::Region => ix.regions.keys().copied().collect(),
+        Kind::Site => ix.sites.keys().copied().collect(),
+        Kind::DataCenter => ix.data_centers.keys().copied().collect(),
+        Kind::Device => ix.devices.keys().copied().collect(),
+        Kind::Tenant => ix.tenants.keys().copied().collect(),
+        other => unreachable!("no reference names a {other}"),
+    }
+}
+
+/// A reference to something that does not exist: `target` describes what was looked for
+/// (`Site`, `rack in DataCenter `x``), `known` what there is to suggest instead.
+fn dangling<'a>(
+    target: &str,
     name: &str,
     known: impl Iterator<Item = &'a str>,
-) {
-    let mut d = Diagnostic::error(
+    subject: Subject,
+) -> Diagnostic {
+    let d = Diagnostic::error(
         "dangling-reference",
-        format!("refers to {target_kind} `{name}`, which does not exist"),
-    );
-    if let Some(c) = closest(name, known) {
-        d = d.hint(format!("did you mean `{c}`?"));
-    } else {
-        d = d.hint(format!(
-            "define a {target_kind} named `{name}` or fix the name"
-        ));
+        format!("refers to {target} `{name}`, which does not exist"),
+    )
+    .subject(subject);
+    match closest(name, known) {
+        Some(c) => d.hint(format!("did you mean `{c}`?")),
+        None => d.hint(format!("define a {target} named `{name}` or fix the name")),
     }
-    report.push(origin, path, object, d);
 }
 
 pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
+    for u in uses(inv) {
+        if !exists(ix, u.target, u.name) {
+            let d = dangling(
+                u.target.as_str(),
+                u.name,
+                names(ix, u.target).into_iter(),
+                Subject::object(u.target, u.name),
+            );
+            report.push(u.origin, u.path(), u.holder(), d);
+        }
+    }
+    region_parents(inv, ix, report);
+    data_center_sites(inv, ix, report);
+    device_racks(inv, ix, report);
+    circuit_ends(inv, ix, report);
+    lease_namespaces(inv, ix, report);
+}
+
+/// Every region but a province has a parent, at a level above its own.
+fn region_parents(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     for r in &inv.regions {
         let Some(parent) = &r.spec.parent else {
             if r.spec.level != RegionLevel::Province {
                 report.push(
                     r.origin,
                     at!["spec", "level"],
-                    obj("Region", r),
+                    obj(Kind::Region, r),
                     Diagnostic::error(
                         "missing-parent",
                         format!("{:?} region has no parent", r.spec.level).to_lowercase(),
@@ -46,59 +178,36 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             }
             continue;
         };
-        match ix.regions.get(parent.as_str()) {
-            None => dangling(
-                report,
+        if let Some(p) = ix.regions.get(parent.as_str())
+            && p.spec.level >= r.spec.level
+        {
+            report.push(
                 r.origin,
                 at!["spec", "parent"],
-                obj("Region", r),
-                "Region",
-                parent,
-                ix.regions.keys().copied(),
-            ),
-            Some(p) if p.spec.level >= r.spec.level => report.push(
-                r.origin,
-                at!["spec", "parent"],
-                obj("Region", r),
+                obj(Kind::Region, r),
                 Diagnostic::error(
                     "bad-parent",
                     format!(
                         "parent `{parent}` is at level {:?}, not above {:?}",
                         p.spec.level, r.spec.level
                     ),
-                ),
-            ),
-            Some(_) => {}
-        }
-    }
-    for s in &inv.sites {
-        if !ix.regions.contains_key(s.spec.region.as_str()) {
-            dangling(
-                report,
-                s.origin,
-                at!["spec", "region"],
-                obj("Site", s),
-                "Region",
-                &s.spec.region,
-                ix.regions.keys().copied(),
+                )
+                .subject(Subject::object(Kind::Region, parent)),
             );
         }
     }
+}
+
+/// A data center's site has the datacenter role.
+fn data_center_sites(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     for dc in &inv.data_centers {
-        match ix.sites.get(dc.spec.site.as_str()) {
-            None => dangling(
-                report,
+        if let Some(site) = ix.sites.get(dc.spec.site.as_str())
+            && site.spec.role != SiteRole::Datacenter
+        {
+            report.push(
                 dc.origin,
                 at!["spec", "site"],
-                obj("DataCenter", dc),
-                "Site",
-                &dc.spec.site,
-                ix.sites.keys().copied(),
-            ),
-            Some(site) if site.spec.role != SiteRole::Datacenter => report.push(
-                dc.origin,
-                at!["spec", "site"],
-                obj("DataCenter", dc),
+                obj(Kind::DataCenter, dc),
                 Diagnostic::error(
                     "wrong-site-role",
                     format!(
@@ -106,224 +215,119 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                         site.name(),
                         site.spec.role.as_str()
                     ),
-                ),
-            ),
-            Some(_) => {}
-        }
-        if !ix.data_centers.contains_key(dc.spec.peer.as_str()) {
-            dangling(
-                report,
-                dc.origin,
-                at!["spec", "peer"],
-                obj("DataCenter", dc),
-                "DataCenter",
-                &dc.spec.peer,
-                ix.data_centers.keys().copied(),
+                )
+                .subject(Subject::object(Kind::Site, site.name())),
             );
         }
     }
+}
+
+/// A racked device names a rack of its data center, which is at the device's site.
+fn device_racks(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     for d in &inv.devices {
-        if !ix.sites.contains_key(d.spec.site.as_str()) {
-            dangling(
-                report,
+        let Some(rack) = &d.spec.rack else { continue };
+        let Some(dc) = ix.data_centers.get(rack.data_center.as_str()) else {
+            continue;
+        };
+        if dc.spec.rack(&rack.rack).is_none() {
+            report.push(
                 d.origin,
-                at!["spec", "site"],
-                obj("Device", d),
-                "Site",
-                &d.spec.site,
-                ix.sites.keys().copied(),
+                at!["spec", "rack", "rack"],
+                obj(Kind::Device, d),
+                dangling(
+                    &format!("rack in DataCenter `{}`", dc.name()),
+                    &rack.rack,
+                    dc.spec.racks().map(|(_, r)| r.name.as_str()),
+                    Subject::rack(dc.name(), &rack.rack),
+                ),
             );
         }
-        if let Some(rack) = &d.spec.rack {
-            match ix.data_centers.get(rack.data_center.as_str()) {
-                None => dangling(
-                    report,
-                    d.origin,
-                    at!["spec", "rack", "dataCenter"],
-                    obj("Device", d),
-                    "DataCenter",
-                    &rack.data_center,
-                    ix.data_centers.keys().copied(),
-                ),
-                Some(dc) => {
-                    if dc.spec.rack(&rack.rack).is_none() {
-                        dangling(
-                            report,
-                            d.origin,
-                            at!["spec", "rack", "rack"],
-                            obj("Device", d),
-                            &format!("rack in DataCenter `{}`", dc.name()),
-                            &rack.rack,
-                            dc.spec.racks().map(|(_, r)| r.name.as_str()),
-                        );
-                    }
-                    if dc.spec.site != d.spec.site {
-                        report.push(
-                            d.origin,
-                            at!["spec", "rack", "dataCenter"],
-                            obj("Device", d),
-                            Diagnostic::error(
-                                "rack-site-mismatch",
-                                format!("device is at site `{}` but racked in DataCenter `{}` (site `{}`)", d.spec.site, dc.name(), dc.spec.site),
-                            ),
-                        );
-                    }
-                }
-            }
+        if dc.spec.site != d.spec.site {
+            report.push(
+                d.origin,
+                at!["spec", "rack", "dataCenter"],
+                obj(Kind::Device, d),
+                Diagnostic::error(
+                    "rack-site-mismatch",
+                    format!(
+                        "device is at site `{}` but racked in DataCenter `{}` (site `{}`)",
+                        d.spec.site,
+                        dc.name(),
+                        dc.spec.site
+                    ),
+                )
+                .subject(Subject::object(Kind::DataCenter, dc.name()))
+                .subject(Subject::object(Kind::Site, &dc.spec.site)),
+            );
         }
     }
+}
+
+/// Each end of a circuit is an interface of its device, and the two ends are on two devices.
+fn circuit_ends(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     for c in &inv.circuits {
         for (end_name, end) in [("a", &c.spec.a), ("z", &c.spec.z)] {
-            match ix.devices.get(end.device.as_str()) {
-                None => dangling(
-                    report,
+            let Some(dev) = ix.devices.get(end.device.as_str()) else {
+                continue;
+            };
+            if !ix
+                .interfaces
+                .contains(&(dev.name(), end.interface.as_str()))
+            {
+                report.push(
                     c.origin,
-                    at!["spec", end_name, "device"],
-                    obj("Circuit", c),
-                    "Device",
-                    &end.device,
-                    ix.devices.keys().copied(),
-                ),
-                Some(dev) => {
-                    if !ix
-                        .interfaces
-                        .contains(&(dev.name(), end.interface.as_str()))
-                    {
-                        dangling(
-                            report,
-                            c.origin,
-                            at!["spec", end_name, "interface"],
-                            obj("Circuit", c),
-                            &format!("interface of Device `{}`", dev.name()),
-                            &end.interface,
-                            dev.spec.interfaces.iter().map(|i| i.name.as_str()),
-                        );
-                    }
-                }
+                    at!["spec", end_name, "interface"],
+                    obj(Kind::Circuit, c),
+                    dangling(
+                        &format!("interface of Device `{}`", dev.name()),
+                        &end.interface,
+                        dev.spec.interfaces.iter().map(|i| i.name.as_str()),
+                        Subject::Interface {
+                            device: dev.name().to_owned(),
+                            interface: end.interface.clone(),
+                        },
+                    ),
+                );
             }
         }
         if c.spec.a.device == c.spec.z.device {
             report.push(
                 c.origin,
                 at!["spec", "z", "device"],
-                obj("Circuit", c),
+                obj(Kind::Circuit, c),
                 Diagnostic::error(
                     "loop-circuit",
                     "both ends of the circuit are on the same device",
-                ),
+                )
+                .subject(Subject::object(Kind::Device, &c.spec.a.device)),
             );
         }
     }
-    for t in &inv.tenants {
-        if let Some(site) = &t.spec.site
-            && !ix.sites.contains_key(site.as_str())
-        {
-            dangling(
-                report,
-                t.origin,
-                at!["spec", "site"],
-                obj("Tenant", t),
-                "Site",
-                site,
-                ix.sites.keys().copied(),
-            );
-        }
-    }
+}
+
+/// A lease lives in its tenant's namespace.
+fn lease_namespaces(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     for l in &inv.colo_leases {
-        match ix.tenants.get(l.spec.tenant.as_str()) {
-            None => dangling(
-                report,
-                l.origin,
-                at!["spec", "tenant"],
-                obj("ColoLease", l),
-                "Tenant",
-                &l.spec.tenant,
-                ix.tenants.keys().copied(),
-            ),
-            Some(t) => {
-                if let (Some(tn), Some(ln)) = (&t.spec.namespace, &l.metadata.namespace)
-                    && tn != ln
-                {
-                    report.push(
-                        l.origin,
-                        at!["metadata", "namespace"],
-                        obj("ColoLease", l),
-                        Diagnostic::error(
-                            "wrong-namespace",
-                            format!(
-                                "lease is in namespace `{ln}` but tenant `{}` lives in `{tn}`",
-                                t.name()
-                            ),
-                        )
-                        .hint("a tenant's leases live in the tenant's namespace"),
-                    );
-                }
-            }
-        }
-        if !ix.data_centers.contains_key(l.spec.data_center.as_str()) {
-            dangling(
-                report,
-                l.origin,
-                at!["spec", "dataCenter"],
-                obj("ColoLease", l),
-                "DataCenter",
-                &l.spec.data_center,
-                ix.data_centers.keys().copied(),
-            );
-        }
-    }
-    for s in &inv.information_systems {
-        if !ix.tenants.contains_key(s.spec.owner.as_str()) {
-            dangling(
-                report,
-                s.origin,
-                at!["spec", "owner"],
-                obj("InformationSystem", s),
-                "Tenant",
-                &s.spec.owner,
-                ix.tenants.keys().copied(),
-            );
-        }
-        if !ix.data_centers.contains_key(s.spec.data_center.as_str()) {
-            dangling(
-                report,
-                s.origin,
-                at!["spec", "dataCenter"],
-                obj("InformationSystem", s),
-                "DataCenter",
-                &s.spec.data_center,
-                ix.data_centers.keys().copied(),
-            );
-        }
-        if let Some(dr) = &s.spec.dr
-            && !ix
-                .data_centers
-                .contains_key(dr.replica_data_center.as_str())
+        let Some(t) = ix.tenants.get(l.spec.tenant.as_str()) else {
+            continue;
+        };
+        if let (Some(tn), Some(ln)) = (&t.spec.namespace, &l.metadata.namespace)
+            && tn != ln
         {
-            dangling(
-                report,
-                s.origin,
-                at!["spec", "dr", "replicaDataCenter"],
-                obj("InformationSystem", s),
-                "DataCenter",
-                &dr.replica_data_center,
-                ix.data_centers.keys().copied(),
+            report.push(
+                l.origin,
+                at!["metadata", "namespace"],
+                obj(Kind::ColoLease, l),
+                Diagnostic::error(
+                    "wrong-namespace",
+                    format!(
+                        "lease is in namespace `{ln}` but tenant `{}` lives in `{tn}`",
+                        t.name()
+                    ),
+                )
+                .hint("a tenant's leases live in the tenant's namespace")
+                .subject(Subject::object(Kind::Tenant, t.name())),
             );
-        }
-    }
-    for p in &inv.address_plans {
-        for name in p.spec.services.keys() {
-            if !ix.data_centers.contains_key(name.as_str()) {
-                dangling(
-                    report,
-                    p.origin,
-                    at!["spec", "services", name.as_str()],
-                    obj("AddressPlan", p),
-                    "DataCenter",
-                    name,
-                    ix.data_centers.keys().copied(),
-                );
-            }
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Information systems: security level 1–5; level 3 and above replicate to the other data center.
 
 use super::{Index, Report, at, obj};
-use crate::diag::Diagnostic;
-use crate::model::Inventory;
+use crate::diag::{Diagnostic, Subject};
+use crate::model::{Inventory, Kind};
 
 pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     for s in &inv.information_systems {
-        let o = obj("InformationSystem", s);
+        let o = obj(Kind::InformationSystem, s);
         let level = s.spec.security_level;
         if !(1..=5).contains(&level) {
             report.push(
@@ -48,7 +48,8 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                         s.spec.display_name
                     ),
                 )
-                .hint("put the replica in the hosting data center's peer"),
+                .hint("put the replica in the hosting data center's peer")
+                .subject(Subject::object(Kind::DataCenter, &s.spec.data_center)),
             ),
             Some(dr) => {
                 if let Some(host) = ix.data_centers.get(s.spec.data_center.as_str())
@@ -69,7 +70,10 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                                 host.name(),
                                 host.spec.peer
                             ),
-                        ),
+                        )
+                        .subject(Subject::object(Kind::DataCenter, &dr.replica_data_center))
+                        .subject(Subject::object(Kind::DataCenter, host.name()))
+                        .subject(Subject::object(Kind::DataCenter, &host.spec.peer)),
                     );
                 }
             }

@@ -601,7 +601,7 @@ pub fn assert_at(diag: &Diagnostic, file: &str, (line, column): (u32, u32)) {
 #[track_caller]
 pub fn assert_object(diag: &Diagnostic, object: &str) {
     assert_eq!(
-        diag.object.as_deref(),
+        diag.object.as_ref().map(ToString::to_string).as_deref(),
         Some(object),
         "wrong object:\n{diag}"
     );

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hatang_core::apply::{
-    DeviceStep, Expectation, Journal, JournalError, Outcome, Phase, Recovery, loadable,
+    DeviceFailure, DeviceStep, Expectation, FailureKind, Journal, JournalError, JournalParseError,
+    Outcome, Phase, Recovery, loadable,
 };
 use hatang_core::model::Platform;
 use thiserror::Error;
@@ -38,12 +39,12 @@ pub enum ApplyError {
     #[error("journal: {0}")]
     Journal(#[from] JournalError),
     /// A journal could not be read.
-    #[error("journal {path} is unreadable: {message}")]
+    #[error("journal {path} is unreadable: {source}")]
     BadJournal {
         /// The file.
         path: String,
         /// Why.
-        message: String,
+        source: JournalParseError,
     },
     /// A run directory already holds a journal.
     #[error("{0} already holds a transaction")]
@@ -118,8 +119,27 @@ fn remote_path(id: &str, device: &str, what: &str) -> String {
     format!("/tmp/hatang-{id}-{device}.{what}")
 }
 
-fn local(e: ApplyError) -> SshError {
-    SshError::Protocol(format!("local state: {e}"))
+/// The kind of failure an SSH error is, for the journal.
+fn failure_kind(e: &SshError) -> FailureKind {
+    match e {
+        SshError::HostKeyUnknown { .. } | SshError::HostKeyChanged { .. } => FailureKind::HostKey,
+        SshError::Connect { .. } => FailureKind::Connect,
+        SshError::Auth { .. } | SshError::Key { .. } => FailureKind::Auth,
+        SshError::Timeout { .. } => FailureKind::Timeout,
+        SshError::CommandFailed { .. } => FailureKind::CommandFailed,
+        SshError::Protocol(_) => FailureKind::Other,
+    }
+}
+
+/// A device's step failed over SSH: journaled with the error's kind.
+impl From<SshError> for DeviceFailure {
+    fn from(e: SshError) -> Self {
+        DeviceFailure::new(failure_kind(&e), e.to_string())
+    }
+}
+
+fn local(e: ApplyError) -> DeviceFailure {
+    DeviceFailure::new(FailureKind::LocalState, format!("local state: {e}"))
 }
 
 /// Runs `work` on every device and reports each result; the failures, by device.
@@ -128,13 +148,16 @@ async fn fan_out<F, Fut>(
     options: &ApplyOptions,
     step: &str,
     work: F,
-) -> BTreeMap<String, String>
+) -> Failures
 where
     F: Fn(Arc<Session>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), SshError>> + Send + 'static,
+    Fut: Future<Output = Result<(), DeviceFailure>> + Send + 'static,
 {
     fan_out_keys(targets, options, step, work).await.0
 }
+
+/// Failures of one step, by device.
+type Failures = BTreeMap<String, DeviceFailure>;
 
 /// [`fan_out`], also giving the host keys accepted as new (`--accept-new`), by device.
 async fn fan_out_keys<F, Fut>(
@@ -142,10 +165,10 @@ async fn fan_out_keys<F, Fut>(
     options: &ApplyOptions,
     step: &str,
     work: F,
-) -> (BTreeMap<String, String>, BTreeMap<String, String>)
+) -> (Failures, BTreeMap<String, String>)
 where
     F: Fn(Arc<Session>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), SshError>> + Send + 'static,
+    Fut: Future<Output = Result<(), DeviceFailure>> + Send + 'static,
 {
     options.progress.step(step, targets.len());
     let results = ssh::for_each_device(
@@ -164,8 +187,7 @@ where
         match r.outcome {
             Ok(()) => options.progress.device(&r.device, Ok(())),
             Err(e) => {
-                let e = e.to_string();
-                options.progress.device(&r.device, Err(&e));
+                options.progress.device(&r.device, Err(&e.message));
                 failed.insert(r.device, e);
             }
         }
@@ -193,7 +215,7 @@ fn pin_new_keys(
     options
 }
 
-fn summarize(failed: &BTreeMap<String, String>) -> String {
+fn summarize(failed: &Failures) -> String {
     failed
         .iter()
         .map(|(d, e)| format!("{d}: {e}"))
@@ -201,7 +223,7 @@ fn summarize(failed: &BTreeMap<String, String>) -> String {
         .join("; ")
 }
 
-fn record_failures(store: &RunStore, failed: &BTreeMap<String, String>) -> Result<(), ApplyError> {
+fn record_failures(store: &RunStore, failed: &Failures) -> Result<(), ApplyError> {
     let at = now();
     store.update(|j| {
         for (d, e) in failed {
@@ -290,7 +312,10 @@ pub async fn run(
                 let out = session.exec(&check, None).await?;
                 if !out.success() {
                     let why = format!("{}{}", out.stderr.trim(), out.stdout.trim());
-                    return Err(SshError::Protocol(format!("candidate rejected: {why}")));
+                    return Err(DeviceFailure::new(
+                        FailureKind::Rejected,
+                        format!("candidate rejected: {why}"),
+                    ));
                 }
                 store
                     .update(|j| j.advance(&device, DeviceStep::Checked, &now()))
@@ -340,7 +365,7 @@ pub async fn run(
                     .load_candidate;
                 if let Err(e) = exec_ok(&session, &load).await {
                     stop.store(true, Ordering::SeqCst);
-                    return Err(e);
+                    return Err(e.into());
                 }
                 store
                     .update(|j| j.advance(&device, DeviceStep::Committed, &now()))
@@ -379,7 +404,7 @@ pub async fn run(
     finish(&store, Outcome::Committed, None)
 }
 
-async fn backup(session: &Session, store: &RunStore) -> Result<(), SshError> {
+async fn backup(session: &Session, store: &RunStore) -> Result<(), DeviceFailure> {
     let device = session.target().device.clone();
     let c = frr();
     let running = exec_ok(session, &c.show_running).await?;
@@ -395,11 +420,10 @@ async fn backup(session: &Session, store: &RunStore) -> Result<(), SshError> {
         Some(0) => true,
         Some(3) => false,
         _ => {
-            return Err(SshError::Protocol(format!(
-                "cannot read {}: {}",
-                c.saved_file,
-                out.stderr.trim()
-            )));
+            return Err(DeviceFailure::new(
+                FailureKind::CommandFailed,
+                format!("cannot read {}: {}", c.saved_file, out.stderr.trim()),
+            ));
         }
     };
     store
@@ -482,7 +506,7 @@ async fn verify(
     targets: &[Target],
     plans: &Arc<BTreeMap<String, DevicePlan>>,
     options: &ApplyOptions,
-) -> Result<(), BTreeMap<String, String>> {
+) -> Result<(), Failures> {
     let deadline = Instant::now() + options.verify_timeout;
     let mut pending: Vec<Target> = targets.to_vec();
     // Devices whose running configuration was found equal to the candidate.
@@ -491,7 +515,7 @@ async fn verify(
     options.progress.step("verify", targets.len());
     loop {
         let (plans2, same2) = (plans.clone(), same.clone());
-        let results = ssh::for_each_device(
+        let results: Vec<ssh::DeviceResult<_, SshError>> = ssh::for_each_device(
             pending.clone(),
             options.ssh.clone(),
             options.concurrency,
@@ -519,11 +543,14 @@ async fn verify(
                     if p.is_empty() {
                         options.progress.device(&r.device, Ok(()));
                     } else {
-                        left.insert(r.device, p.join("; "));
+                        left.insert(
+                            r.device,
+                            DeviceFailure::new(FailureKind::Verify, p.join("; ")),
+                        );
                     }
                 }
                 Err(e) => {
-                    left.insert(r.device, e.to_string());
+                    left.insert(r.device, DeviceFailure::from(e));
                 }
             }
         }
@@ -532,7 +559,7 @@ async fn verify(
         }
         if Instant::now() >= deadline {
             for (d, e) in &left {
-                options.progress.device(d, Err(e));
+                options.progress.device(d, Err(&e.message));
             }
             return Err(left);
         }
@@ -653,7 +680,7 @@ async fn roll_back(
 
 /// Restores one device: the running configuration from its backup (checked byte for byte),
 /// then the saved configuration file as it was.
-async fn restore(session: &Session, store: &RunStore, id: &str) -> Result<(), SshError> {
+async fn restore(session: &Session, store: &RunStore, id: &str) -> Result<(), DeviceFailure> {
     let device = session.target().device.clone();
     let step = store.journal().device(&device).map(|d| d.step);
     if step != Some(DeviceStep::RollingBack) {
@@ -680,9 +707,10 @@ async fn restore(session: &Session, store: &RunStore, id: &str) -> Result<(), Ss
     }
     if running != before {
         let diff = hatang_core::apply::unified_diff(&before, &running, "backup", "running");
-        return Err(SshError::Protocol(format!(
-            "running configuration is not the backup after rollback:\n{diff}"
-        )));
+        return Err(DeviceFailure::new(
+            FailureKind::Verify,
+            format!("running configuration is not the backup after rollback:\n{diff}"),
+        ));
     }
     let saved = shell_quote(&c.saved_file);
     let had_saved = store
@@ -699,11 +727,10 @@ async fn restore(session: &Session, store: &RunStore, id: &str) -> Result<(), Ss
         );
         let out = session.exec(&command, Some(text.as_bytes())).await?;
         if !out.success() {
-            return Err(SshError::Protocol(format!(
-                "restoring {} failed: {}",
-                c.saved_file,
-                out.stderr.trim()
-            )));
+            return Err(DeviceFailure::new(
+                FailureKind::CommandFailed,
+                format!("restoring {} failed: {}", c.saved_file, out.stderr.trim()),
+            ));
         }
     } else {
         exec_ok(session, &format!("rm -f {saved}")).await?;
@@ -758,6 +785,110 @@ pub async fn recover(
             save(&store, &targets, options).await?;
             cleanup(&targets, options, &journal.id).await;
             finish(&store, Outcome::Committed, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_errors_keep_their_kind_in_the_journal() {
+        let cases = [
+            (
+                SshError::HostKeyChanged {
+                    host: "h".into(),
+                    expected: "a".into(),
+                    presented: "b".into(),
+                },
+                FailureKind::HostKey,
+            ),
+            (
+                SshError::HostKeyUnknown {
+                    host: "h".into(),
+                    presented: "b".into(),
+                },
+                FailureKind::HostKey,
+            ),
+            (
+                SshError::Connect {
+                    endpoint: "h:22".into(),
+                    message: "refused".into(),
+                },
+                FailureKind::Connect,
+            ),
+            (
+                SshError::Auth {
+                    user: "u".into(),
+                    message: "no key".into(),
+                },
+                FailureKind::Auth,
+            ),
+            (
+                SshError::Timeout {
+                    what: "connecting".into(),
+                    seconds: 5,
+                },
+                FailureKind::Timeout,
+            ),
+            (
+                SshError::CommandFailed {
+                    command: "vtysh".into(),
+                    exit: Some(1),
+                    output: "% Unknown command".into(),
+                },
+                FailureKind::CommandFailed,
+            ),
+            (SshError::Protocol("eof".into()), FailureKind::Other),
+        ];
+        for (e, kind) in cases {
+            let text = e.to_string();
+            let f = DeviceFailure::from(e);
+            assert_eq!((f.kind, f.message.as_str()), (kind, text.as_str()));
+        }
+    }
+
+    #[test]
+    fn a_journaled_host_key_refusal_reads_back_as_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let journal = Journal::new(
+            "tx",
+            "u",
+            "inv",
+            "2026-11-23T00:00:00Z",
+            false,
+            vec![hatang_core::apply::DeviceEndpoint {
+                name: "a".into(),
+                host: "h".into(),
+                port: 22,
+                host_key: None,
+            }],
+        );
+        let store = RunStore::create(&tmp.path().join("tx"), journal).unwrap();
+        let refused = DeviceFailure::from(SshError::HostKeyChanged {
+            host: "h".into(),
+            expected: "ssh-ed25519 AAAA".into(),
+            presented: "ssh-ed25519 BBBB".into(),
+        });
+        record_failures(&store, &BTreeMap::from([("a".to_owned(), refused.clone())])).unwrap();
+        let reopened = RunStore::open(&store.dir().join(store::JOURNAL)).unwrap();
+        let error = reopened.journal().devices[0].error.clone().unwrap();
+        assert_eq!(error.kind, FailureKind::HostKey);
+        assert_eq!(error, refused);
+    }
+
+    #[test]
+    fn a_journal_of_another_version_is_refused_as_such() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(store::JOURNAL);
+        std::fs::write(&path, r#"{"version": 99, "id": "x"}"#).unwrap();
+        match RunStore::open(&path) {
+            Err(ApplyError::BadJournal { source, .. }) => assert!(
+                matches!(source, JournalParseError::UnsupportedVersion(99)),
+                "{source:?}"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -87,9 +87,9 @@ impl RunStore {
     /// Opens the run whose journal is `journal_path`.
     pub fn open(journal_path: &Path) -> Result<RunStore, ApplyError> {
         let text = std::fs::read_to_string(journal_path).map_err(io(journal_path))?;
-        let journal = Journal::parse(&text).map_err(|message| ApplyError::BadJournal {
+        let journal = Journal::parse(&text).map_err(|source| ApplyError::BadJournal {
             path: journal_path.display().to_string(),
-            message,
+            source,
         })?;
         let dir = journal_path.parent().unwrap_or(Path::new(".")).to_owned();
         Ok(RunStore {
