@@ -16,7 +16,7 @@ use crate::generate::Files;
 /// Rewrites the generated files under `dir` (written from `files`) with every value pinned: the
 /// inventory is loaded, planned on an empty ledger (what `hatang plan` would write first) and
 /// each object written again with the ledger's values as pins.
-pub fn pin_generated(dir: &Path, files: &Files) -> Result<()> {
+pub(crate) fn pin_generated(dir: &Path, files: &Files) -> Result<()> {
     let loaded = load_paths(&[dir.to_owned()], &LoadOptions::default())?;
     if loaded.has_errors() {
         bail!(
@@ -79,6 +79,6 @@ fn push_kind<S: Serialize + Clone>(
 }
 
 /// Where `nationwide --pinned` writes by default.
-pub fn default_dir(root: &Path) -> PathBuf {
+pub(crate) fn default_dir(root: &Path) -> PathBuf {
     root.join("target/nationwide-pinned")
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 
 use super::ledger::{Entry, Ledger};
 use super::report::interface_addresses;
@@ -71,10 +71,10 @@ fn pin_site<'e>(
     let code = codes.get(site.spec.region.as_str()).copied();
     let key = schema::site_key(code, site.spec.role, site.name());
     if let Some(IpNet::V6(p)) = active(&key).and_then(prefix) {
-        site.spec.ipv6_prefix = Some(Ipv6Prefix(Ipv6Net::from(p)));
+        site.spec.ipv6_prefix = Some(Ipv6Prefix(p));
     }
     if let Some(IpNet::V4(p)) = active(&schema::site_v4_key(&key)).and_then(prefix) {
-        site.spec.ipv4_prefix = Some(Ipv4Prefix(Ipv4Net::from(p)));
+        site.spec.ipv4_prefix = Some(Ipv4Prefix(p));
     }
 }
 
