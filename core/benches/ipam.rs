@@ -5,6 +5,10 @@
 //!   centres) on an empty ledger. Goal < 200 ms.
 //! - `ipam/nationwide-add-one-commune`: re-plan after adding one commune to a full ledger.
 //!   Goal < 20 ms.
+//! - `ipam/nationwide-replan` and `ipam/nationwide-replan-pinned`: re-plan the nationwide
+//!   inventory on its up-to-date ledger, as it is and with every value pinned to what the ledger
+//!   holds (site prefixes, loopbacks, ASNs, link and LAN addresses), as a city importing its
+//!   existing addressing writes it. Goal (brownfield pins): pinned within 1.2× of unpinned.
 //! - `ipam/pool-1M-slash64-{sequential,spread}`: one million /64s from a /44 with `PrefixPool`.
 //!   Goal < 1 s.
 //!
@@ -131,6 +135,36 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+
+    // Brownfield: the same inventory with every value pinned to what its ledger holds. The
+    // ledger is the one a plan of the pinned inventory wrote (every entry marked pinned), so
+    // both re-plans change nothing.
+    let current = ipam::allocate(inv, Ledger::default(), &locator, today)
+        .unwrap()
+        .ledger;
+    let mut pinned = inv.clone();
+    ipam::brownfield::pin_all(&mut pinned, &current);
+    let pinned_ledger = ipam::allocate(&pinned, current.clone(), &locator, today)
+        .unwrap()
+        .ledger;
+    let again = ipam::allocate(&pinned, pinned_ledger.clone(), &locator, today).unwrap();
+    assert!(again.changes.is_empty(), "{:?}", &again.changes[..3]);
+    assert!(
+        pinned_ledger.entries.values().all(|e| e.pinned),
+        "every value is pinned"
+    );
+    for (name, inventory, ledger) in [
+        ("nationwide-replan", inv, &current),
+        ("nationwide-replan-pinned", &pinned, &pinned_ledger),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || ledger.clone(),
+                |ledger| ipam::allocate(inventory, ledger, &locator, today).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+    }
 
     // One million /64s out of a /44 (2^20 slots), with two reserved /64s in the way.
     let parent = Bits::of(&"2001:db8:100::/44".parse().unwrap());

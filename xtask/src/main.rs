@@ -1,7 +1,9 @@
 //! Project chores, run as `cargo run -p xtask -- <task>`:
 //!
 //! - `examples --data DIR`: regenerate the generated parts of `inventories/*` from the GSO lists.
-//! - `nationwide --data DIR --out DIR`: write the nationwide benchmark inventory.
+//! - `nationwide --data DIR --out DIR [--pinned]`: write the nationwide benchmark inventory;
+//!   with `--pinned`, every value pinned to what its ledger holds (default out:
+//!   `target/nationwide-pinned`), as a city importing its existing addressing writes it.
 //! - `bench-fleet --devices N --out DIR [--data DIR]`: write the audit benchmark's lab inventory
 //!   of exactly N devices (scripts/bench-audit.sh).
 //! - `docs`: regenerate `docs/inventory.md` and `docs/inventory.schema.json`.
@@ -9,6 +11,7 @@
 mod cities;
 mod fleet;
 mod generate;
+mod pinned;
 
 use std::path::{Path, PathBuf};
 
@@ -35,9 +38,16 @@ fn main() -> Result<()> {
             copy_merge_list(&root, &data)
         }
         Some("nationwide") => {
-            let out = flag("--out").unwrap_or_else(|| root.join("target/nationwide"));
+            let pin = args.iter().any(|a| a == "--pinned");
+            let out = flag("--out").unwrap_or_else(|| match pin {
+                true => pinned::default_dir(&root),
+                false => root.join("target/nationwide"),
+            });
             let files = generate::nationwide(&data)?;
             write_generated(&out, &files)?;
+            if pin {
+                pinned::pin_generated(&out, &files)?;
+            }
             println!("{}: {} files", out.display(), files.len());
             Ok(())
         }
@@ -72,7 +82,7 @@ fn main() -> Result<()> {
         }
         _ => {
             bail!(
-                "usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] \
+                "usage: xtask examples [--data DIR] | nationwide [--data DIR] [--out DIR] [--pinned] \
                  | bench-fleet [--devices N] [--data DIR] [--out DIR] | docs"
             )
         }

@@ -11,8 +11,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, ObjectRef};
+use crate::ipam::Ledger;
 use crate::ipam::report::interface_addresses;
-use crate::ipam::{Ledger, site_key};
+use crate::ipam::schema::{asn_key, loopback_key, site_key};
 use crate::model::{
     CircuitEnd, CircuitRole, CircuitSpec, DataCenterTier, DeviceRole, DeviceSpec, Inventory, Kind,
     Object, Platform, SiteRole, SiteSpec,
@@ -248,10 +249,8 @@ impl<'a> Estate<'a> {
         problems: &mut Vec<Diagnostic>,
     ) -> Option<DeviceModel> {
         let name = d.name();
-        let asn = self
-            .value(&format!("asn/{name}"))
-            .and_then(|v| v.parse().ok());
-        let Some(loopback) = self.value(&format!("loopback/{name}")) else {
+        let asn = self.value(&asn_key(name)).and_then(|v| v.parse().ok());
+        let Some(loopback) = self.value(&loopback_key(name)) else {
             problems.push(
                 Diagnostic::error(
                     "not-allocated",
@@ -343,7 +342,7 @@ impl<'a> Estate<'a> {
     ) -> Option<Neighbor> {
         let peer = self.devices.get(far.device.as_str())?;
         let remote_asn = self
-            .value(&format!("asn/{}", peer.name()))
+            .value(&asn_key(peer.name()))
             .and_then(|v| v.parse().ok())?;
         let Some(address) = self
             .address_of

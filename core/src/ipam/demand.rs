@@ -6,123 +6,17 @@ use bumpalo::collections::String as BumpString;
 use ipnet::IpNet;
 use rayon::prelude::*;
 
-use super::hash::{FastMap, FastSet};
+use std::sync::OnceLock;
+
+use super::hash::FastMap;
 use super::prefetch;
+use super::schema::{Family, KeyKind, LedgerKey, Owner, OwnerKind, PoolRef, SiteId};
 use super::value::AllocValue;
 use crate::load::Seg;
-use crate::model::{CircuitSpec, DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole};
+use crate::model::{
+    CircuitEnd, CircuitSpec, DeviceRole, DeviceSpec, Inventory, Object, Origin, SiteRole,
+};
 use crate::validate::at;
-
-/// Which pool a request draws from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PoolRef<'a> {
-    /// Site prefixes from the IPv6 roots.
-    SiteV6,
-    /// Site prefixes from the IPv4 roots.
-    SiteV4,
-    /// A /64 inside the site prefix allocated under this key (shared by the site's segments).
-    Segment(&'a str),
-    /// /128 loopbacks.
-    Loopback,
-    /// /127 point-to-point links.
-    PointToPoint,
-    /// Private AS numbers.
-    Asn,
-    /// VLAN ids.
-    Vlan,
-}
-
-impl PoolRef<'_> {
-    /// Whether `name` is this pool's name in the ledger (without building it).
-    pub fn is_named(&self, name: &str) -> bool {
-        match self {
-            PoolRef::SiteV6 => name == "site-v6",
-            PoolRef::SiteV4 => name == "site-v4",
-            PoolRef::Segment(site) => name.strip_prefix("segment:") == Some(*site),
-            PoolRef::Loopback => name == "loopback",
-            PoolRef::PointToPoint => name == "p2p",
-            PoolRef::Asn => name == "asn",
-            PoolRef::Vlan => name == "vlan",
-        }
-    }
-
-    /// The pool's name in the ledger.
-    pub fn name(&self) -> String {
-        match self {
-            PoolRef::SiteV6 => "site-v6".into(),
-            PoolRef::SiteV4 => "site-v4".into(),
-            PoolRef::Segment(site) => concat(&["segment:", site]),
-            PoolRef::Loopback => "loopback".into(),
-            PoolRef::PointToPoint => "p2p".into(),
-            PoolRef::Asn => "asn".into(),
-            PoolRef::Vlan => "vlan".into(),
-        }
-    }
-}
-
-/// The object a request belongs to, as written in the ledger (`Kind/name`); borrowed from the
-/// inventory so that planning a large inventory does not build a string per request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Owner<'a> {
-    /// The object's kind.
-    pub kind: OwnerKind,
-    /// The object's name.
-    pub name: &'a str,
-}
-
-impl Owner<'_> {
-    /// Whether `written` (a ledger entry's owner) names this object.
-    pub fn is(&self, written: &str) -> bool {
-        let kind = self.kind.as_str();
-        written.len() == kind.len() + 1 + self.name.len()
-            && written.starts_with(kind)
-            && written.as_bytes()[kind.len()] == b'/'
-            && written.ends_with(self.name)
-    }
-
-    /// The object, for diagnostics.
-    pub fn object_ref(&self) -> crate::diag::ObjectRef {
-        let kind = match self.kind {
-            OwnerKind::Site => crate::model::Kind::Site,
-            OwnerKind::Device => crate::model::Kind::Device,
-            OwnerKind::Circuit => crate::model::Kind::Circuit,
-            OwnerKind::ColoLease => crate::model::Kind::ColoLease,
-        };
-        crate::diag::ObjectRef::new(kind, self.name)
-    }
-}
-
-impl std::fmt::Display for Owner<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.kind.as_str(), self.name)
-    }
-}
-
-/// The kinds of object that own allocations (a byte, not a string: a nationwide plan holds some
-/// 64,000 requests, and every byte of a request is read several times).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnerKind {
-    /// A Site.
-    Site,
-    /// A Device.
-    Device,
-    /// A Circuit.
-    Circuit,
-    /// A ColoLease.
-    ColoLease,
-}
-
-impl OwnerKind {
-    /// The kind as written in the ledger.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OwnerKind::Site => "Site",
-            OwnerKind::Device => "Device",
-            OwnerKind::Circuit => "Circuit",
-            OwnerKind::ColoLease => "ColoLease",
-        }
-    }
-}
 
 /// Where in its owner a pin is written; the path is built only when an error points at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +74,9 @@ pub struct Request<'a> {
     pub pin: Option<AllocValue>,
 }
 
+// A nationwide plan holds some 64,000 requests, each read several times: two cache lines each.
+const _: () = assert!(std::mem::size_of::<Request>() == 128);
+
 impl<'a> Request<'a> {
     /// Orders two requests by key, as their keys' `str` order.
     pub fn cmp_key(&self, other: &Request<'_>) -> std::cmp::Ordering {
@@ -219,21 +116,11 @@ impl<'a> Request<'a> {
     }
 }
 
-/// The ledger key of a site's prefix: communes by GSO code (it survives renaming the site),
-/// other sites by name.
-pub fn site_key(inv_region_code: Option<&str>, role: SiteRole, site: &str) -> String {
-    match (role, inv_region_code) {
-        (SiteRole::CommuneOffice, Some(code)) => concat(&["site/commune-", code]),
-        _ => concat(&["site/", site]),
-    }
-}
-
 /// Every request of an inventory, kept where it was built; [`Demand::sorted`] gives them in key
 /// order without moving them (a nationwide inventory asks for some 64,000 values, and moving
 /// requests around costs more than sorting references to them).
 pub struct Demand<'a> {
-    /// In key order of their kinds: "asn/" < "loopback/" < "p2p/" < "segment/" < "site-v4/" <
-    /// "site/" < "vlan/"; each kind in chunks, in inventory order.
+    /// In the order of [`KeyKind::IN_KEY_ORDER`]; each kind in chunks, in inventory order.
     kinds: [Vec<Vec<Request<'a>>>; 7],
 }
 
@@ -306,14 +193,12 @@ pub fn requests<'a>(
         vlans.reserve(inv.colo_leases.len());
         for l in &inv.colo_leases {
             vlans.push(Request::new(
-                cat(
+                write_key(
                     vlan_arena,
-                    &[
-                        "vlan/",
-                        l.metadata.namespace.as_deref().unwrap_or("-"),
-                        "/",
-                        l.name(),
-                    ],
+                    LedgerKey::Vlan {
+                        namespace: l.metadata.namespace.as_deref().unwrap_or("-"),
+                        lease: l.name(),
+                    },
                 ),
                 PoolRef::Vlan,
                 Owner {
@@ -326,9 +211,19 @@ pub fn requests<'a>(
             ));
         }
     }
-    Demand {
-        kinds: [asn, loopback, p2p, segment, sites.v4, sites.v6, vec![vlans]],
+    let mut kinds: [Vec<Vec<Request<'a>>>; 7] = Default::default();
+    for (kind, requests) in [
+        (KeyKind::Asn, asn),
+        (KeyKind::Loopback, loopback),
+        (KeyKind::Link, p2p),
+        (KeyKind::Segment, segment),
+        (KeyKind::SiteV4, sites.v4),
+        (KeyKind::Site, sites.v6),
+        (KeyKind::Vlan, vec![vlans]),
+    ] {
+        kinds[kind.in_key_order()] = requests;
     }
+    Demand { kinds }
 }
 
 /// Devices per chunk built on one thread.
@@ -422,17 +317,19 @@ fn site_requests<'a>(
                     SiteRole::CommuneOffice => finder.find(&s.spec.region).map(|at| codes[at]),
                     _ => None,
                 };
-                let key = match code {
-                    Some(code) => cat(arena, &["site/commune-", code]),
-                    None => cat(arena, &["site/", s.name()]),
+                let site = match code {
+                    Some(code) => SiteId::Commune(code),
+                    None => SiteId::Named(s.name()),
                 };
+                let site_key = |family| write_key(arena, LedgerKey::Site { family, site });
+                let key = site_key(Family::V6);
                 let owner = Owner {
                     kind: OwnerKind::Site,
                     name: cat(arena, &[s.name()]),
                 };
                 if dual_stack {
                     v4.push(Request::new(
-                        cat(arena, &["site-v4/", &key["site/".len()..]]),
+                        site_key(Family::V4),
                         PoolRef::SiteV4,
                         owner,
                         s.origin,
@@ -647,10 +544,11 @@ fn device_requests<'a>(
         let mut asns = Vec::with_capacity(chunk.len());
         for (i, d) in chunk.iter().enumerate() {
             ahead(chunk, i, |d| prefetch::text(d.name()));
-            let loopback = cat(arena, &["loopback/", d.name()]);
+            let loopback = write_key(arena, LedgerKey::Loopback { device: d.name() });
+            // The device's name, as the key holds it.
             let owner = Owner {
                 kind: OwnerKind::Device,
-                name: &loopback["loopback/".len()..],
+                name: &loopback[KeyKind::Loopback.prefix().len()..],
             };
             loopbacks.push(Request::new(
                 loopback,
@@ -668,7 +566,7 @@ fn device_requests<'a>(
             );
             if routed {
                 asns.push(Request::new(
-                    cat(arena, &["asn/", owner.name]),
+                    write_key(arena, LedgerKey::Asn { device: owner.name }),
                     PoolRef::Asn,
                     owner,
                     d.origin,
@@ -719,13 +617,20 @@ fn segment_requests<'a>(
                         None => break,
                     },
                 };
-                let key = cat(arena, &["segment/", d.name(), ":", &iface.name]);
+                let key = write_key(
+                    arena,
+                    LedgerKey::Segment {
+                        device: d.name(),
+                        interface: &iface.name,
+                    },
+                );
+                let device = KeyKind::Segment.prefix().len();
                 out.push(Request::new(
                     key,
                     PoolRef::Segment(pool),
                     Owner {
                         kind: OwnerKind::Device,
-                        name: &key["segment/".len().."segment/".len() + d.name().len()],
+                        name: &key[device..device + d.name().len()],
                     },
                     d.origin,
                     v6_network(&iface.addresses),
@@ -737,35 +642,10 @@ fn segment_requests<'a>(
     })
 }
 
-/// A /127 per circuit. Its pin is the network of the first IPv6 address of an end's interface
-/// (the first interface of that name on the device), indexed once: a DC edge router has an
-/// interface per circuit, so searching its list per circuit would be quadratic.
+/// A /127 per circuit, pinned by the addresses of its ends (see [`EndAddresses`]).
 fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<Request<'a>>> {
-    let mut end_pins: FastMap<(&str, &str), AllocValue> = FastMap::default();
-    let addressed = inv
-        .devices
-        .iter()
-        .any(|d| d.spec.interfaces.iter().any(|i| !i.addresses.is_empty()));
-    // By name, the last device of a name counting (as for every other lookup by name).
-    let devices: FastMap<&str, &Object<DeviceSpec>> = if addressed {
-        inv.devices.iter().map(|d| (d.name(), d)).collect()
-    } else {
-        FastMap::default()
-    };
-    for (&name, d) in &devices {
-        if d.spec.interfaces.iter().all(|i| i.addresses.is_empty()) {
-            continue;
-        }
-        let mut seen = FastSet::default();
-        for iface in &d.spec.interfaces {
-            if seen.insert(iface.name.as_str())
-                && let Some(pin) = v6_network(&iface.addresses)
-            {
-                end_pins.insert((name, iface.name.as_str()), pin);
-            }
-        }
-    }
-    let end_pins = &end_pins;
+    let ends = EndAddresses::of(inv);
+    let ends = &ends;
     by_chunk(&inv.circuits, CIRCUIT_CHUNK, arenas, |chunk, arena| {
         chunk
             .iter()
@@ -775,41 +655,90 @@ fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<R
                     prefetch_ends(&c.spec);
                     prefetch::text(c.name());
                 });
-                circuit_request(c, end_pins, arena)
+                circuit_request(c, ends, arena)
             })
             .collect()
     })
 }
 
-/// The /127 of one circuit.
+/// Interfaces up to this many are searched one by one; a device with more (a DC edge router
+/// ends a circuit per commune) has its interfaces indexed by name, the first time one is asked.
+const SEARCHED: usize = 32;
+
+/// The pin a circuit end gives its link: the network of the first IPv6 address of the end's
+/// interface (the first interface of that name on the device, the last device of that name).
+struct EndAddresses<'a> {
+    devices: &'a [Object<DeviceSpec>],
+    /// Place in `devices` by name; empty when no interface has an address (nothing is pinned).
+    by_name: FastMap<&'a str, u32>,
+    /// Per device: its interfaces' places by name, for devices with more than `SEARCHED`.
+    interfaces: Vec<OnceLock<FastMap<&'a str, u32>>>,
+}
+
+impl<'a> EndAddresses<'a> {
+    fn of(inv: &'a Inventory) -> EndAddresses<'a> {
+        let addressed = inv
+            .devices
+            .iter()
+            .any(|d| d.spec.interfaces.iter().any(|i| !i.addresses.is_empty()));
+        let mut by_name = FastMap::default();
+        let mut interfaces = Vec::new();
+        if addressed {
+            by_name.reserve(inv.devices.len());
+            for (at, d) in inv.devices.iter().enumerate() {
+                by_name.insert(
+                    d.name(),
+                    u32::try_from(at).expect("fewer than 2^32 devices"),
+                );
+            }
+            interfaces.resize_with(inv.devices.len(), OnceLock::new);
+        }
+        EndAddresses {
+            devices: &inv.devices,
+            by_name,
+            interfaces,
+        }
+    }
+
+    fn pin(&self, end: &CircuitEnd) -> Option<AllocValue> {
+        if self.by_name.is_empty() {
+            return None;
+        }
+        let at = *self.by_name.get(end.device.as_str())? as usize;
+        let all = &self.devices[at].spec.interfaces;
+        let iface = if all.len() <= SEARCHED {
+            all.iter().find(|i| i.name == end.interface)?
+        } else {
+            let index = self.interfaces[at].get_or_init(|| {
+                let mut index = FastMap::with_capacity_and_hasher(all.len(), Default::default());
+                for (i, iface) in all.iter().enumerate() {
+                    index
+                        .entry(iface.name.as_str())
+                        .or_insert(u32::try_from(i).expect("fewer than 2^32 interfaces"));
+                }
+                index
+            });
+            &all[*index.get(end.interface.as_str())? as usize]
+        };
+        v6_network(&iface.addresses)
+    }
+}
+
+/// The /127 of one circuit: pinned by its a end's addresses, else its z end's.
 fn circuit_request<'a>(
     c: &'a Object<CircuitSpec>,
-    end_pins: &FastMap<(&str, &str), AllocValue>,
+    ends: &EndAddresses<'_>,
     arena: &'a Bump,
 ) -> Request<'a> {
     let (a, z) = (&c.spec.a, &c.spec.z);
-    let pin = if end_pins.is_empty() {
-        None
-    } else {
-        [a, z].iter().find_map(|end| {
-            end_pins
-                .get(&(end.device.as_str(), end.interface.as_str()))
-                .copied()
-        })
-    };
+    let pin = ends.pin(a).or_else(|| ends.pin(z));
     Request::new(
-        cat(
+        write_key(
             arena,
-            &[
-                "p2p/",
-                &a.device,
-                ":",
-                &a.interface,
-                "--",
-                &z.device,
-                ":",
-                &z.interface,
-            ],
+            LedgerKey::Link {
+                a: (&a.device, &a.interface),
+                z: (&z.device, &z.interface),
+            },
         ),
         PoolRef::PointToPoint,
         Owner {
@@ -831,6 +760,8 @@ pub struct KeyHead {
     mid: u64,
     lo: u64,
 }
+
+const _: () = assert!(std::mem::size_of::<KeyHead>() == 24);
 
 impl KeyHead {
     /// The head of `key`.
@@ -898,6 +829,11 @@ fn prefetch_ends(c: &CircuitSpec) {
     }
 }
 
+/// `key` written in the arena.
+fn write_key<'b>(arena: &'b Bump, key: LedgerKey<'_>) -> &'b str {
+    cat(arena, key.parts().as_slice())
+}
+
 /// The parts joined, in the arena.
 fn cat<'b>(arena: &'b Bump, parts: &[&str]) -> &'b str {
     let mut out = BumpString::with_capacity_in(parts.iter().map(|p| p.len()).sum(), arena);
@@ -905,15 +841,6 @@ fn cat<'b>(arena: &'b Bump, parts: &[&str]) -> &'b str {
         out.push_str(p);
     }
     out.into_bump_str()
-}
-
-/// The parts joined, in a string of exactly their length (`format!` is several times slower).
-fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        out.push_str(p);
-    }
-    out
 }
 
 /// The network of the first IPv6 interface address, as a pin.

@@ -30,8 +30,10 @@ use chrono::{Days, NaiveDate};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::demand::site_key;
 use super::ledger::{Entry, Hold, Ledger};
+use super::schema::{
+    Draining, Family, LedgerKey, Owner, OwnerKind, PoolRef, SiteId, site_key, site_v4_key,
+};
 use super::value::{AllocValue, Bits};
 use crate::diag::{Diagnostic, Location};
 use crate::model::{Inventory, RegionLevel, SiteRole};
@@ -682,61 +684,203 @@ struct Office {
 pub fn plan(old: &Ledger, new: &Inventory, rows: &[MergeRow], options: &Options) -> RenumberPlan {
     let release_after = options.release_after();
     let mut warnings = Vec::new();
+    let graph = MergeGraph::of(rows);
+    let olds = old_prefixes(old, &graph);
+    let old_index = by_code(&olds, |o| &o.code);
+    let offices = offices(new, &mut warnings);
+    let office_index = by_code(&offices, |o| &o.code);
+    let rows_ignored = rows_ignored(rows, &old_index, &office_index, &mut warnings);
+    let owner = assign(&olds, &offices, &graph, &old_index, options.policy);
+    let Leftovers {
+        secondaries,
+        unmapped_old,
+        orphaned,
+    } = leftovers(
+        &olds,
+        &owner,
+        &graph,
+        &office_index,
+        offices.len(),
+        release_after,
+    );
+    let inherits: HashMap<usize, usize> = owner.iter().map(|(&o, &n)| (n, o)).collect();
+    let roots = Roots::of(new);
 
-    // Names from the merge list, and the graph old ↔ new.
-    let mut old_names: HashMap<&str, &str> = HashMap::new();
-    let mut preds: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut succs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for r in rows {
-        old_names.entry(&r.old_code).or_insert(&r.old_name);
-        preds.entry(&r.new_code).or_default().insert(&r.old_code);
-        succs.entry(&r.old_code).or_default().insert(&r.new_code);
+    let mut totals = Totals {
+        old_communes: olds.len(),
+        old_mapped: olds
+            .iter()
+            .filter(|o| graph.succs.contains_key(o.code.as_str()))
+            .count(),
+        new_communes: offices.len(),
+        new_mapped: offices
+            .iter()
+            .filter(|o| graph.preds.contains_key(o.code.as_str()))
+            .count(),
+        rows_ignored,
+        held: unmapped_old.len() + orphaned.len(),
+        ..Totals::default()
+    };
+    let mut communes = Vec::with_capacity(offices.len());
+    let mut unmapped_new = Vec::new();
+    for (n, (office, secs)) in offices.into_iter().zip(secondaries).enumerate() {
+        let listed = graph.preds.get(office.code.as_str());
+        let from = inherits.get(&n).map(|&o| &olds[o]);
+        let prefix = prefix_source(from, &office, listed, &old_index, &mut totals);
+        let ipv4_kept = kept_ipv4(&prefix, &office, &roots, &mut totals, &mut warnings);
+        totals.secondaries += secs.len();
+        if listed.is_none() {
+            unmapped_new.push(UnmappedNew {
+                code: office.code.clone(),
+                name: office.name.clone(),
+                site: office.site.clone(),
+            });
+        }
+        communes.push(NewCommune {
+            predecessors: listed
+                .map(|p| p.iter().map(|c| (*c).to_owned()).collect())
+                .unwrap_or_default(),
+            code: office.code,
+            name: office.name,
+            site: office.site,
+            key: office.key,
+            prefix,
+            secondaries: secs,
+            ipv4_kept,
+        });
     }
 
-    // Old communes: active commune site prefixes in the old ledger.
+    RenumberPlan {
+        policy: options.policy,
+        effective: options.effective,
+        drain_days: options.drain_days,
+        release_after,
+        communes,
+        unmapped_old,
+        orphaned,
+        unmapped_new,
+        warnings,
+        totals,
+    }
+}
+
+/// The merge list as a graph: each new commune's predecessors, each old commune's successors,
+/// and the old communes' names.
+struct MergeGraph<'r> {
+    old_names: HashMap<&'r str, &'r str>,
+    /// New code → old codes.
+    preds: BTreeMap<&'r str, BTreeSet<&'r str>>,
+    /// Old code → new codes.
+    succs: BTreeMap<&'r str, BTreeSet<&'r str>>,
+}
+
+impl<'r> MergeGraph<'r> {
+    fn of(rows: &'r [MergeRow]) -> MergeGraph<'r> {
+        let mut graph = MergeGraph {
+            old_names: HashMap::new(),
+            preds: BTreeMap::new(),
+            succs: BTreeMap::new(),
+        };
+        for r in rows {
+            graph.old_names.entry(&r.old_code).or_insert(&r.old_name);
+            graph
+                .preds
+                .entry(&r.new_code)
+                .or_default()
+                .insert(&r.old_code);
+            graph
+                .succs
+                .entry(&r.old_code)
+                .or_default()
+                .insert(&r.new_code);
+        }
+        graph
+    }
+}
+
+/// Places by code.
+fn by_code<T>(items: &[T], code: impl Fn(&T) -> &String) -> HashMap<&str, usize> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (code(item).as_str(), i))
+        .collect()
+}
+
+/// The old communes: active commune site prefixes in the old ledger, with their IPv4 prefix and
+/// the number of segments inside, in key order.
+fn old_prefixes(old: &Ledger, graph: &MergeGraph) -> Vec<OldPrefix> {
     let mut segments: HashMap<&str, usize> = HashMap::new();
     for e in old.entries.values() {
         if e.held.is_none()
-            && let Some(code) = e.pool.strip_prefix("segment:site/commune-")
+            && let Some(code) = PoolRef::parse(&e.pool)
+                .and_then(|p| p.segment_site())
+                .and_then(commune_code)
         {
             *segments.entry(code).or_default() += 1;
         }
     }
-    let mut olds: Vec<OldPrefix> = Vec::new();
+    let mut olds = Vec::new();
     for (key, e) in &old.entries {
-        let (Some(code), None, AllocValue::Prefix(v6)) =
-            (key.strip_prefix("site/commune-"), e.held, e.value)
+        let (Some(code), None, AllocValue::Prefix(v6)) = (commune_code(key), e.held, e.value)
         else {
             continue;
         };
         let ipv4 = old
             .entries
-            .get(&format!("site-v4/commune-{code}"))
+            .get(&commune_site_key(Family::V4, code))
             .filter(|e| e.held.is_none())
             .and_then(|e| e.value.prefix());
-        let site = e.owner.strip_prefix("Site/").unwrap_or(&e.owner);
+        let site = match Owner::parse(&e.owner) {
+            Some(Owner {
+                kind: OwnerKind::Site,
+                name,
+            }) => name,
+            _ => &e.owner,
+        };
         olds.push(OldPrefix {
             code: code.to_owned(),
-            name: old_names
+            name: graph
+                .old_names
                 .get(code)
                 .map_or_else(|| site.to_owned(), |n| (*n).to_owned()),
             owner: e.owner.clone(),
             ipv6: v6,
             ipv4,
             segments: segments.get(code).copied().unwrap_or(0),
-            successors: succs
+            successors: graph
+                .succs
                 .get(code)
                 .map(|s| s.iter().map(|c| (*c).to_owned()).collect())
                 .unwrap_or_default(),
         });
     }
-    let old_index: HashMap<&str, usize> = olds
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.code.as_str(), i))
-        .collect();
+    olds
+}
 
-    // New communes: commune-office sites whose region has a code.
+/// The commune code of a commune's IPv6 site key (`site/commune-<code>`).
+fn commune_code(key: &str) -> Option<&str> {
+    match LedgerKey::parse(key)? {
+        LedgerKey::Site {
+            family: Family::V6,
+            site: SiteId::Commune(code),
+        } => Some(code),
+        _ => None,
+    }
+}
+
+/// The key of commune `code`'s site prefix of `family`.
+fn commune_site_key(family: Family, code: &str) -> String {
+    LedgerKey::Site {
+        family,
+        site: SiteId::Commune(code),
+    }
+    .write()
+}
+
+/// The new communes: commune-office sites whose region is in the inventory, one per code (in
+/// code order); the others are left out with a warning.
+fn offices(new: &Inventory, warnings: &mut Vec<String>) -> Vec<Office> {
     let regions: HashMap<&str, (&str, &str)> = new
         .regions
         .iter()
@@ -785,20 +929,23 @@ pub fn plan(old: &Ledger, new: &Inventory, rows: &[MergeRow], options: &Options)
             },
         );
     }
-    let offices: Vec<Office> = offices.into_values().collect();
-    let office_index: HashMap<&str, usize> = offices
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (o.code.as_str(), i))
-        .collect();
+    offices.into_values().collect()
+}
 
-    // Rows that say something about these two inventories.
-    let mut rows_ignored = 0;
+/// Merge-list rows that touch neither inventory (counted), and rows whose predecessor has no
+/// prefix in the old ledger although their successor is planned (warned about).
+fn rows_ignored(
+    rows: &[MergeRow],
+    old_index: &HashMap<&str, usize>,
+    office_index: &HashMap<&str, usize>,
+    warnings: &mut Vec<String>,
+) -> usize {
+    let mut ignored = 0;
     for r in rows {
         let has_old = old_index.contains_key(r.old_code.as_str());
         let has_new = office_index.contains_key(r.new_code.as_str());
         if !has_old && !has_new {
-            rows_ignored += 1;
+            ignored += 1;
         } else if !has_old && has_new {
             warnings.push(format!(
                 "merge list line {}: predecessor {} {} of {} {} has no prefix in the old ledger",
@@ -806,9 +953,19 @@ pub fn plan(old: &Ledger, new: &Inventory, rows: &[MergeRow], options: &Options)
             ));
         }
     }
+    ignored
+}
 
-    // Pins decide first.
-    let mut owner: HashMap<usize, usize> = HashMap::new(); // old → office
+/// Which office inherits each old prefix (old → office): pins decide first, then each office in
+/// code order takes its best free predecessor, or one an earlier office can do without.
+fn assign(
+    olds: &[OldPrefix],
+    offices: &[Office],
+    graph: &MergeGraph,
+    old_index: &HashMap<&str, usize>,
+    policy: Policy,
+) -> HashMap<usize, usize> {
+    let mut owner: HashMap<usize, usize> = HashMap::new();
     let mut pinned_to: HashMap<usize, usize> = HashMap::new(); // office → old
     let by_v6: HashMap<IpNet, usize> = olds.iter().enumerate().map(|(i, o)| (o.ipv6, i)).collect();
     for (n, office) in offices.iter().enumerate() {
@@ -820,19 +977,40 @@ pub fn plan(old: &Ledger, new: &Inventory, rows: &[MergeRow], options: &Options)
             pinned_to.insert(n, o);
         }
     }
+    let candidates = candidates(olds, offices, graph, old_index, &pinned_to, policy);
+    for n in 0..offices.len() {
+        if let Some(&o) = candidates[n].iter().find(|o| !owner.contains_key(o)) {
+            owner.insert(o, n);
+        } else if !candidates[n].is_empty() {
+            let mut seen = HashSet::new();
+            augment(n, &candidates, &mut owner, &mut seen);
+        }
+    }
+    owner
+}
 
-    // Candidates of each unpinned office, best first by policy.
-    let rank = |o: usize| match options.policy {
+/// The predecessors each unpinned office may inherit, best first by `policy` (none for pinned
+/// offices, and none that a pin took).
+fn candidates(
+    olds: &[OldPrefix],
+    offices: &[Office],
+    graph: &MergeGraph,
+    old_index: &HashMap<&str, usize>,
+    pinned_to: &HashMap<usize, usize>,
+    policy: Policy,
+) -> Vec<Vec<usize>> {
+    let rank = |o: usize| match policy {
         Policy::Largest => (Reverse(olds[o].segments), olds[o].code.clone()),
         Policy::First => (Reverse(0), olds[o].code.clone()),
     };
-    let candidates: Vec<Vec<usize>> = offices
+    offices
         .iter()
         .map(|office| {
             if office.v6_pin.is_some() {
                 return Vec::new();
             }
-            let mut c: Vec<usize> = preds
+            let mut c: Vec<usize> = graph
+                .preds
                 .get(office.code.as_str())
                 .into_iter()
                 .flatten()
@@ -842,33 +1020,46 @@ pub fn plan(old: &Ledger, new: &Inventory, rows: &[MergeRow], options: &Options)
             c.sort_by_key(|&o| rank(o));
             c
         })
-        .collect();
-    for n in 0..offices.len() {
-        if let Some(&o) = candidates[n].iter().find(|o| !owner.contains_key(o)) {
-            owner.insert(o, n);
-        } else if !candidates[n].is_empty() {
-            let mut seen = HashSet::new();
-            augment(n, &candidates, &mut owner, &mut seen);
-        }
-    }
-    let inherits: HashMap<usize, usize> = owner.iter().map(|(&o, &n)| (n, o)).collect();
+        .collect()
+}
 
-    // Everything not inherited: a secondary on the first successor, or held.
-    let mut secondaries: Vec<Vec<Secondary>> = vec![Vec::new(); offices.len()];
-    let mut unmapped_old = Vec::new();
-    let mut orphaned = Vec::new();
+/// The old prefixes no office inherits.
+struct Leftovers {
+    /// Per office: predecessors it keeps routing as secondaries.
+    secondaries: Vec<Vec<Secondary>>,
+    /// Not in the merge list.
+    unmapped_old: Vec<OldPrefix>,
+    /// In it, but none of their successors is planned.
+    orphaned: Vec<Orphan>,
+}
+
+/// Every old prefix not inherited: a secondary on its first successor in the new inventory, or
+/// held (unmapped or orphaned).
+fn leftovers(
+    olds: &[OldPrefix],
+    owner: &HashMap<usize, usize>,
+    graph: &MergeGraph,
+    office_index: &HashMap<&str, usize>,
+    offices: usize,
+    release_after: NaiveDate,
+) -> Leftovers {
+    let mut out = Leftovers {
+        secondaries: vec![Vec::new(); offices],
+        unmapped_old: Vec::new(),
+        orphaned: Vec::new(),
+    };
     for (o, prefix) in olds.iter().enumerate() {
         if owner.contains_key(&o) {
             continue;
         }
-        match succs.get(prefix.code.as_str()) {
-            None => unmapped_old.push(prefix.clone()),
+        match graph.succs.get(prefix.code.as_str()) {
+            None => out.unmapped_old.push(prefix.clone()),
             Some(s) => match s.iter().find_map(|c| office_index.get(c)) {
-                Some(&n) => secondaries[n].push(Secondary {
+                Some(&n) => out.secondaries[n].push(Secondary {
                     from: prefix.clone(),
                     release_after,
                 }),
-                None => orphaned.push(Orphan {
+                None => out.orphaned.push(Orphan {
                     from: prefix.clone(),
                     successors: s.iter().map(|c| (*c).to_owned()).collect(),
                     release_after,
@@ -876,119 +1067,106 @@ pub fn plan(old: &Ledger, new: &Inventory, rows: &[MergeRow], options: &Options)
             },
         }
     }
+    out
+}
 
-    let address_plan = new.address_plans.first().map(|p| &p.spec);
-    let v6_roots: Vec<Bits> = address_plan
-        .map(|p| {
-            p.ipv6_roots
-                .iter()
-                .map(|r| Bits::of(&IpNet::V6(r.0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let v4_roots: Vec<Bits> = address_plan
-        .map(|p| {
-            p.ipv4_roots
-                .iter()
-                .map(|r| Bits::of(&IpNet::V4(r.0)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let inside = |roots: &[Bits], p: &IpNet| roots.iter().any(|r| r.contains(&Bits::of(p)));
+/// The roots of the new address plan, if it has one.
+struct Roots {
+    planned: bool,
+    v6: Vec<Bits>,
+    v4: Vec<Bits>,
+}
 
-    let mut communes = Vec::with_capacity(offices.len());
-    let mut unmapped_new = Vec::new();
-    let mut totals = Totals {
-        old_communes: olds.len(),
-        old_mapped: olds
-            .iter()
-            .filter(|o| succs.contains_key(o.code.as_str()))
-            .count(),
-        new_communes: offices.len(),
-        new_mapped: offices
-            .iter()
-            .filter(|o| preds.contains_key(o.code.as_str()))
-            .count(),
-        rows_ignored,
-        held: unmapped_old.len() + orphaned.len(),
-        ..Totals::default()
-    };
-    for (n, (office, secs)) in offices.into_iter().zip(secondaries).enumerate() {
-        let listed = preds.get(office.code.as_str());
-        let prefix = match (inherits.get(&n), office.v6_pin) {
-            (Some(&o), pin) => {
-                totals.inherited += 1;
-                PrefixSource::Inherited {
-                    from: olds[o].clone(),
-                    pinned: pin.is_some(),
-                }
-            }
-            (None, Some(pin)) => {
-                totals.pinned += 1;
-                PrefixSource::Pinned { prefix: pin }
-            }
-            (None, None) => {
-                totals.new_prefixes += 1;
-                let reason = match listed {
-                    None => NewReason::Unmapped,
-                    Some(p) if p.iter().all(|c| !old_index.contains_key(c)) => {
-                        NewReason::NoPredecessorInLedger
-                    }
-                    Some(_) => NewReason::InheritedElsewhere,
-                };
-                PrefixSource::New { reason }
-            }
-        };
-        let mut ipv4_kept = None;
-        if let PrefixSource::Inherited { from, .. } = &prefix {
-            if address_plan.is_some() && !inside(&v6_roots, &from.ipv6) {
-                warnings.push(format!(
-                    "{} {} inherits {} from {}, outside the IPv6 roots of the new address plan",
-                    office.code, office.name, from.ipv6, from.code
-                ));
-            }
-            if let Some(v4) = from.ipv4 {
-                if inside(&v4_roots, &v4) && office.v4_pin.is_none_or(|pin| pin == v4) {
-                    ipv4_kept = Some(v4);
-                    totals.ipv4_kept += 1;
-                } else {
-                    totals.ipv4_drained += 1;
-                }
-            }
-        }
-        totals.secondaries += secs.len();
-        if listed.is_none() {
-            unmapped_new.push(UnmappedNew {
-                code: office.code.clone(),
-                name: office.name.clone(),
-                site: office.site.clone(),
-            });
-        }
-        communes.push(NewCommune {
-            predecessors: listed
-                .map(|p| p.iter().map(|c| (*c).to_owned()).collect())
+impl Roots {
+    fn of(new: &Inventory) -> Roots {
+        let plan = new.address_plans.first().map(|p| &p.spec);
+        Roots {
+            planned: plan.is_some(),
+            v6: plan
+                .map(|p| {
+                    p.ipv6_roots
+                        .iter()
+                        .map(|r| Bits::of(&IpNet::V6(r.0)))
+                        .collect()
+                })
                 .unwrap_or_default(),
-            code: office.code,
-            name: office.name,
-            site: office.site,
-            key: office.key,
-            prefix,
-            secondaries: secs,
-            ipv4_kept,
-        });
+            v4: plan
+                .map(|p| {
+                    p.ipv4_roots
+                        .iter()
+                        .map(|r| Bits::of(&IpNet::V4(r.0)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
     }
 
-    RenumberPlan {
-        policy: options.policy,
-        effective: options.effective,
-        drain_days: options.drain_days,
-        release_after,
-        communes,
-        unmapped_old,
-        orphaned,
-        unmapped_new,
-        warnings,
-        totals,
+    fn inside(roots: &[Bits], p: &IpNet) -> bool {
+        roots.iter().any(|r| r.contains(&Bits::of(p)))
+    }
+}
+
+/// Where `office`'s prefix comes from: the predecessor it inherits, else its pin, else a new
+/// one (and why), counted in `totals`.
+fn prefix_source(
+    inherited: Option<&OldPrefix>,
+    office: &Office,
+    listed: Option<&BTreeSet<&str>>,
+    old_index: &HashMap<&str, usize>,
+    totals: &mut Totals,
+) -> PrefixSource {
+    match (inherited, office.v6_pin) {
+        (Some(from), pin) => {
+            totals.inherited += 1;
+            PrefixSource::Inherited {
+                from: from.clone(),
+                pinned: pin.is_some(),
+            }
+        }
+        (None, Some(pin)) => {
+            totals.pinned += 1;
+            PrefixSource::Pinned { prefix: pin }
+        }
+        (None, None) => {
+            totals.new_prefixes += 1;
+            let reason = match listed {
+                None => NewReason::Unmapped,
+                Some(p) if p.iter().all(|c| !old_index.contains_key(c)) => {
+                    NewReason::NoPredecessorInLedger
+                }
+                Some(_) => NewReason::InheritedElsewhere,
+            };
+            PrefixSource::New { reason }
+        }
+    }
+}
+
+/// The inherited predecessor's IPv4 prefix, when the office keeps it too: inside the new IPv4
+/// roots, and not overruled by another IPv4 pin (else it drains). Warns about an inherited
+/// IPv6 prefix outside the new roots.
+fn kept_ipv4(
+    prefix: &PrefixSource,
+    office: &Office,
+    roots: &Roots,
+    totals: &mut Totals,
+    warnings: &mut Vec<String>,
+) -> Option<IpNet> {
+    let PrefixSource::Inherited { from, .. } = prefix else {
+        return None;
+    };
+    if roots.planned && !Roots::inside(&roots.v6, &from.ipv6) {
+        warnings.push(format!(
+            "{} {} inherits {} from {}, outside the IPv6 roots of the new address plan",
+            office.code, office.name, from.ipv6, from.code
+        ));
+    }
+    let v4 = from.ipv4?;
+    if Roots::inside(&roots.v4, &v4) && office.v4_pin.is_none_or(|pin| pin == v4) {
+        totals.ipv4_kept += 1;
+        Some(v4)
+    } else {
+        totals.ipv4_drained += 1;
+        None
     }
 }
 
@@ -1029,30 +1207,60 @@ fn normalise_code(code: &str) -> String {
 
 /// Key of a secondary IPv6 prefix: `site-secondary/commune-<new>/<old>`.
 pub fn secondary_key(new_code: &str, old_code: &str) -> String {
-    format!("site-secondary/commune-{new_code}/{old_code}")
+    draining_key(
+        Family::V6,
+        Draining::Secondary {
+            new: new_code,
+            old: old_code,
+        },
+    )
 }
 
 /// Key of a secondary IPv4 prefix: `site-v4-secondary/commune-<new>/<old>`.
 pub fn secondary_v4_key(new_code: &str, old_code: &str) -> String {
-    format!("site-v4-secondary/commune-{new_code}/{old_code}")
+    draining_key(
+        Family::V4,
+        Draining::Secondary {
+            new: new_code,
+            old: old_code,
+        },
+    )
 }
 
 /// Key of an old prefix no successor takes: `site-unmapped/commune-<old>`.
 pub fn unmapped_key(old_code: &str) -> String {
-    format!("site-unmapped/commune-{old_code}")
+    draining_key(Family::V6, Draining::Unmapped { old: old_code })
 }
 
 /// Key of the IPv4 prefix of an old commune no successor takes.
 pub fn unmapped_v4_key(old_code: &str) -> String {
-    format!("site-v4-unmapped/commune-{old_code}")
+    draining_key(Family::V4, Draining::Unmapped { old: old_code })
+}
+
+fn draining_key(family: Family, what: Draining) -> String {
+    LedgerKey::Draining { family, what }.write()
+}
+
+/// The commune and family of a commune's site prefix key (`site/commune-<code>`,
+/// `site-v4/commune-<code>`).
+fn commune_site(key: &str) -> Option<(Family, &str)> {
+    match LedgerKey::parse(key)? {
+        LedgerKey::Site {
+            family,
+            site: SiteId::Commune(code),
+        } => Some((family, code)),
+        _ => None,
+    }
 }
 
 /// Whether an old-ledger entry belongs to a commune's site prefix or its segments: these are the
 /// entries a renumbering rewrites.
 fn is_commune_entry(key: &str, e: &Entry) -> bool {
-    key.starts_with("site/commune-")
-        || key.starts_with("site-v4/commune-")
-        || e.pool.starts_with("segment:site/commune-")
+    commune_site(key).is_some()
+        || PoolRef::parse(&e.pool)
+            .and_then(|p| p.segment_site())
+            .and_then(commune_code)
+            .is_some()
 }
 
 impl RenumberPlan {
@@ -1072,36 +1280,35 @@ impl RenumberPlan {
             release_after: self.release_after,
         });
         let mut out = Ledger::default();
-        let mut put = |key: String, pool: &str, value: IpNet, owner: &str, held: Option<Hold>| {
-            out.entries.insert(
-                key,
-                Entry {
-                    pool: pool.to_owned(),
-                    value: AllocValue::Prefix(value),
-                    owner: owner.to_owned(),
-                    pinned: false,
-                    held,
-                },
-            );
-        };
+        let mut put =
+            |key: String, pool: PoolRef, value: IpNet, owner: &str, held: Option<Hold>| {
+                out.entries.insert(
+                    key,
+                    Entry {
+                        pool: pool.name(),
+                        value: AllocValue::Prefix(value),
+                        owner: owner.to_owned(),
+                        pinned: false,
+                        held,
+                    },
+                );
+            };
         for c in &self.communes {
-            let owner = format!("Site/{}", c.site);
+            let owner = Owner {
+                kind: OwnerKind::Site,
+                name: &c.site,
+            }
+            .to_string();
             if let PrefixSource::Inherited { from, .. } = &c.prefix {
-                put(c.key.clone(), "site-v6", from.ipv6, &owner, None);
+                put(c.key.clone(), PoolRef::SiteV6, from.ipv6, &owner, None);
                 match (from.ipv4, c.ipv4_kept) {
                     (Some(v4), Some(kept)) if v4 == kept => {
-                        put(
-                            c.key.replacen("site/", "site-v4/", 1),
-                            "site-v4",
-                            v4,
-                            &owner,
-                            None,
-                        );
+                        put(site_v4_key(&c.key), PoolRef::SiteV4, v4, &owner, None);
                     }
                     // Outside the new IPv4 roots, or another one pinned: it drains like a secondary.
                     (Some(v4), _) => put(
                         secondary_v4_key(&c.code, &from.code),
-                        "site-v4",
+                        PoolRef::SiteV4,
                         v4,
                         &owner,
                         hold,
@@ -1112,7 +1319,7 @@ impl RenumberPlan {
             for s in &c.secondaries {
                 put(
                     secondary_key(&c.code, &s.from.code),
-                    "site-v6",
+                    PoolRef::SiteV6,
                     s.from.ipv6,
                     &owner,
                     hold,
@@ -1120,7 +1327,7 @@ impl RenumberPlan {
                 if let Some(v4) = s.from.ipv4 {
                     put(
                         secondary_v4_key(&c.code, &s.from.code),
-                        "site-v4",
+                        PoolRef::SiteV4,
                         v4,
                         &owner,
                         hold,
@@ -1133,9 +1340,21 @@ impl RenumberPlan {
             .iter()
             .chain(self.orphaned.iter().map(|o| &o.from))
         {
-            put(unmapped_key(&o.code), "site-v6", o.ipv6, &o.owner, hold);
+            put(
+                unmapped_key(&o.code),
+                PoolRef::SiteV6,
+                o.ipv6,
+                &o.owner,
+                hold,
+            );
             if let Some(v4) = o.ipv4 {
-                put(unmapped_v4_key(&o.code), "site-v4", v4, &o.owner, hold);
+                put(
+                    unmapped_v4_key(&o.code),
+                    PoolRef::SiteV4,
+                    v4,
+                    &o.owner,
+                    hold,
+                );
             }
         }
         out
@@ -1155,11 +1374,12 @@ impl RenumberPlan {
         for (key, e) in &old.entries {
             if !is_commune_entry(key, e) {
                 out.entries.insert(key.clone(), e.clone());
-            } else if e.held.is_some() && !e.pool.starts_with("segment:") {
-                let retired = key
-                    .replacen("site/commune-", "site-retired/commune-", 1)
-                    .replacen("site-v4/commune-", "site-v4-retired/commune-", 1);
-                out.entries.insert(retired, e.clone());
+            } else if e.held.is_some()
+                && !matches!(PoolRef::parse(&e.pool), Some(PoolRef::Segment(_)))
+                && let Some((family, old)) = commune_site(key)
+            {
+                out.entries
+                    .insert(draining_key(family, Draining::Retired { old }), e.clone());
             }
         }
         out.entries.extend(self.seed_entries().entries);

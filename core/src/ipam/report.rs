@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
+use super::schema::{LedgerKey, PoolRef, SEGMENT_POOLS};
 use super::value::Bits;
 use super::{Entry, Ledger, PoolUse};
 
@@ -91,9 +92,9 @@ pub fn utilization(pools: &[PoolUse]) -> Vec<Utilization> {
             } else {
                 100.0 * taken as f64 / p.total as f64
             };
-            let unit = match (p.name.as_str(), p.child_len) {
-                ("asn", _) => "ASN".to_owned(),
-                ("vlan", _) => "VLAN".to_owned(),
+            let unit = match (PoolRef::parse(&p.name), p.child_len) {
+                (Some(PoolRef::Asn), _) => "ASN".to_owned(),
+                (Some(PoolRef::Vlan), _) => "VLAN".to_owned(),
                 (_, Some(len)) => format!("/{len}"),
                 _ => String::new(),
             };
@@ -130,7 +131,7 @@ pub fn utilization(pools: &[PoolUse]) -> Vec<Utilization> {
 /// How many more sites (communes) fit: the free slots of the site pool.
 pub fn room_for_sites(util: &[Utilization]) -> u128 {
     util.iter()
-        .find(|u| u.pool == "site-v6")
+        .find(|u| PoolRef::SiteV6.is_named(&u.pool))
         .map_or(0, |u| u.free)
 }
 
@@ -186,19 +187,15 @@ pub fn interface_addresses(ledger: &Ledger) -> Vec<InterfaceAddress> {
                 IpAddr::from(a.to_be_bytes())
             }
         };
-        if let Some(device) = key.strip_prefix("loopback/") {
-            out.push(InterfaceAddress {
+        match LedgerKey::parse(key) {
+            Some(LedgerKey::Loopback { device }) => out.push(InterfaceAddress {
                 device: device.into(),
                 interface: "lo".into(),
                 address: addr(0),
                 prefix_len: b.width,
-            });
-        } else if let Some(link) = key.strip_prefix("p2p/") {
-            let Some((a, z)) = link.split_once("--") else {
-                continue;
-            };
-            for (i, end) in [a, z].into_iter().enumerate() {
-                if let Some((dev, iface)) = end.split_once(':') {
+            }),
+            Some(LedgerKey::Link { a, z }) => {
+                for (i, (dev, iface)) in [a, z].into_iter().enumerate() {
                     out.push(InterfaceAddress {
                         device: dev.into(),
                         interface: iface.into(),
@@ -207,15 +204,13 @@ pub fn interface_addresses(ledger: &Ledger) -> Vec<InterfaceAddress> {
                     });
                 }
             }
-        } else if let Some(port) = key.strip_prefix("segment/")
-            && let Some((dev, iface)) = port.split_once(':')
-        {
-            out.push(InterfaceAddress {
-                device: dev.into(),
-                interface: iface.into(),
+            Some(LedgerKey::Segment { device, interface }) => out.push(InterfaceAddress {
+                device: device.into(),
+                interface: interface.into(),
                 address: addr(1),
                 prefix_len: b.len,
-            });
+            }),
+            _ => {}
         }
     }
     out
@@ -226,12 +221,12 @@ pub fn tree(ledger: &Ledger, pools: &[PoolUse]) -> String {
     let mut out = String::new();
     let mut segments: BTreeMap<&str, Vec<(&str, &Entry)>> = BTreeMap::new();
     for (k, e) in &ledger.entries {
-        if let Some(site) = e.pool.strip_prefix("segment:") {
+        if let Some(site) = PoolRef::parse(&e.pool).and_then(|p| p.segment_site()) {
             segments.entry(site).or_default().push((k, e));
         }
     }
     for pool in pools {
-        if pool.name == "segment" {
+        if pool.name == SEGMENT_POOLS {
             continue;
         }
         let _ = writeln!(
@@ -379,7 +374,7 @@ pub fn reverse_zones(ledger: &Ledger, pools: &[PoolUse], domain: &str) -> Vec<(S
             .or_insert((net, Vec::new()));
     };
     for e in ledger.entries.values() {
-        if e.pool == "site-v6"
+        if PoolRef::SiteV6.is_named(&e.pool)
             && e.held.is_none()
             && let Some(IpNet::V6(n)) = e.value.prefix()
         {
@@ -388,7 +383,7 @@ pub fn reverse_zones(ledger: &Ledger, pools: &[PoolUse], domain: &str) -> Vec<(S
     }
     for p in pools
         .iter()
-        .filter(|p| p.name == "loopback" || p.name == "p2p")
+        .filter(|p| PoolRef::Loopback.is_named(&p.name) || PoolRef::PointToPoint.is_named(&p.name))
     {
         for f in &p.from {
             if let Ok(n) = f.parse::<ipnet::Ipv6Net>() {

@@ -48,6 +48,14 @@ impl AllocValue {
             AllocValue::Number(_) => None,
         }
     }
+
+    /// The number, if this is one.
+    pub fn number(&self) -> Option<u32> {
+        match self {
+            AllocValue::Prefix(_) => None,
+            AllocValue::Number(n) => Some(*n),
+        }
+    }
 }
 
 /// A prefix as (family, first address as an integer, length): uniform arithmetic for v4 and v6.

@@ -11,9 +11,11 @@ use std::cmp::Ordering;
 
 use super::demand::{KeyHead, Request};
 use super::ledger::{Entry, Hold};
+use super::pools::Gathered;
 use super::prefetch;
+use super::schema::previous_key;
 use super::value::AllocValue;
-use super::{Change, ChangeKind, Gathered, as_previous, change, previous_key};
+use super::{Change, ChangeKind, as_previous, change};
 
 /// What walking (part of) the ledger found.
 #[derive(Default)]
@@ -33,6 +35,9 @@ pub(super) struct Walked {
     pub previous: Vec<(String, Entry)>,
     /// Whether a pin changed (segments may have to follow their site).
     pub any_repinned: bool,
+    /// Entries that stay unpinned or held: the only ones a new pin may conflict with (an entry
+    /// kept for a pinned request holds that very pin).
+    pub unpinned: usize,
     /// The values of the entries that stay, by pool (not those of `previous`): one part per
     /// run, each reserved for its run up front (growing them cost more than filling them).
     pub gathered: Vec<Gathered>,
@@ -47,6 +52,7 @@ impl Walked {
         self.leaving.append(&mut other.leaving);
         self.previous.append(&mut other.previous);
         self.any_repinned |= other.any_repinned;
+        self.unpinned += other.unpinned;
         self.gathered.append(&mut other.gathered);
         self
     }
@@ -117,9 +123,11 @@ fn walk_run(
                 }
                 Some(_) => {
                     out.kept += 1;
+                    out.unpinned += 1;
                     gathered.add_named(&e.pool, e.value);
                 }
                 None => {
+                    out.unpinned += 1;
                     out.changes
                         .push(change(ChangeKind::Held, key, &e.owner, e.value, None));
                     e.held = Some(hold);
@@ -173,6 +181,7 @@ fn walk_run(
             } else {
                 out.kept += 1;
             }
+            out.unpinned += 1;
             e.pinned = false;
         }
         e.held = None;
