@@ -16,6 +16,7 @@ pub mod diag;
 pub mod import;
 pub mod ipam;
 pub mod load;
+pub mod metro;
 pub mod model;
 pub mod names;
 pub mod render;

@@ -1,6 +1,6 @@
 //! Figures auditors and engineers ask for: counts, commune coverage, rack and power use, leases.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -27,6 +27,8 @@ pub struct Stats {
     pub data_center_model: DataCenterModel,
     /// Commune-office coverage.
     pub coverage: Coverage,
+    /// The metro networks (MAN): their routers, trunks and the sites attached to them.
+    pub metro: Vec<MetroUse>,
     /// Rack and power use per data center.
     pub data_centers: Vec<DataCenterUse>,
     /// Leases per tenant.
@@ -43,14 +45,38 @@ pub struct Coverage {
     pub commune_regions: usize,
     /// Commune-office sites.
     pub commune_offices: usize,
-    /// Offices (not excluded) with a primary and a backup circuit.
+    /// Offices (not excluded) with a primary and a backup circuit, or a primary circuit to an
+    /// aggregation router with two paths round the metro ring (also counted in `overTheRing`).
     pub dual_homed: usize,
+    /// Offices of `dualHomed` whose second path is the metro ring, not a backup circuit.
+    pub over_the_ring: usize,
     /// Offices (not excluded) missing a primary or a backup circuit.
     pub incomplete: usize,
     /// Share of non-excluded offices that are dual-homed, in percent.
     pub percent: f64,
     /// Excluded offices or regions, with reasons.
     pub excluded: Vec<Excluded>,
+}
+
+/// One metro network: how many routers and trunks, and who has two paths to the data center.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetroUse {
+    /// The network's routers at a data-center site (where the ring joins the data center).
+    pub data_center_routers: Vec<String>,
+    /// Aggregation routers on it.
+    pub aggregation_routers: usize,
+    /// Aggregation routers that keep a path to the data center whichever metro circuit fails.
+    pub aggregation_with_two_paths: usize,
+    /// Metro circuits (trunks).
+    pub circuits: usize,
+    /// Sites attached to its aggregation routers by an access circuit.
+    pub attached_sites: usize,
+    /// Attached sites whose router has two paths (the ring protects everything beyond their
+    /// access circuit).
+    pub attached_with_two_paths: usize,
+    /// Attached sites per role.
+    pub attached_by_role: BTreeMap<&'static str, usize>,
 }
 
 /// An excluded unit and why.
@@ -164,6 +190,7 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
         circuits_by_medium,
         data_center_model: DataCenterModel::declared(inv.data_centers.iter().map(|d| &d.spec.tier)),
         coverage: coverage(inv, &ix),
+        metro: metro(inv, &ix),
         data_centers: data_centers(inv, &ix, today),
         tenants: tenants(inv, today),
         systems_by_security_level,
@@ -172,6 +199,12 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
 
 fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
     let links = circuits_by_site(inv, ix);
+    let networks = crate::metro::networks(inv);
+    let on_the_ring: BTreeSet<&str> = crate::metro::attachments(inv, &networks)
+        .into_iter()
+        .filter(|a| a.two_paths)
+        .map(|a| a.site)
+        .collect();
     let mut c = Coverage {
         commune_regions: inv
             .regions
@@ -180,6 +213,7 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
             .count(),
         commune_offices: 0,
         dual_homed: 0,
+        over_the_ring: 0,
         incomplete: 0,
         percent: 0.0,
         excluded: Vec::new(),
@@ -200,6 +234,10 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
         }
         match links.get(s.name()) {
             Some(l) if !l.primary.is_empty() && !l.backup.is_empty() => c.dual_homed += 1,
+            Some(l) if !l.primary.is_empty() && on_the_ring.contains(s.name()) => {
+                c.dual_homed += 1;
+                c.over_the_ring += 1;
+            }
             _ => c.incomplete += 1,
         }
     }
@@ -210,6 +248,43 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
         100.0 * c.dual_homed as f64 / counted as f64
     };
     c
+}
+
+fn metro(inv: &Inventory, ix: &Index<'_>) -> Vec<MetroUse> {
+    let networks = crate::metro::networks(inv);
+    let attachments = crate::metro::attachments(inv, &networks);
+    networks
+        .iter()
+        .map(|n| {
+            // A site attached twice (to two routers) counts once, with two paths if either has.
+            let mut sites: BTreeMap<&str, bool> = BTreeMap::new();
+            for a in attachments
+                .iter()
+                .filter(|a| n.aggregation.contains_key(a.router))
+            {
+                *sites.entry(a.site).or_default() |= a.two_paths;
+            }
+            let mut attached_by_role = BTreeMap::new();
+            for site in sites.keys() {
+                if let Some(s) = ix.sites.get(site) {
+                    *attached_by_role.entry(s.spec.role.as_str()).or_insert(0) += 1;
+                }
+            }
+            MetroUse {
+                data_center_routers: n
+                    .data_center_routers
+                    .iter()
+                    .map(|d| (*d).to_owned())
+                    .collect(),
+                aggregation_routers: n.aggregation.len(),
+                aggregation_with_two_paths: n.aggregation.keys().filter(|r| n.two_paths(r)).count(),
+                circuits: n.circuits.len(),
+                attached_sites: sites.len(),
+                attached_with_two_paths: sites.values().filter(|t| **t).count(),
+                attached_by_role,
+            }
+        })
+        .collect()
 }
 
 fn data_centers(inv: &Inventory, ix: &Index<'_>, today: NaiveDate) -> Vec<DataCenterUse> {

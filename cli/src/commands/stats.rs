@@ -61,12 +61,37 @@ fn print_text(s: &Stats) {
         "  with primary + backup        {:>6}  ({:.1}% of those not excluded)",
         c.dual_homed, c.percent
     );
+    if c.over_the_ring > 0 {
+        println!(
+            "    of which over the metro ring {:>4}  (one access circuit; the ring is the second path)",
+            c.over_the_ring
+        );
+    }
     println!("  missing a circuit            {:>6}", c.incomplete);
     println!("  excluded                     {:>6}", c.excluded.len());
     for e in &c.excluded {
         println!("    {} ({}): {}", e.display_name, e.name, e.reason);
     }
     println!();
+
+    for (i, m) in s.metro.iter().enumerate() {
+        println!(
+            "Metro network {} (joins {})",
+            i + 1,
+            m.data_center_routers.join(", ")
+        );
+        println!("  metro circuits               {:>6}", m.circuits);
+        println!(
+            "  aggregation routers          {:>6}  ({} with two paths to the data center)",
+            m.aggregation_routers, m.aggregation_with_two_paths
+        );
+        println!(
+            "  attached sites               {:>6}  ({} with two paths beyond their access circuit)",
+            m.attached_sites, m.attached_with_two_paths
+        );
+        counts("  attached by role", &m.attached_by_role);
+        println!();
+    }
 
     println!("Data centers ({} model)", s.data_center_model.as_str());
     println!(

@@ -1,6 +1,7 @@
 //! Compile: each device's desired state from the inventory and the planned ledger — interfaces
 //! and addresses, eBGP sessions over the /127 of every circuit, route policy preferring the main
-//! data center, prefix filters, loopback, syslog towards the SOC collectors, NTP.
+//! data center, prefix filters, loopback, syslog towards the SOC collectors, NTP; on the metro
+//! network (MAN, `metro` circuits), the same preference both ways round so BGP takes the shortest.
 //!
 //! Pure: the same inventory and ledger give the same models. Templates turn models into
 //! configuration text (`crate::render`).
@@ -25,6 +26,9 @@ pub const PRIMARY_LOCAL_PREF: u32 = 200;
 pub const BACKUP_LOCAL_PREF: u32 = 100;
 /// How many times a router prepends its AS towards a backup neighbour.
 pub const BACKUP_PREPEND: usize = 2;
+/// Local preference for routes learned over a metro circuit: the same on every trunk of the
+/// ring, so the AS-path length alone decides and the shorter way round wins.
+pub const METRO_LOCAL_PREF: u32 = PRIMARY_LOCAL_PREF;
 
 /// Desired state of one device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,11 +81,12 @@ pub struct Neighbor {
     pub peer: String,
     /// Circuit name.
     pub circuit: String,
-    /// `primary` or `backup`.
+    /// `primary`, `backup` or `metro`.
     pub role: String,
     /// Local preference for routes learned from it.
     pub local_pref: u32,
-    /// AS-path prepends towards it (backup circuits only).
+    /// AS-path prepends towards it (backup circuits only; never on a metro circuit, where the
+    /// path length must stay the real distance round the ring).
     pub prepend: Vec<u32>,
     /// Prefixes accepted from it (each with `le 64`).
     pub accept: Vec<String>,
@@ -132,6 +137,9 @@ struct Estate<'a> {
     behind: HashMap<&'a str, Vec<String>>,
     /// Circuit ends by device: edge routers terminate thousands of circuits.
     ends: HashMap<&'a str, Vec<End<'a>>>,
+    /// What travels on each metro network, by device on it: the service prefixes and
+    /// everything its aggregation routers originate and carry (a ring is one network).
+    metro: HashMap<&'a str, std::rc::Rc<Vec<String>>>,
 }
 
 impl<'a> Estate<'a> {
@@ -173,8 +181,10 @@ impl<'a> Estate<'a> {
             address_of,
             behind: HashMap::new(),
             ends: circuit_ends(inv),
+            metro: HashMap::new(),
         };
         estate.behind = estate.carried_behind(inv);
+        estate.metro = estate.metro_prefixes(inv);
         estate
     }
 
@@ -203,7 +213,7 @@ impl<'a> Estate<'a> {
     /// What a device originates.
     fn originate(&self, d: &DeviceObject) -> Vec<String> {
         match d.spec.role {
-            DeviceRole::Cpe | DeviceRole::Hub => {
+            DeviceRole::Cpe | DeviceRole::Hub | DeviceRole::Aggregation => {
                 self.site_prefix(&d.spec.site).into_iter().collect()
             }
             // Every data-center edge announces every service prefix (anycast DR): routers prefer
@@ -213,10 +223,15 @@ impl<'a> Estate<'a> {
         }
     }
 
-    /// What each hub carries towards the data centers: the prefixes of the communes behind it.
+    /// What each hub or aggregation router carries towards the data centers: the prefixes of
+    /// the communes and agencies behind it.
     fn carried_behind(&self, inv: &'a Inventory) -> HashMap<&'a str, Vec<String>> {
         let mut behind: HashMap<&'a str, Vec<String>> = HashMap::new();
-        for c in &inv.circuits {
+        for c in inv
+            .circuits
+            .iter()
+            .filter(|c| c.spec.role != CircuitRole::Metro)
+        {
             for (near, far) in [(&c.spec.a, &c.spec.z), (&c.spec.z, &c.spec.a)] {
                 let (Some(n), Some(f)) = (
                     self.devices.get(near.device.as_str()),
@@ -224,7 +239,9 @@ impl<'a> Estate<'a> {
                 ) else {
                     continue;
                 };
-                if n.spec.role == DeviceRole::Hub && f.spec.role == DeviceRole::Cpe {
+                if matches!(n.spec.role, DeviceRole::Hub | DeviceRole::Aggregation)
+                    && f.spec.role == DeviceRole::Cpe
+                {
                     behind
                         .entry(n.name())
                         .or_default()
@@ -233,6 +250,30 @@ impl<'a> Estate<'a> {
             }
         }
         behind
+    }
+
+    /// What travels on each metro network, for every device on one: the networks are the
+    /// connected groups of devices joined by `metro` circuits; on each, the service prefixes
+    /// and what its aggregation routers announce (sorted, once per network).
+    fn metro_prefixes(&self, inv: &'a Inventory) -> HashMap<&'a str, std::rc::Rc<Vec<String>>> {
+        let mut out = HashMap::new();
+        for network in crate::metro::networks(inv) {
+            let mut prefixes = self.services.clone();
+            for device in &network.devices {
+                if let Some(d) = self.devices.get(device)
+                    && d.spec.role == DeviceRole::Aggregation
+                {
+                    prefixes.extend(self.announced(d));
+                }
+            }
+            prefixes.sort();
+            prefixes.dedup();
+            let prefixes = std::rc::Rc::new(prefixes);
+            for device in network.devices {
+                out.insert(device, prefixes.clone());
+            }
+        }
+        out
     }
 
     /// What a device originates and carries.
@@ -358,33 +399,45 @@ impl<'a> Estate<'a> {
             );
             return None;
         };
-        let backup = c.spec.role == CircuitRole::Backup;
-        let (accept, export) = self.prefix_policy(d, peer);
+        let role = c.spec.role;
+        let (accept, export) = match role {
+            CircuitRole::Metro => self.metro_policy(d),
+            CircuitRole::Primary | CircuitRole::Backup => self.prefix_policy(d, peer),
+        };
+        let (local_pref, prepend) = match role {
+            CircuitRole::Primary => (PRIMARY_LOCAL_PREF, Vec::new()),
+            CircuitRole::Backup => (BACKUP_LOCAL_PREF, vec![asn; BACKUP_PREPEND]),
+            CircuitRole::Metro => (METRO_LOCAL_PREF, Vec::new()),
+        };
         Some(Neighbor {
             address: *address,
             interface: near.interface.clone(),
             remote_asn,
             peer: peer.name().to_owned(),
             circuit: c.name().to_owned(),
-            role: if backup { "backup" } else { "primary" }.into(),
-            local_pref: if backup {
-                BACKUP_LOCAL_PREF
-            } else {
-                PRIMARY_LOCAL_PREF
-            },
-            prepend: if backup {
-                vec![asn; BACKUP_PREPEND]
-            } else {
-                Vec::new()
-            },
+            role: role.as_str().into(),
+            local_pref,
+            prepend,
             accept,
             export,
             policy_name: format!(
                 "{}-{}",
-                if backup { "BACKUP" } else { "PRIMARY" },
+                role.as_str().to_uppercase(),
                 peer.name().to_uppercase()
             ),
         })
+    }
+
+    /// (accepted, exported) prefixes on a metro circuit: the same both ways, everything that
+    /// travels on the device's metro network, so either way round can carry it. Loops are
+    /// impossible: every router has its own AS, and eBGP drops a path that holds its own AS.
+    fn metro_policy(&self, d: &DeviceObject) -> (Vec<String>, Vec<String>) {
+        let prefixes = self
+            .metro
+            .get(d.name())
+            .map(|p| p.as_ref().clone())
+            .unwrap_or_default();
+        (prefixes.clone(), prefixes)
     }
 
     /// (accepted, exported) prefixes of `d` towards `peer`, sorted. Upstream (towards the data
@@ -435,7 +488,7 @@ fn router_id(loopback: &str) -> Ipv4Addr {
 fn rank(role: DeviceRole) -> u8 {
     match role {
         DeviceRole::Cpe => 0,
-        DeviceRole::Hub => 1,
+        DeviceRole::Hub | DeviceRole::Aggregation => 1,
         _ => 2,
     }
 }

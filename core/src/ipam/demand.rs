@@ -562,7 +562,11 @@ fn device_requests<'a>(
             ));
             let routed = matches!(
                 d.spec.role,
-                DeviceRole::Core | DeviceRole::WanEdge | DeviceRole::Cpe | DeviceRole::Hub
+                DeviceRole::Core
+                    | DeviceRole::WanEdge
+                    | DeviceRole::Cpe
+                    | DeviceRole::Hub
+                    | DeviceRole::Aggregation
             );
             if routed {
                 asns.push(Request::new(

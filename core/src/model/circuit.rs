@@ -1,4 +1,4 @@
-//! Circuit: a WAN link between two device interfaces.
+//! Circuit: a WAN or metro-network link between two device interfaces.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,21 @@ pub enum CircuitRole {
     Primary,
     /// Failover path (towards the backup data center).
     Backup,
+    /// A trunk of the metro network (MAN) between two aggregation routers or an aggregation
+    /// router and a data-center edge. Metro circuits form a ring or mesh: neither end is
+    /// upstream, both carry traffic, and BGP takes the shortest way round (see docs/metro.md).
+    Metro,
+}
+
+impl CircuitRole {
+    /// kebab-case name as written in inventories.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CircuitRole::Primary => "primary",
+            CircuitRole::Backup => "backup",
+            CircuitRole::Metro => "metro",
+        }
+    }
 }
 
 /// One end of a circuit.
@@ -78,6 +93,6 @@ pub struct CircuitSpec {
     /// Committed bandwidth in Mbit/s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bandwidth_mbps: Option<u32>,
-    /// `primary` or `backup`.
+    /// `primary`, `backup` or `metro`.
     pub role: CircuitRole,
 }

@@ -38,6 +38,9 @@ pub enum DeviceRole {
     Tor,
     /// District aggregation router.
     Hub,
+    /// Aggregation router of a metro network (MAN): on a ring or mesh of `metro` circuits with
+    /// other aggregation routers and the data-center edges, agencies attached to it.
+    Aggregation,
 }
 
 impl DeviceRole {
@@ -50,6 +53,7 @@ impl DeviceRole {
             DeviceRole::Firewall => "firewall",
             DeviceRole::Tor => "tor",
             DeviceRole::Hub => "hub",
+            DeviceRole::Aggregation => "aggregation",
         }
     }
 }

@@ -22,6 +22,9 @@ pub enum SiteRole {
     Agency,
     /// A building shared by several agencies (the inter-agency complex on Võ Chí Công).
     InterAgencyComplex,
+    /// An aggregation site (point of presence) of the metro network, where an aggregation
+    /// router stands.
+    MetroNode,
 }
 
 impl SiteRole {
@@ -33,6 +36,7 @@ impl SiteRole {
             SiteRole::CommuneOffice => "commune-office",
             SiteRole::Agency => "agency",
             SiteRole::InterAgencyComplex => "inter-agency-complex",
+            SiteRole::MetroNode => "metro-node",
         }
     }
 }

@@ -1,9 +1,11 @@
-//! Coverage: every commune office that is not excluded has a primary and a backup circuit.
+//! Coverage: every commune office that is not excluded has a primary and a backup circuit, or
+//! a primary circuit to an aggregation router with two paths round the metro ring.
 
 use std::collections::{HashMap, HashSet};
 
 use super::{Index, Report, at, obj};
 use crate::diag::{Diagnostic, Subject};
+use crate::metro::MetroNetwork;
 use crate::model::{CircuitRole, DataCenterTier, Inventory, Kind, Medium, RegionLevel, SiteRole};
 
 /// Circuits touching one site, by role.
@@ -32,6 +34,9 @@ pub(crate) fn circuits_by_site<'a>(
             match c.spec.role {
                 CircuitRole::Primary => entry.primary.push(item),
                 CircuitRole::Backup => entry.backup.push(item),
+                // A trunk of the metro network is no access circuit of a site: the paths it
+                // gives are judged by `metro.rs`.
+                CircuitRole::Metro => {}
             }
         }
     }
@@ -80,9 +85,20 @@ fn direction(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
     }
 }
 
-pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
+pub(super) fn check(
+    inv: &Inventory,
+    ix: &Index<'_>,
+    networks: &[MetroNetwork<'_>],
+    report: &mut Report<'_>,
+) {
     direction(inv, ix, report);
     let links = circuits_by_site(inv, ix);
+    // The ring is the second path of a site attached to a router that has two ways round.
+    let on_the_ring: HashSet<&str> = crate::metro::attachments(inv, networks)
+        .into_iter()
+        .filter(|a| a.two_paths)
+        .map(|a| a.site)
+        .collect();
     let empty = SiteCircuits::default();
     let mut offices_by_region: HashSet<&str> = HashSet::new();
     for s in &inv.sites {
@@ -103,7 +119,7 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
         if l.primary.is_empty() {
             missing.push("primary");
         }
-        if l.backup.is_empty() {
+        if l.backup.is_empty() && !on_the_ring.contains(s.name()) {
             missing.push("backup");
         }
         if !missing.is_empty() {

@@ -8,6 +8,7 @@ mod datacenters;
 mod deviations;
 mod identity;
 mod leases;
+mod metro;
 mod power;
 mod racks;
 mod refs;
@@ -69,7 +70,9 @@ pub fn validate(
     power::check(inventory, &index, options, &mut report);
     leases::check(inventory, &index, options, &mut report);
     deviations::check(inventory, options, &mut report);
-    coverage::check(inventory, &index, &mut report);
+    let networks = crate::metro::networks(inventory);
+    coverage::check(inventory, &index, &networks, &mut report);
+    metro::check(inventory, &index, &networks, &mut report);
     systems::check(inventory, &index, &mut report);
     addressing::check(inventory, &index, &mut report);
     control::check(inventory, &mut report);
