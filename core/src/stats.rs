@@ -54,7 +54,7 @@ pub struct Coverage {
     pub incomplete: usize,
     /// Share of non-excluded offices that are dual-homed, in percent.
     pub percent: f64,
-    /// Excluded offices or regions, with reasons.
+    /// Excluded offices, and excluded commune-level regions without an office, with reasons.
     pub excluded: Vec<Excluded>,
 }
 
@@ -239,6 +239,26 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
                 c.over_the_ring += 1;
             }
             _ => c.incomplete += 1,
+        }
+    }
+    // A unit excluded with no office at all (an island zone with nothing to connect) is
+    // listed too, with its reason, though no site counts it.
+    let with_office: BTreeSet<&str> = inv
+        .sites
+        .iter()
+        .filter(|s| s.spec.role == SiteRole::CommuneOffice)
+        .map(|s| s.spec.region.as_str())
+        .collect();
+    for r in &inv.regions {
+        if let Some(e) = &r.spec.excluded
+            && r.spec.level == RegionLevel::Commune
+            && !with_office.contains(r.name())
+        {
+            c.excluded.push(Excluded {
+                name: r.name().to_owned(),
+                display_name: r.spec.display_name.clone(),
+                reason: e.reason.clone(),
+            });
         }
     }
     let counted = c.dual_homed + c.incomplete;

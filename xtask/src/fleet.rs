@@ -75,6 +75,7 @@ pub(crate) fn bench_fleet(data: &Path, devices: usize) -> Result<Files> {
             data_center: "dc-bench-main",
             rack: "B01",
             position: 20,
+            ports: &[],
         },
         backup_edge: Edge {
             device: "edge-backup",
@@ -82,10 +83,12 @@ pub(crate) fn bench_fleet(data: &Path, devices: usize) -> Result<Files> {
             data_center: "dc-bench-backup",
             rack: "B01",
             position: 20,
+            ports: &[],
         },
         mgmt: MGMT,
         lab_names: true,
         exclusions: &[],
+        unserved: &[],
     };
     let mut files = generate::city(&city, data)?;
     files.push(("datacenters.yaml".into(), DATACENTERS.to_owned()));

@@ -135,6 +135,7 @@ pub(crate) fn city(city: &City, data: &Path) -> Result<Files> {
         if let Some((_, reason)) = city
             .exclusions
             .iter()
+            .chain(city.unserved)
             .find(|(c, _)| format!("{c:05}") == r.spec.code)
             && r.spec.level == RegionLevel::Commune
         {
@@ -148,6 +149,14 @@ pub(crate) fn city(city: &City, data: &Path) -> Result<Files> {
 
     let mut main = Router::new(city.main_edge.device, city.lab_names);
     let mut backup = Router::new(city.backup_edge.device, city.lab_names);
+    for (router, edge) in [
+        (&mut main, &city.main_edge),
+        (&mut backup, &city.backup_edge),
+    ] {
+        for (name, description) in edge.ports {
+            router.add((*name).to_owned(), (*description).to_owned());
+        }
+    }
 
     // Group communes under their district (or the province after 2025).
     let mut districts: BTreeMap<Option<u32>, DistrictCommunes<'_>> = BTreeMap::new();
@@ -156,7 +165,11 @@ pub(crate) fn city(city: &City, data: &Path) -> Result<Files> {
         let entry = districts
             .entry(key)
             .or_insert_with(|| (u.district.as_ref().map(|d| (d.0, d.1.clone())), Vec::new()));
-        if u.commune.is_some() {
+        let unserved = u
+            .commune
+            .as_ref()
+            .is_some_and(|c| city.unserved.iter().any(|(code, _)| *code == c.0));
+        if u.commune.is_some() && !unserved {
             entry.1.push(u);
         }
     }

@@ -50,6 +50,10 @@ pub enum UplinkPolicy {
     DualHomed,
     /// One circuit only (accepted only where the site or its region is excluded).
     SingleHomed,
+    /// One access circuit to an aggregation router of the metro network (MAN), whose ring is the
+    /// second path to the data center (validated: the router must keep a path whichever one
+    /// metro circuit fails).
+    Metro,
     /// No WAN uplink (data centers themselves).
     None,
 }

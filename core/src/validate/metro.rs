@@ -1,12 +1,13 @@
-//! Metro network (MAN): metro circuits join routers (aggregation, wan-edge, core), and every
-//! aggregation router keeps a path to the data center whichever single metro circuit fails.
+//! Metro network (MAN): metro circuits join routers (aggregation, wan-edge, core), every
+//! aggregation router keeps a path to the data center whichever single metro circuit fails, and
+//! a site declaring `uplink: metro` is attached to an aggregation router.
 
 use std::collections::HashSet;
 
 use super::{Index, Report, at, obj};
 use crate::diag::{Diagnostic, Subject};
 use crate::metro::MetroNetwork;
-use crate::model::{CircuitRole, DeviceRole, Inventory, Kind};
+use crate::model::{CircuitRole, DeviceRole, Inventory, Kind, UplinkPolicy};
 
 /// Roles a metro circuit may join: the routers of the ring, never a branch's CPE or a switch.
 fn on_the_ring(role: DeviceRole) -> bool {
@@ -23,6 +24,7 @@ pub(super) fn check(
     report: &mut Report<'_>,
 ) {
     ends(inv, ix, report);
+    uplinks(inv, networks, report);
     let mut on_a_network = HashSet::new();
     for network in networks {
         on_a_network.extend(network.devices.iter().copied());
@@ -81,6 +83,31 @@ pub(super) fn check(
                     format!("aggregation router `{}` has no metro circuit", d.name()),
                 )
                 .hint("connect it to two ring neighbours with circuits of role `metro`"),
+            );
+        }
+    }
+}
+
+/// A site declaring `uplink: metro` has an access circuit to an aggregation router.
+fn uplinks(inv: &Inventory, networks: &[MetroNetwork<'_>], report: &mut Report<'_>) {
+    let attached: HashSet<&str> = crate::metro::attachments(inv, networks)
+        .into_iter()
+        .map(|a| a.site)
+        .collect();
+    for s in &inv.sites {
+        if s.spec.uplink == UplinkPolicy::Metro && !attached.contains(s.name()) {
+            report.push(
+                s.origin,
+                at!["spec", "uplink"],
+                obj(Kind::Site, s),
+                Diagnostic::error(
+                    "metro-uplink",
+                    format!(
+                        "site `{}` declares a metro uplink but no circuit joins it to an aggregation router",
+                        s.name()
+                    ),
+                )
+                .hint("add an access circuit from the site's router to an aggregation router of the ring"),
             );
         }
     }
