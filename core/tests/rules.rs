@@ -293,7 +293,197 @@ fn single_dc() -> Docs {
         )
 }
 
+/// A metro-network Site, its aggregation router (two ring ports and an agency port) at it.
+fn metro_node(name: &str, address: &str) -> String {
+    format!(
+        "apiVersion: hatang.io/v1alpha1
+kind: Site
+metadata:
+  name: man-{name}
+spec:
+  displayName: Điểm MAN {name}
+  role: metro-node
+  region: thanh-pho-ha-noi-01
+---
+apiVersion: hatang.io/v1alpha1
+kind: Device
+metadata:
+  name: agg-{name}
+spec:
+  site: man-{name}
+  platform: frr
+  role: aggregation
+  management:
+    address: {address}
+  interfaces:
+    - name: eth1
+    - name: eth2
+    - name: eth3
+"
+    )
+}
+
+fn metro_circuit(name: &str, a: (&str, &str), z: (&str, &str)) -> String {
+    format!(
+        "apiVersion: hatang.io/v1alpha1
+kind: Circuit
+metadata:
+  name: {name}
+spec:
+  a:
+    device: {}
+    interface: {}
+  z:
+    device: {}
+    interface: {}
+  medium: fiber
+  role: metro
+",
+        a.0, a.1, z.0, z.1
+    )
+}
+
+/// The base inventory with a metro ring edge-main-1 — agg-a — agg-b — edge-main-1 and an
+/// agency attached to agg-a by one access circuit (`uplink: metro`).
+fn metro_ring() -> Docs {
+    let mut docs = Docs::base().edit(
+        "Device/edge-main-1",
+        "      description: UBND Phường Hoàn Kiếm\n",
+        "      description: UBND Phường Hoàn Kiếm\n    - name: man0\n    - name: man1\n",
+    );
+    docs = push_all(docs, &metro_node("a", "2001:db8:ffff:1::31"));
+    docs = push_all(docs, &metro_node("b", "2001:db8:ffff:1::32"));
+    for c in [
+        metro_circuit("man-edge-a", ("edge-main-1", "man0"), ("agg-a", "eth1")),
+        metro_circuit("man-a-b", ("agg-a", "eth2"), ("agg-b", "eth1")),
+        metro_circuit("man-b-edge", ("agg-b", "eth2"), ("edge-main-1", "man1")),
+    ] {
+        docs = docs.push(&c);
+    }
+    push_all(docs, METRO_AGENCY)
+}
+
+/// Pushes each document of a multi-document text on its own.
+fn push_all(docs: Docs, text: &str) -> Docs {
+    text.split("---\n").fold(docs, |docs, doc| docs.push(doc))
+}
+
+const METRO_AGENCY: &str = "apiVersion: hatang.io/v1alpha1
+kind: Site
+metadata:
+  name: so-tai-chinh
+spec:
+  displayName: Sở Tài chính
+  role: agency
+  region: thanh-pho-ha-noi-01
+  uplink: metro
+---
+apiVersion: hatang.io/v1alpha1
+kind: Device
+metadata:
+  name: cpe-so-tai-chinh
+spec:
+  site: so-tai-chinh
+  platform: frr
+  role: cpe
+  management:
+    address: 2001:db8:ffff:1::41
+  interfaces:
+    - name: wan0
+    - name: lan0
+---
+apiVersion: hatang.io/v1alpha1
+kind: Circuit
+metadata:
+  name: man-access-so-tai-chinh
+spec:
+  a:
+    device: cpe-so-tai-chinh
+    interface: wan0
+  z:
+    device: agg-a
+    interface: eth3
+  medium: fiber
+  role: primary
+";
+
 const CASES: &[Case] = &[
+    // -----------------------------------------------------------------------------------------
+    // Metro network (MAN)
+    // -----------------------------------------------------------------------------------------
+    Case {
+        rule: "metro: an aggregation router on a chain loses the data center with one trunk",
+        docs: || metro_ring().remove("Circuit/man-b-edge"),
+        code: "metro-single-path",
+        object: "Device/agg-b",
+        others: Others::ErrorsAmong(&["metro-single-path"]),
+        message: &[Is(
+            "aggregation router `agg-b` loses every data center when metro circuit `man-a-b` or `man-edge-a` fails",
+        )],
+        at: Of("name: agg-b", "agg-b"),
+        hint: Some(StartsWith("close the ring")),
+        subjects: &["Circuit/man-a-b", "Circuit/man-edge-a"],
+        ..ERROR
+    },
+    Case {
+        rule: "metro: an aggregation router has metro circuits",
+        docs: || push_all(metro_ring(), &metro_node("c", "2001:db8:ffff:1::33")),
+        code: "metro-single-path",
+        object: "Device/agg-c",
+        message: &[Is("aggregation router `agg-c` has no metro circuit")],
+        at: Nth("role: aggregation", 2, "aggregation"),
+        ..ERROR
+    },
+    Case {
+        rule: "metro: a ring that reaches no data-center router",
+        docs: || {
+            metro_ring()
+                .remove("Circuit/man-edge-a")
+                .remove("Circuit/man-b-edge")
+                .push(&metro_circuit(
+                    "man-b-a",
+                    ("agg-b", "eth2"),
+                    ("agg-a", "eth1"),
+                ))
+        },
+        code: "metro-single-path",
+        object: "Device/agg-a",
+        others: Others::ErrorsAmong(&["metro-single-path"]),
+        message: &[EndsWith(
+            "is on a metro network that reaches no data-center router",
+        )],
+        at: Of("name: agg-a", "agg-a"),
+        ..ERROR
+    },
+    Case {
+        rule: "metro: metro circuits join routers, not branches or switches",
+        docs: || {
+            metro_ring().edit(
+                "Circuit/man-b-edge",
+                "    device: edge-main-1\n    interface: man1",
+                "    device: fw-main-1\n    interface: eth0",
+            )
+        },
+        code: "metro-end",
+        object: "Circuit/man-b-edge",
+        others: Others::Warnings,
+        message: &[Is("metro circuit ends on `fw-main-1`, a firewall device")],
+        at: Of("device: fw-main-1", "fw-main-1"),
+        subjects: &["Device/fw-main-1"],
+        ..ERROR
+    },
+    Case {
+        rule: "metro: a site with a metro uplink is attached to an aggregation router",
+        docs: || metro_ring().remove("Circuit/man-access-so-tai-chinh"),
+        code: "metro-uplink",
+        object: "Site/so-tai-chinh",
+        others: Others::Warnings,
+        message: &[Is(
+            "site `so-tai-chinh` declares a metro uplink but no circuit joins it to an aggregation router",
+        )],
+        at: Of("uplink: metro", "metro"),
+        ..ERROR
+    },
     // -----------------------------------------------------------------------------------------
     // Dangling references
     // -----------------------------------------------------------------------------------------
@@ -1273,6 +1463,7 @@ type Build = fn() -> Docs;
 
 /// Inventories that stay valid: each is a case above changed back into something allowed.
 const VALID: &[(&str, Build)] = &[
+    ("a metro ring with an agency attached", metro_ring),
     ("the base inventory", Docs::base),
     ("a single data center with in-DC redundancy", single_dc),
     (
@@ -1542,4 +1733,53 @@ fn stats_state_the_declared_data_center_model() {
     );
     assert_eq!(single.data_centers.len(), 1);
     assert_eq!(single.data_centers[0].peer, None);
+}
+
+#[test]
+fn a_ring_gives_two_paths_a_chain_does_not() {
+    let ring = stats::compute(&load(&metro_ring().text()).inventory, today());
+    let [m] = &ring.metro[..] else {
+        panic!("one metro network: {:?}", ring.metro)
+    };
+    assert_eq!(m.data_center_routers, ["edge-main-1"]);
+    assert_eq!(
+        (m.aggregation_routers, m.aggregation_with_two_paths),
+        (2, 2)
+    );
+    assert_eq!(
+        (m.circuits, m.attached_sites, m.attached_with_two_paths),
+        (3, 1, 1)
+    );
+    let chain = metro_ring().remove("Circuit/man-b-edge");
+    let chain = stats::compute(&load(&chain.text()).inventory, today());
+    let [m] = &chain.metro[..] else {
+        panic!("one metro network: {:?}", chain.metro)
+    };
+    assert_eq!(
+        (m.aggregation_routers, m.aggregation_with_two_paths),
+        (2, 0)
+    );
+    assert_eq!((m.attached_sites, m.attached_with_two_paths), (1, 0));
+}
+
+#[test]
+fn a_commune_office_on_the_ring_counts_the_ring_as_its_second_path() {
+    // Ba Đình's office loses its backup circuit but moves its primary onto agg-a.
+    let docs = metro_ring().remove("Circuit/ba-dinh-backup").edit(
+        "Circuit/ba-dinh-primary",
+        "    device: edge-main-1\n    interface: eth1",
+        "    device: agg-b\n    interface: eth3",
+    );
+    let (_, diags) = check(&docs);
+    assert!(error_codes(&diags).is_empty(), "{}", render(&diags));
+    let s = stats::compute(&load(&docs.text()).inventory, today());
+    assert_eq!(s.coverage.dual_homed, 2);
+    assert_eq!(s.coverage.over_the_ring, 1);
+    // On a chain the ring is no second path: the office misses its backup.
+    let (_, diags) = check(&docs.remove("Circuit/man-b-edge"));
+    assert!(
+        error_codes(&diags).contains(&"coverage"),
+        "{}",
+        render(&diags)
+    );
 }
