@@ -44,6 +44,7 @@ fn committed_ledgers_are_up_to_date() {
         "inventories/hanoi",
         "inventories/hanoi-2024",
         "inventories/haiphong",
+        "inventories/danang",
         "inventories/lab",
     ] {
         let o = hatang(&root, &["plan", inv, "--locked", "--today", DAY]);

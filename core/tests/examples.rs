@@ -75,6 +75,29 @@ fn haiphong_excludes_bach_long_vi_with_a_reason() {
 }
 
 #[test]
+fn danang_single_dc_and_its_metro_ring() {
+    use hatang_core::model::DataCenterModel;
+    let c = check("danang");
+    let s = stats::compute(&c.loaded.inventory, day());
+    // 2025: 94 commune-level units, Hoàng Sa excluded with its reason and no office.
+    assert_eq!(s.coverage.commune_regions, 94);
+    assert_eq!(s.coverage.commune_offices, 93);
+    assert_eq!(s.coverage.dual_homed, 93);
+    assert_eq!(s.coverage.excluded.len(), 1);
+    assert!(s.coverage.excluded[0].display_name.contains("Hoàng Sa"));
+    assert_eq!(s.data_center_model, DataCenterModel::SingleWithRedundancy);
+    assert_eq!(s.data_centers.len(), 1);
+    let [m] = &s.metro[..] else {
+        panic!("one metro network: {:?}", s.metro)
+    };
+    assert_eq!(m.aggregation_routers, 9);
+    assert_eq!(m.aggregation_with_two_paths, 9);
+    assert_eq!((m.attached_sites, m.attached_with_two_paths), (12, 12));
+    assert_eq!(s.sites_by_role["agency"], 12);
+    assert!(s.systems_by_security_level.keys().any(|l| *l >= 3));
+}
+
+#[test]
 fn lab_is_small() {
     let c = check("lab");
     let s = stats::compute(&c.loaded.inventory, day());
