@@ -1,5 +1,6 @@
 //! `hatang-core` owns the inventory model and everything that is a pure function of an inventory:
-//! loading YAML into typed objects with positions, semantic validation, statistics, the JSON Schema
+//! loading YAML into typed objects with positions, semantic validation, the metro-network (MAN)
+//! analysis ([`metro`]), statistics, the JSON Schema
 //! and its Markdown reference, import of official GSO administrative-unit lists, allocation
 //! (IPAM), compilation and rendering of device configurations, the drift audit, and the apply
 //! transaction's state machine, journal and audit record ([`apply`]).
