@@ -24,8 +24,8 @@ pub struct MetroNetwork<'a> {
 }
 
 impl MetroNetwork<'_> {
-    /// Whether every aggregation router keeps a path to the data center whichever single
-    /// metro circuit fails.
+    /// Whether the aggregation router `router` keeps a path to the data center whichever
+    /// single metro circuit fails.
     pub fn two_paths(&self, router: &str) -> bool {
         self.aggregation
             .get(router)

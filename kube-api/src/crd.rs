@@ -363,7 +363,8 @@ mod tests {
                 "district-hub",
                 "commune-office",
                 "agency",
-                "inter-agency-complex"
+                "inter-agency-complex",
+                "metro-node"
             ])
         );
         assert_eq!(site["properties"]["ipv6Prefix"]["type"], "string");
