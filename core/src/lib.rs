@@ -23,6 +23,7 @@ pub mod schema;
 pub mod stats;
 pub mod text;
 pub mod validate;
+pub mod whatif;
 
 pub use diag::{Diagnostic, Location, ObjectRef, Severity, Subject};
 pub use load::{LoadOptions, Loaded, load_paths};
