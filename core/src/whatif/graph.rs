@@ -365,3 +365,123 @@ fn list(prefixes: &Prefixes, entries: &[String]) -> Vec<PrefixId> {
     out.dedup();
     out
 }
+
+/// Small graphs built by hand for the unit tests of the modules that run on them.
+#[cfg(test)]
+pub(crate) mod sketch {
+    use super::*;
+
+    /// A session for [`network`]: (a, b, local preference a sets, local preference b sets,
+    /// prepends a adds towards b, prepends b adds towards a, prefixes a→b, prefixes b→a).
+    pub(crate) type Link<'a> = (&'a str, &'a str, u32, u32, u32, u32, &'a [&'a str], &'a [&'a str]);
+
+    /// A network of `routers` (name, site, originated prefixes), one site per distinct site name
+    /// (sites named `dc-*` are data centers, `dc-main` the main one; others commune offices),
+    /// AS numbers and router ids in router order, and `links`.
+    pub(crate) fn network(routers: &[(&str, &str, &[&str])], links: &[Link<'_>]) -> Network {
+        let mut prefixes = Prefixes::default();
+        let mut site_names: Vec<&str> = routers.iter().map(|r| r.1).collect();
+        site_names.sort_unstable();
+        site_names.dedup();
+        let mut data_centers = Vec::new();
+        let mut sites: Vec<Site> = site_names
+            .iter()
+            .map(|s| {
+                let dc = s.starts_with("dc-").then(|| {
+                    data_centers.push(DataCenter {
+                        name: (*s).to_owned(),
+                        tier: if *s == "dc-main" {
+                            DataCenterTier::Main
+                        } else {
+                            DataCenterTier::Backup
+                        },
+                        site: None,
+                    });
+                    (data_centers.len() - 1) as DcId
+                });
+                Site {
+                    name: (*s).to_owned(),
+                    display_name: s.to_uppercase(),
+                    commune_office: dc.is_none(),
+                    data_center: dc,
+                    routers: Vec::new(),
+                }
+            })
+            .collect();
+        for (i, s) in sites.iter().enumerate() {
+            if let Some(d) = s.data_center {
+                data_centers[d as usize].site = Some(i as SiteId);
+            }
+        }
+        let mut out = Vec::new();
+        for (i, (name, site, originates)) in routers.iter().enumerate() {
+            let site = site_names.binary_search(site).unwrap() as SiteId;
+            sites[site as usize].routers.push(i as RouterId);
+            out.push(Router {
+                name: (*name).to_owned(),
+                asn: 65000 + i as u32,
+                router_id: i as u32 + 1,
+                site,
+                originates: originates
+                    .iter()
+                    .map(|p| prefixes.intern(p.parse().unwrap()))
+                    .collect(),
+            });
+        }
+        prefixes.seal();
+        let router_by_name: HashMap<String, RouterId> = index(out.iter().map(|r| &r.name));
+        let ids = |ps: &[&str]| -> Vec<PrefixId> {
+            let mut v: Vec<PrefixId> = ps
+                .iter()
+                .filter_map(|p| prefixes.id(p.parse().unwrap()))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let mut arcs = Vec::new();
+        let mut circuits = Vec::new();
+        for (s, (a, b, lp_a, lp_b, pre_a, pre_b, ab, ba)) in links.iter().enumerate() {
+            let (ra, rb) = (router_by_name[*a], router_by_name[*b]);
+            let s = s as SessionId;
+            arcs.push(Arc { session: s, from: ra, to: rb, local_pref: *lp_b, added_len: 1 + pre_a, permits: ids(ab) });
+            arcs.push(Arc { session: s, from: rb, to: ra, local_pref: *lp_a, added_len: 1 + pre_b, permits: ids(ba) });
+            circuits.push(Circuit { name: format!("{a}-{b}"), session: Some(s) });
+        }
+        let mut arcs_in = vec![Vec::new(); out.len()];
+        let mut carriers = vec![Vec::new(); prefixes.len()];
+        for (i, a) in arcs.iter().enumerate() {
+            arcs_in[a.to as usize].push(i as u32);
+            for &p in &a.permits {
+                carriers[p as usize].push(i as u32);
+            }
+        }
+        let mut originators = vec![Vec::new(); prefixes.len()];
+        for (i, r) in out.iter().enumerate() {
+            for &p in &r.originates {
+                originators[p as usize].push(i as RouterId);
+            }
+        }
+        let services = vec![Service {
+            name: "portal".into(),
+            prefix: "3fff:10::/48".parse().unwrap(),
+            id: prefixes.id("3fff:10::/48".parse().unwrap()),
+        }];
+        Network {
+            site_by_name: index(sites.iter().map(|s| &s.name)),
+            dc_by_name: index(data_centers.iter().map(|d| &d.name)),
+            circuit_by_name: index(circuits.iter().map(|c| &c.name)),
+            session_circuits: (0..circuits.len() as u32).collect(),
+            routers: out,
+            sites,
+            data_centers,
+            circuits,
+            services,
+            prefixes,
+            arcs,
+            arcs_in,
+            originators,
+            carriers,
+            router_by_name,
+        }
+    }
+}

@@ -131,3 +131,57 @@ impl Scope {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatif::graph::sketch::network;
+    use crate::whatif::select::{Down, Solver};
+
+    const S: &str = "3fff:10::/48";
+
+    #[test]
+    fn upstream_stops_at_originators_and_chooses_as_the_whole_network_does() {
+        // Two offices behind one hub; the data-center edge also feeds another hub's office.
+        let net = network(
+            &[
+                ("em", "dc-main", &[S]),
+                ("eb", "dc-backup", &[S]),
+                ("h1", "hub-1", &[]),
+                ("h2", "hub-2", &[]),
+                ("c1", "office-1", &[]),
+                ("c2", "office-2", &[]),
+                ("c3", "office-3", &[]),
+            ],
+            &[
+                ("em", "h1", 200, 200, 0, 0, &[S], &[]),
+                ("eb", "h1", 100, 100, 2, 2, &[S], &[]),
+                ("em", "h2", 200, 200, 0, 0, &[S], &[]),
+                ("eb", "em", 200, 200, 0, 0, &[S], &[S]),
+                ("h1", "c1", 200, 200, 0, 0, &[S], &[]),
+                ("h1", "c2", 200, 200, 0, 0, &[S], &[]),
+                ("h2", "c3", 200, 200, 0, 0, &[S], &[]),
+            ],
+        );
+        let p = net.services[0].id.unwrap();
+        let c1 = net.router("c1").unwrap();
+        let up = Scope::upstream(&net, p, &[c1]);
+        let names: Vec<&str> = up.routers.iter().map(|r| net.routers[*r as usize].name.as_str()).collect();
+        assert_eq!(names, ["em", "eb", "h1", "c1"]);
+        assert_eq!(up.sessions(&net), vec![0, 1, 4]);
+        let whole = Scope::downstream(&net, p);
+        assert_eq!(whole.routers.len(), 7);
+        for down in [Down::none(), Down { routers: vec![0], sessions: vec![] }, Down { routers: vec![], sessions: vec![1] }] {
+            let mut a = Solver::default();
+            let mut b = Solver::default();
+            a.run(&net, &up, &down).unwrap();
+            b.run(&net, &whole, &down).unwrap();
+            let seen = |s: &Solver, scope: &Scope, r| {
+                s.best(scope.local(r).unwrap()).map(|x| (x.local_pref, x.len, x.via, x.origin))
+            };
+            for &r in &up.routers {
+                assert_eq!(seen(&a, &up, r), seen(&b, &whole, r));
+            }
+        }
+    }
+}

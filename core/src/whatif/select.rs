@@ -224,3 +224,97 @@ impl Solver {
 fn key(r: Route) -> (u32, u32, Option<u32>, RouterId, u32) {
     (r.local_pref, r.len, r.via, r.origin, r.learned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatif::graph::sketch::network;
+
+    const S: &str = "3fff:10::/48";
+
+    fn run(net: &Network, down: &Down) -> (Scope, Solver) {
+        let p = net.services[0].id.unwrap();
+        let scope = Scope::downstream(net, p);
+        let mut solver = Solver::default();
+        solver.run(net, &scope, down).unwrap();
+        (scope, solver)
+    }
+
+    fn best(net: &Network, down: &Down, router: &str) -> Option<Route> {
+        let (scope, solver) = run(net, down);
+        scope
+            .local(net.router(router).unwrap())
+            .and_then(|i| solver.best(i))
+    }
+
+    #[test]
+    fn local_preference_beats_a_shorter_path() {
+        let net = network(
+            &[("em", "dc-main", &[S]), ("eb", "dc-backup", &[S]), ("h", "hub", &[]), ("c", "office", &[])],
+            &[
+                ("em", "h", 200, 200, 0, 0, &[S], &[]),
+                ("h", "c", 200, 200, 0, 0, &[S], &[]),
+                ("eb", "c", 100, 100, 2, 2, &[S], &[]),
+            ],
+        );
+        let r = best(&net, &Down::none(), "c").unwrap();
+        assert_eq!((r.local_pref, r.len, r.origin), (200, 2, net.router("em").unwrap()));
+        // Without the hub the backup route (three ASes long with the prepends) is taken.
+        let down = Down { routers: vec![net.router("h").unwrap()], sessions: vec![] };
+        let r = best(&net, &down, "c").unwrap();
+        assert_eq!((r.local_pref, r.len, r.origin), (100, 3, net.router("eb").unwrap()));
+    }
+
+    #[test]
+    fn prepends_decide_between_equal_preferences() {
+        let net = network(
+            &[("e1", "dc-main", &[S]), ("e2", "dc-backup", &[S]), ("c", "office", &[])],
+            &[
+                ("e1", "c", 100, 100, 2, 0, &[S], &[]),
+                ("e2", "c", 100, 100, 0, 0, &[S], &[]),
+            ],
+        );
+        let r = best(&net, &Down::none(), "c").unwrap();
+        assert_eq!((r.len, r.origin), (1, net.router("e2").unwrap()));
+    }
+
+    #[test]
+    fn a_path_through_oneself_is_rejected_and_nothing_stale_survives_a_failure() {
+        // x and y pass the prefix to each other; when e fails, neither may keep the other's
+        // route (it goes through itself), whatever order the withdrawals come in.
+        let net = network(
+            &[("e", "dc-main", &[S]), ("x", "hub", &[]), ("y", "office", &[])],
+            &[
+                ("e", "x", 200, 200, 0, 0, &[S], &[]),
+                ("x", "y", 200, 200, 0, 0, &[S], &[S]),
+            ],
+        );
+        let y = best(&net, &Down::none(), "y").unwrap();
+        assert_eq!(y.len, 2);
+        let x = best(&net, &Down::none(), "x").unwrap();
+        assert_eq!(x.len, 1, "x must not take y's route back through itself");
+        let down = Down { routers: vec![net.router("e").unwrap()], sessions: vec![] };
+        assert_eq!(best(&net, &down, "x"), None);
+        assert_eq!(best(&net, &down, "y"), None);
+    }
+
+    #[test]
+    fn a_failed_session_carries_nothing() {
+        let net = network(
+            &[("e", "dc-main", &[S]), ("c", "office", &[])],
+            &[("e", "c", 200, 200, 0, 0, &[S], &[])],
+        );
+        assert!(best(&net, &Down::none(), "c").is_some());
+        let down = Down { routers: vec![], sessions: vec![0] };
+        assert_eq!(best(&net, &down, "c"), None);
+    }
+
+    #[test]
+    fn a_list_that_does_not_let_the_prefix_through_stops_it() {
+        let net = network(
+            &[("e", "dc-main", &[S]), ("c", "office", &[])],
+            &[("e", "c", 200, 200, 0, 0, &[], &[])],
+        );
+        assert_eq!(best(&net, &Down::none(), "c"), None);
+    }
+}
