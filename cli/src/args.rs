@@ -114,7 +114,7 @@ pub(crate) enum Command {
     /// Failure analysis, offline from the compiled models: which commune offices lose which
     /// services, and which reach them only through a backup data center, when the named
     /// devices, circuits, sites or data centers fail (`--fail KIND/NAME`, repeatable, all at
-    /// once); or every single point of failure of the estate (`--spof`).
+    /// once; none: the intact estate); or every single point of failure (`--spof`).
     ///
     /// Routes are chosen as the rendered FRR configurations choose them: prefix lists, local
     /// preference (primary 200, backup 100), AS-path prepends and loop rejection. An office
@@ -442,8 +442,8 @@ pub(crate) struct WhatifArgs {
     #[command(flatten)]
     pub inventory: InventoryArgs,
     /// What fails, as KIND/NAME with KIND device, circuit, site or datacenter; repeat for
-    /// several failures at once.
-    #[arg(long, value_name = "KIND/NAME", required_unless_present = "spof", conflicts_with = "spof")]
+    /// several failures at once. Without `--fail` or `--spof`: the intact estate.
+    #[arg(long, value_name = "KIND/NAME", conflicts_with = "spof")]
     pub fail: Vec<String>,
     /// Fail every device, circuit, site and data center alone and list those that cut a
     /// commune office off, and the offices that depend on one data center.

@@ -135,13 +135,25 @@ fn an_office_cut_off_by_two_failures_exits_one() {
 }
 
 #[test]
+fn with_nothing_failed_every_lab_office_reaches_every_service_through_the_main_data_center() {
+    let o = hatang(&["whatif", "inventories/lab", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v = json(&o);
+    assert_eq!(v["failed"].as_array().unwrap().len(), 0);
+    for office in v["offices"].as_array().unwrap() {
+        assert_eq!(office["changed"], false, "{office}");
+        for s in office["services"].as_array().unwrap() {
+            assert_eq!(s["dataCenter"], "dc-lab-main", "{office}");
+        }
+    }
+}
+
+#[test]
 fn bad_arguments_are_usage_errors() {
     let o = hatang(&["whatif", "inventories/lab", "--fail", "device/nope"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no device `nope`"), "{}", text(&o));
     let o = hatang(&["whatif", "inventories/lab", "--fail", "hub-001"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = hatang(&["whatif", "inventories/lab"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = hatang(&["whatif", "inventories/lab", "--spof", "--fail", "device/hub-001"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -106,7 +106,12 @@ fn office(o: &OfficeReach) -> String {
 fn fail_text(w: &WhatIf) -> String {
     let mut o = String::new();
     let failed: Vec<String> = w.failed.iter().map(|e| e.to_string()).collect();
-    let _ = writeln!(o, "What if {} fail:", failed.join(", "));
+    match failed.is_empty() {
+        true => o.push_str("With nothing failed:\n"),
+        false => {
+            let _ = writeln!(o, "What if {} fail:", failed.join(", "));
+        }
+    }
     for r in w.offices.iter().filter(|r| r.changed || !r.lost.is_empty()) {
         let mut parts = Vec::new();
         if !r.lost.is_empty() {
@@ -132,7 +137,12 @@ fn fail_text(w: &WhatIf) -> String {
 fn fail_markdown(w: &WhatIf) -> String {
     let mut o = String::new();
     let failed: Vec<String> = w.failed.iter().map(|e| format!("`{e}`")).collect();
-    let _ = writeln!(o, "# What if {} fail\n", failed.join(", "));
+    match failed.is_empty() {
+        true => o.push_str("# With nothing failed\n\n"),
+        false => {
+            let _ = writeln!(o, "# What if {} fail\n", failed.join(", "));
+        }
+    }
     let s = &w.summary;
     let _ = writeln!(
         o,

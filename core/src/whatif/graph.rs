@@ -194,8 +194,21 @@ impl Network {
         }
         prefixes.seal();
         let router_by_name: HashMap<String, RouterId> = index(routers.iter().map(|r| &r.name));
-        let model_of: HashMap<&str, &DeviceModel> =
-            routing.iter().map(|m| (m.name.as_str(), *m)).collect();
+        // Edge routers have a neighbour per commune: look sessions up by (device, circuit).
+        let neighbor_of: HashMap<(&str, &str), &crate::compile::Neighbor> = routing
+            .iter()
+            .flat_map(|m| {
+                m.neighbors
+                    .iter()
+                    .map(move |n| ((m.name.as_str(), n.circuit.as_str()), n))
+            })
+            .collect();
+        let neighbor = |device: &str, circuit: &str, peer: &str| {
+            neighbor_of
+                .get(&(device, circuit))
+                .copied()
+                .filter(|n| n.peer == peer)
+        };
 
         let mut circuit_names: Vec<&str> = inv.circuits.iter().map(|c| c.name()).collect();
         circuit_names.sort_unstable();
@@ -214,12 +227,8 @@ impl Network {
             let (Some(&ra), Some(&rz)) = (router_by_name.get(a), router_by_name.get(z)) else {
                 continue;
             };
-            let (Some(ma), Some(mz)) = (model_of.get(a), model_of.get(z)) else {
-                continue;
-            };
             // A session needs both ends configured towards each other over this circuit.
-            let (Some(na), Some(nz)) = (neighbor(ma, c.name(), z), neighbor(mz, c.name(), a))
-            else {
+            let (Some(na), Some(nz)) = (neighbor(a, c.name(), z), neighbor(z, c.name(), a)) else {
                 continue;
             };
             let session = (arcs.len() / 2) as SessionId;
@@ -316,17 +325,6 @@ fn index<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
         .enumerate()
         .map(|(i, n)| (n.clone(), i as u32))
         .collect()
-}
-
-/// `m`'s neighbour over `circuit` towards `peer`.
-fn neighbor<'m>(
-    m: &'m DeviceModel,
-    circuit: &str,
-    peer: &str,
-) -> Option<&'m crate::compile::Neighbor> {
-    m.neighbors
-        .iter()
-        .find(|n| n.circuit == circuit && n.peer == peer)
 }
 
 /// The arc `from → to`: what the sender exports and the receiver accepts.
