@@ -71,8 +71,14 @@ fn spof_finds_the_hub_both_circuits_of_an_office_land_on() {
             let e = &p["element"];
             let offices = p["offices"].as_array().unwrap().iter();
             (
-                format!("{}/{}", e["kind"].as_str().unwrap(), e["name"].as_str().unwrap()),
-                offices.map(|o| o["site"].as_str().unwrap().to_owned()).collect(),
+                format!(
+                    "{}/{}",
+                    e["kind"].as_str().unwrap(),
+                    e["name"].as_str().unwrap()
+                ),
+                offices
+                    .map(|o| o["site"].as_str().unwrap().to_owned())
+                    .collect(),
             )
         })
         .collect();
@@ -86,12 +92,16 @@ fn spof_finds_the_hub_both_circuits_of_an_office_land_on() {
         "{v}"
     );
     let markdown = std::fs::read_to_string(&md).unwrap();
-    assert!(markdown.contains("| `device/hub-001` | UBND Phường Phúc Xá"), "{markdown}");
+    assert!(
+        markdown.contains("| `device/hub-001` | UBND Phường Phúc Xá"),
+        "{markdown}"
+    );
     let o = hatang(&["whatif", inv.to_str().unwrap(), "--spof"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        String::from_utf8_lossy(&o.stdout)
-            .contains("device/hub-001 cuts off 1 office: UBND Phường Phúc Xá (ubnd-phuong-phuc-xa-00001)"),
+        String::from_utf8_lossy(&o.stdout).contains(
+            "device/hub-001 cuts off 1 office: UBND Phường Phúc Xá (ubnd-phuong-phuc-xa-00001)"
+        ),
         "{}",
         text(&o)
     );
@@ -99,7 +109,14 @@ fn spof_finds_the_hub_both_circuits_of_an_office_land_on() {
 
 #[test]
 fn failing_the_main_data_center_sends_every_office_to_the_backup_one() {
-    let o = hatang(&["whatif", "inventories/lab", "--fail", "datacenter/dc-lab-main", "-o", "json"]);
+    let o = hatang(&[
+        "whatif",
+        "inventories/lab",
+        "--fail",
+        "datacenter/dc-lab-main",
+        "-o",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let v = json(&o);
     let offices = v["offices"].as_array().unwrap();
@@ -128,7 +145,9 @@ fn an_office_cut_off_by_two_failures_exits_one() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("UBND Phường Phúc Xá (ubnd-phuong-phuc-xa-00001): LOSES dc-lab-backup, dc-lab-main"),
+        out.contains(
+            "UBND Phường Phúc Xá (ubnd-phuong-phuc-xa-00001): LOSES dc-lab-backup, dc-lab-main"
+        ),
         "{out}"
     );
     assert!(out.contains("6 commune offices: 1 cut off"), "{out}");
@@ -152,9 +171,19 @@ fn with_nothing_failed_every_lab_office_reaches_every_service_through_the_main_d
 fn bad_arguments_are_usage_errors() {
     let o = hatang(&["whatif", "inventories/lab", "--fail", "device/nope"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no device `nope`"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no device `nope`"),
+        "{}",
+        text(&o)
+    );
     let o = hatang(&["whatif", "inventories/lab", "--fail", "hub-001"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = hatang(&["whatif", "inventories/lab", "--spof", "--fail", "device/hub-001"]);
+    let o = hatang(&[
+        "whatif",
+        "inventories/lab",
+        "--spof",
+        "--fail",
+        "device/hub-001",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }

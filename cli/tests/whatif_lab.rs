@@ -106,7 +106,14 @@ fn circuit_ends(inventory: &Path) -> BTreeMap<String, Vec<(String, String)>> {
 
 /// `whatif` predictions for `fail`: (office site, service) → data center, `None` when lost.
 fn predicted(inventory: &Path, fail: &[&str]) -> Seen {
-    let mut args = vec!["whatif", inventory.to_str().unwrap(), "--today", TODAY, "-o", "json"];
+    let mut args = vec![
+        "whatif",
+        inventory.to_str().unwrap(),
+        "--today",
+        TODAY,
+        "-o",
+        "json",
+    ];
     for f in fail {
         args.extend(["--fail", f]);
     }
@@ -118,7 +125,10 @@ fn predicted(inventory: &Path, fail: &[&str]) -> Seen {
         for s in office["services"].as_array().unwrap() {
             let dc = (s["reached"] == true).then(|| s["dataCenter"].as_str().unwrap().to_owned());
             seen.insert(
-                (office["site"].as_str().unwrap().into(), s["service"].as_str().unwrap().into()),
+                (
+                    office["site"].as_str().unwrap().into(),
+                    s["service"].as_str().unwrap().into(),
+                ),
                 dc,
             );
         }
@@ -146,12 +156,18 @@ fn observed(estate: &Estate) -> Seen {
             let ns = namespace(cpe);
             let ping = run(
                 "ip",
-                &["netns", "exec", &ns, "ping", "-6", "-c", "1", "-W", "1", "-I", lan, address],
+                &[
+                    "netns", "exec", &ns, "ping", "-6", "-c", "1", "-W", "1", "-I", lan, address,
+                ],
             );
             let dc = ping.status.success().then(|| {
                 let path = best_path(cpe, prefix).unwrap_or_default();
                 let origin = path.split_whitespace().last().unwrap_or("").to_owned();
-                estate.edges.get(&origin).cloned().unwrap_or(format!("AS {origin}"))
+                estate
+                    .edges
+                    .get(&origin)
+                    .cloned()
+                    .unwrap_or(format!("AS {origin}"))
             });
             seen.insert((site.clone(), service.clone()), dc);
         }
@@ -180,12 +196,18 @@ fn converges_to(estate: &Estate, expected: &Seen, what: &str) {
         .filter(|(k, v)| last.get(*k) != Some(*v))
         .map(|(k, v)| format!("{k:?}: predicted {v:?}, routers {:?}", last.get(k)))
         .collect();
-    panic!("{what}: the routers do not do what whatif predicted:\n{}", differ.join("\n"));
+    panic!(
+        "{what}: the routers do not do what whatif predicted:\n{}",
+        differ.join("\n")
+    );
 }
 
 fn links(ends: &[(String, String)], state: &str) {
     for (device, interface) in ends {
-        let o = run("ip", &["-n", &namespace(device), "link", "set", interface, state]);
+        let o = run(
+            "ip",
+            &["-n", &namespace(device), "link", "set", interface, state],
+        );
         assert!(o.status.success(), "{}", text(&o));
     }
 }
@@ -210,14 +232,29 @@ fn whatif_predicts_what_the_lab_routers_do_after_each_failure() {
     let state = format!("/run/hatang-lab/{LAB}");
     let inventory = inv.to_str().unwrap();
     let o = hatang(&[
-        "apply", inventory, "--today", TODAY, "--lab-state", &state, "--timeout", "60",
-        "--verify-timeout", "120",
+        "apply",
+        inventory,
+        "--today",
+        TODAY,
+        "--lab-state",
+        &state,
+        "--timeout",
+        "60",
+        "--verify-timeout",
+        "120",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 
     // The office routers, their LAN addresses (the source replies come back to) and the edges.
     let out = tmp.path().join("rendered");
-    let o = hatang(&["render", inventory, "--today", TODAY, "--out", out.to_str().unwrap()]);
+    let o = hatang(&[
+        "render",
+        inventory,
+        "--today",
+        TODAY,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let rendered = |d: &str| std::fs::read_to_string(out.join(d).join("frr.conf")).unwrap();
     let intact = predicted(&inv, &[]);
@@ -226,14 +263,21 @@ fn whatif_predicts_what_the_lab_routers_do_after_each_failure() {
         let cpe = format!("cpe-{}", site.rsplit('-').next().unwrap());
         let conf = rendered(&cpe);
         let lan = conf.split("interface lan0\n").nth(1).unwrap();
-        let address = lan.lines().find_map(|l| l.trim().strip_prefix("ipv6 address ")).unwrap();
+        let address = lan
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("ipv6 address "))
+            .unwrap();
         let address = address.split('/').next().unwrap().to_owned();
-        if !offices.iter().any(|(s, _, _): &(String, String, String)| s == site) {
+        if !offices
+            .iter()
+            .any(|(s, _, _): &(String, String, String)| s == site)
+        {
             offices.push((site.clone(), cpe, address));
         }
     }
     assert_eq!(offices.len(), 6);
-    let v: Value = serde_json::from_slice(&hatang(&["whatif", inventory, "-o", "json"]).stdout).unwrap();
+    let v: Value =
+        serde_json::from_slice(&hatang(&["whatif", inventory, "-o", "json"]).stdout).unwrap();
     let services = v["services"]
         .as_array()
         .unwrap()
@@ -245,17 +289,32 @@ fn whatif_predicts_what_the_lab_routers_do_after_each_failure() {
             (s["name"].as_str().unwrap().to_owned(), prefix, address)
         })
         .collect();
-    let asn = |d: &str| rendered(d).lines().find_map(|l| l.strip_prefix("router bgp ")).unwrap().to_owned();
+    let asn = |d: &str| {
+        rendered(d)
+            .lines()
+            .find_map(|l| l.strip_prefix("router bgp "))
+            .unwrap()
+            .to_owned()
+    };
     let edges = BTreeMap::from([
         (asn("edge-main"), "dc-lab-main".to_owned()),
         (asn("edge-backup"), "dc-lab-backup".to_owned()),
     ]);
-    let estate = Estate { offices, services, edges };
+    let estate = Estate {
+        offices,
+        services,
+        edges,
+    };
     converges_to(&estate, &intact, "intact");
 
     let circuits = circuit_ends(&inv);
     let device_links = |device: &str| -> Vec<(String, String)> {
-        circuits.values().flatten().filter(|(d, _)| d == device).cloned().collect()
+        circuits
+            .values()
+            .flatten()
+            .filter(|(d, _)| d == device)
+            .cloned()
+            .collect()
     };
     let circuit_link = |c: &str| -> Vec<(String, String)> { circuits[c][..1].to_vec() };
     let failures: Vec<(Vec<&str>, Vec<(String, String)>)> = vec![
@@ -263,12 +322,25 @@ fn whatif_predicts_what_the_lab_routers_do_after_each_failure() {
         (vec!["device/edge-backup"], device_links("edge-backup")),
         (vec!["device/hub-001"], device_links("hub-001")),
         (vec!["device/hub-002"], device_links("hub-002")),
-        (vec!["circuit/hub-001-primary"], circuit_link("hub-001-primary")),
-        (vec!["circuit/cpe-00061-primary"], circuit_link("cpe-00061-primary")),
-        (vec!["circuit/cpe-00007-backup"], circuit_link("cpe-00007-backup")),
+        (
+            vec!["circuit/hub-001-primary"],
+            circuit_link("hub-001-primary"),
+        ),
+        (
+            vec!["circuit/cpe-00061-primary"],
+            circuit_link("cpe-00061-primary"),
+        ),
+        (
+            vec!["circuit/cpe-00007-backup"],
+            circuit_link("cpe-00007-backup"),
+        ),
         (
             vec!["device/edge-backup", "circuit/cpe-00001-primary"],
-            [device_links("edge-backup"), circuit_link("cpe-00001-primary")].concat(),
+            [
+                device_links("edge-backup"),
+                circuit_link("cpe-00001-primary"),
+            ]
+            .concat(),
         ),
     ];
     let start = Instant::now();
@@ -279,5 +351,9 @@ fn whatif_predicts_what_the_lab_routers_do_after_each_failure() {
         links(down, "up");
         converges_to(&estate, &intact, &format!("{} restored", fail.join(" + ")));
     }
-    eprintln!("{} failures proven in {:?}", failures.len(), start.elapsed());
+    eprintln!(
+        "{} failures proven in {:?}",
+        failures.len(),
+        start.elapsed()
+    );
 }

@@ -79,15 +79,30 @@ impl Wiring {
         let mut circuits: Vec<(String, String, String, bool)> = Vec::new();
         for (h, ups) in self.hubs.iter().enumerate() {
             for (i, (end, primary)) in ups.iter().enumerate() {
-                circuits.push((format!("hub-{h}-up-{i}"), format!("hub-{h}"), Self::device_of(*end), *primary));
+                circuits.push((
+                    format!("hub-{h}-up-{i}"),
+                    format!("hub-{h}"),
+                    Self::device_of(*end),
+                    *primary,
+                ));
             }
         }
         for (i, (a, b, primary)) in self.ring.iter().enumerate() {
-            circuits.push((format!("ring-{i}"), format!("hub-{a}"), format!("hub-{b}"), *primary));
+            circuits.push((
+                format!("ring-{i}"),
+                format!("hub-{a}"),
+                format!("hub-{b}"),
+                *primary,
+            ));
         }
         for (o, ends) in self.offices.iter().enumerate() {
             for (i, (end, primary)) in ends.iter().enumerate() {
-                circuits.push((format!("cpe-{o}-c{i}"), format!("cpe-{o}"), Self::device_of(*end), *primary));
+                circuits.push((
+                    format!("cpe-{o}-c{i}"),
+                    format!("cpe-{o}"),
+                    Self::device_of(*end),
+                    *primary,
+                ));
             }
         }
         let mut interfaces: std::collections::BTreeMap<String, usize> = Default::default();
@@ -120,21 +135,34 @@ impl Wiring {
             device(&format!("cpe-{o}"), &format!("office-{o}"), "cpe");
         }
         for h in 0..self.hubs.len() {
-            let _ = write!(out, "---\napiVersion: hatang.io/v1alpha1\nkind: Site\nmetadata: {{name: site-hub-{h}}}\nspec: {{displayName: Hub {h}, role: district-hub, region: r, uplink: dual-homed}}\n");
+            let _ = write!(
+                out,
+                "---\napiVersion: hatang.io/v1alpha1\nkind: Site\nmetadata: {{name: site-hub-{h}}}\nspec: {{displayName: Hub {h}, role: district-hub, region: r, uplink: dual-homed}}\n"
+            );
         }
         for o in 0..self.offices.len() {
-            let _ = write!(out, "---\napiVersion: hatang.io/v1alpha1\nkind: Site\nmetadata: {{name: office-{o}}}\nspec: {{displayName: Office {o}, role: commune-office, region: r, uplink: dual-homed}}\n");
+            let _ = write!(
+                out,
+                "---\napiVersion: hatang.io/v1alpha1\nkind: Site\nmetadata: {{name: office-{o}}}\nspec: {{displayName: Office {o}, role: commune-office, region: r, uplink: dual-homed}}\n"
+            );
         }
         for (name, a, ia, z, iz, primary) in ends {
             let role = if primary { "primary" } else { "backup" };
-            let _ = write!(out, "---\napiVersion: hatang.io/v1alpha1\nkind: Circuit\nmetadata: {{name: {name}}}\nspec: {{a: {{device: {a}, interface: {ia}}}, z: {{device: {z}, interface: {iz}}}, medium: fiber, provider: VNPT, circuitId: {name}, bandwidthMbps: 100, role: {role}}}\n");
+            let _ = write!(
+                out,
+                "---\napiVersion: hatang.io/v1alpha1\nkind: Circuit\nmetadata: {{name: {name}}}\nspec: {{a: {{device: {a}, interface: {ia}}}, z: {{device: {z}, interface: {iz}}}, medium: fiber, provider: VNPT, circuitId: {name}, bandwidthMbps: 100, role: {role}}}\n"
+            );
         }
         out
     }
 
     /// Loaded, allocated from an empty ledger, compiled, as a routing graph.
     fn network(&self) -> Network {
-        let loaded = load_str(Path::new("wiring.yaml"), &self.yaml(), &LoadOptions::default());
+        let loaded = load_str(
+            Path::new("wiring.yaml"),
+            &self.yaml(),
+            &LoadOptions::default(),
+        );
         assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics);
         let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let a = allocate(&loaded.inventory, Ledger::default(), &loaded.locator(), day)
@@ -161,7 +189,11 @@ fn brute_force(net: &Network) -> BTreeSet<(String, String, Vec<usize>)> {
                 .filter(|&s| now[i][s] == Reach::Lost && intact[i][s] != Reach::Lost)
                 .collect();
             if !own && !lost.is_empty() {
-                found.insert((e.name(net).to_string(), net.sites[office.site as usize].name.clone(), lost));
+                found.insert((
+                    e.name(net).to_string(),
+                    net.sites[office.site as usize].name.clone(),
+                    lost,
+                ));
             }
         }
     }
@@ -184,12 +216,19 @@ fn searched(net: &Network) -> BTreeSet<(String, String, Vec<usize>)> {
 }
 
 fn end(hubs: usize) -> impl Strategy<Value = End> {
-    prop_oneof![Just(End::Main), Just(End::Backup), (0..hubs).prop_map(End::Hub)]
+    prop_oneof![
+        Just(End::Main),
+        Just(End::Backup),
+        (0..hubs).prop_map(End::Hub)
+    ]
 }
 
 fn wiring() -> impl Strategy<Value = Wiring> {
     (1usize..4).prop_flat_map(|hubs| {
-        let uplink = (prop_oneof![Just(End::Main), Just(End::Backup)], any::<bool>());
+        let uplink = (
+            prop_oneof![Just(End::Main), Just(End::Backup)],
+            any::<bool>(),
+        );
         let ring = (0..hubs, 0..hubs, any::<bool>());
         let circuit = (end(hubs), any::<bool>());
         (
@@ -232,12 +271,20 @@ fn shared_hub() -> Wiring {
 fn both_circuits_on_one_hub_make_the_hub_a_single_point_of_failure() {
     let net = shared_hub().network();
     let s = spof(&net).unwrap();
-    let hub = s.points.iter().find(|p| p.element.to_string() == "device/hub-0").unwrap();
+    let hub = s
+        .points
+        .iter()
+        .find(|p| p.element.to_string() == "device/hub-0")
+        .unwrap();
     let sites: Vec<&str> = hub.offices.iter().map(|o| o.site.as_str()).collect();
     assert_eq!(sites, ["office-1"]);
     assert_eq!(hub.offices[0].lost, ["dc-backup", "dc-main"]);
     // Neither data center alone cuts anyone off: the hub has an uplink to each.
-    assert!(s.single_data_center.is_empty(), "{:?}", s.single_data_center);
+    assert!(
+        s.single_data_center.is_empty(),
+        "{:?}",
+        s.single_data_center
+    );
     assert!(s.already_lost.is_empty());
 }
 
@@ -257,7 +304,12 @@ fn losing_the_main_data_center_sends_everyone_to_the_backup_one() {
     }
     let intact = what_if(&net, &[]).unwrap();
     for o in &intact.offices {
-        assert!(o.services.iter().all(|s| s.data_center.as_deref() == Some("dc-main")), "{o:?}");
+        assert!(
+            o.services
+                .iter()
+                .all(|s| s.data_center.as_deref() == Some("dc-main")),
+            "{o:?}"
+        );
     }
 }
 
@@ -273,7 +325,12 @@ fn an_office_whose_return_path_is_filtered_loses_the_service() {
     };
     let net = w.network();
     let r = what_if(&net, &[]).unwrap();
-    assert_eq!(r.offices[0].lost, ["dc-backup", "dc-main"], "{:?}", r.offices[0]);
+    assert_eq!(
+        r.offices[0].lost,
+        ["dc-backup", "dc-main"],
+        "{:?}",
+        r.offices[0]
+    );
     let s = spof(&net).unwrap();
     assert_eq!(s.already_lost.len(), 1);
 }
@@ -289,5 +346,11 @@ fn unknown_and_malformed_elements_are_named() {
         Element::parse(&net, "router/hub-0"),
         Err(hatang_core::whatif::BadElement::Syntax(_))
     ));
-    assert!(matches!(Element::parse(&net, "circuit/ring-9"), Err(hatang_core::whatif::BadElement::Unknown { kind: "circuit", .. })));
+    assert!(matches!(
+        Element::parse(&net, "circuit/ring-9"),
+        Err(hatang_core::whatif::BadElement::Unknown {
+            kind: "circuit",
+            ..
+        })
+    ));
 }

@@ -92,7 +92,12 @@ fn spof_found(s: &Spof) -> bool {
 
 /// `names` as a list, the first [`NAMED`] of them.
 fn some(names: &[String]) -> String {
-    let mut out = names.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    let mut out = names
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > NAMED {
         let _ = write!(out, " and {} more", names.len() - NAMED);
     }
@@ -118,7 +123,10 @@ fn fail_text(w: &WhatIf) -> String {
             parts.push(format!("LOSES {}", r.lost.join(", ")));
         }
         if !r.via_backup.is_empty() {
-            parts.push(format!("via the backup data center: {}", r.via_backup.join(", ")));
+            parts.push(format!(
+                "via the backup data center: {}",
+                r.via_backup.join(", ")
+            ));
         }
         if parts.is_empty() {
             parts.push("reaches every service, through another path".into());
@@ -245,7 +253,10 @@ fn spof_markdown(s: &Spof) -> String {
         );
     }
     if !s.single_data_center.is_empty() {
-        let _ = writeln!(o, "\n## Offices reaching services through one data center only\n");
+        let _ = writeln!(
+            o,
+            "\n## Offices reaching services through one data center only\n"
+        );
         let _ = writeln!(o, "| office | site | data center | services |");
         let _ = writeln!(o, "|---|---|---|---|");
         for d in &s.single_data_center {
@@ -262,7 +273,13 @@ fn spof_markdown(s: &Spof) -> String {
     if !s.already_lost.is_empty() {
         let _ = writeln!(o, "\n## Offices that miss services with nothing failed\n");
         for l in &s.already_lost {
-            let _ = writeln!(o, "- {} (`{}`): {}", l.display_name, l.site, l.lost.join(", "));
+            let _ = writeln!(
+                o,
+                "- {} (`{}`): {}",
+                l.display_name,
+                l.site,
+                l.lost.join(", ")
+            );
         }
     }
     o

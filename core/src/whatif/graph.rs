@@ -173,7 +173,9 @@ impl Network {
         routing.sort_by(|a, b| a.name.cmp(&b.name));
         let mut routers = Vec::with_capacity(routing.len());
         for m in &routing {
-            let Some(&site) = site_of.get(m.name.as_str()).and_then(|s| site_by_name.get(*s))
+            let Some(&site) = site_of
+                .get(m.name.as_str())
+                .and_then(|s| site_by_name.get(*s))
             else {
                 continue;
             };
@@ -371,7 +373,16 @@ pub(crate) mod sketch {
 
     /// A session for [`network`]: (a, b, local preference a sets, local preference b sets,
     /// prepends a adds towards b, prepends b adds towards a, prefixes a→b, prefixes b→a).
-    pub(crate) type Link<'a> = (&'a str, &'a str, u32, u32, u32, u32, &'a [&'a str], &'a [&'a str]);
+    pub(crate) type Link<'a> = (
+        &'a str,
+        &'a str,
+        u32,
+        u32,
+        u32,
+        u32,
+        &'a [&'a str],
+        &'a [&'a str],
+    );
 
     /// A network of `routers` (name, site, originated prefixes), one site per distinct site name
     /// (sites named `dc-*` are data centers, `dc-main` the main one; others commune offices),
@@ -441,9 +452,26 @@ pub(crate) mod sketch {
         for (s, (a, b, lp_a, lp_b, pre_a, pre_b, ab, ba)) in links.iter().enumerate() {
             let (ra, rb) = (router_by_name[*a], router_by_name[*b]);
             let s = s as SessionId;
-            arcs.push(Arc { session: s, from: ra, to: rb, local_pref: *lp_b, added_len: 1 + pre_a, permits: ids(ab) });
-            arcs.push(Arc { session: s, from: rb, to: ra, local_pref: *lp_a, added_len: 1 + pre_b, permits: ids(ba) });
-            circuits.push(Circuit { name: format!("{a}-{b}"), session: Some(s) });
+            arcs.push(Arc {
+                session: s,
+                from: ra,
+                to: rb,
+                local_pref: *lp_b,
+                added_len: 1 + pre_a,
+                permits: ids(ab),
+            });
+            arcs.push(Arc {
+                session: s,
+                from: rb,
+                to: ra,
+                local_pref: *lp_a,
+                added_len: 1 + pre_b,
+                permits: ids(ba),
+            });
+            circuits.push(Circuit {
+                name: format!("{a}-{b}"),
+                session: Some(s),
+            });
         }
         let mut arcs_in = vec![Vec::new(); out.len()];
         let mut carriers = vec![Vec::new(); prefixes.len()];

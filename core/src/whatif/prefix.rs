@@ -100,9 +100,9 @@ impl Prefixes {
     /// shorter than it and no longer than 64 bits.
     pub fn permitted(&self, entry: IpNet, out: &mut Vec<PrefixId>) {
         let e = Key::of(entry);
-        let from = self.sorted.partition_point(|(k, _)| {
-            (k.v6, k.network) < (e.v6, e.network)
-        });
+        let from = self
+            .sorted
+            .partition_point(|(k, _)| (k.v6, k.network) < (e.v6, e.network));
         for (k, id) in &self.sorted[from..] {
             if k.v6 != e.v6 || k.network > e.last() {
                 break;

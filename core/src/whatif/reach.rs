@@ -75,7 +75,12 @@ pub fn whole_network(net: &Network, down: &Down) -> Result<Vec<Vec<Reach>>, Unst
     let mut to_service: Vec<Option<Vec<Option<Route>>>> = Vec::new();
     for s in &net.services {
         to_service.push(match s.id {
-            Some(p) => Some(global_best(&mut solver, net, &Scope::downstream(net, p), down)?),
+            Some(p) => Some(global_best(
+                &mut solver,
+                net,
+                &Scope::downstream(net, p),
+                down,
+            )?),
             None => None,
         });
     }

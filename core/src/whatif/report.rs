@@ -165,7 +165,12 @@ pub fn services(net: &Network) -> Vec<ServiceInfo> {
 }
 
 /// One office's reach, compared with the intact network.
-pub fn office_reach(net: &Network, office: &Office, now: &[Reach], intact: &[Reach]) -> OfficeReach {
+pub fn office_reach(
+    net: &Network,
+    office: &Office,
+    now: &[Reach],
+    intact: &[Reach],
+) -> OfficeReach {
     let site = &net.sites[office.site as usize];
     let services: Vec<ServiceReach> = net
         .services

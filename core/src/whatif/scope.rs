@@ -166,18 +166,33 @@ mod tests {
         let p = net.services[0].id.unwrap();
         let c1 = net.router("c1").unwrap();
         let up = Scope::upstream(&net, p, &[c1]);
-        let names: Vec<&str> = up.routers.iter().map(|r| net.routers[*r as usize].name.as_str()).collect();
+        let names: Vec<&str> = up
+            .routers
+            .iter()
+            .map(|r| net.routers[*r as usize].name.as_str())
+            .collect();
         assert_eq!(names, ["em", "eb", "h1", "c1"]);
         assert_eq!(up.sessions(&net), vec![0, 1, 4]);
         let whole = Scope::downstream(&net, p);
         assert_eq!(whole.routers.len(), 7);
-        for down in [Down::none(), Down { routers: vec![0], sessions: vec![] }, Down { routers: vec![], sessions: vec![1] }] {
+        for down in [
+            Down::none(),
+            Down {
+                routers: vec![0],
+                sessions: vec![],
+            },
+            Down {
+                routers: vec![],
+                sessions: vec![1],
+            },
+        ] {
             let mut a = Solver::default();
             let mut b = Solver::default();
             a.run(&net, &up, &down).unwrap();
             b.run(&net, &whole, &down).unwrap();
             let seen = |s: &Solver, scope: &Scope, r| {
-                s.best(scope.local(r).unwrap()).map(|x| (x.local_pref, x.len, x.via, x.origin))
+                s.best(scope.local(r).unwrap())
+                    .map(|x| (x.local_pref, x.len, x.via, x.origin))
             };
             for &r in &up.routers {
                 assert_eq!(seen(&a, &up, r), seen(&b, &whole, r));

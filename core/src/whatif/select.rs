@@ -75,7 +75,9 @@ pub struct Route {
 
 /// No stable choice exists for the prefix (the routers would keep changing their minds).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("route selection for {prefix} does not settle: router `{router}` keeps changing its best route")]
+#[error(
+    "route selection for {prefix} does not settle: router `{router}` keeps changing its best route"
+)]
 pub struct Unstable {
     /// The prefix.
     pub prefix: String,
@@ -250,7 +252,12 @@ mod tests {
     #[test]
     fn local_preference_beats_a_shorter_path() {
         let net = network(
-            &[("em", "dc-main", &[S]), ("eb", "dc-backup", &[S]), ("h", "hub", &[]), ("c", "office", &[])],
+            &[
+                ("em", "dc-main", &[S]),
+                ("eb", "dc-backup", &[S]),
+                ("h", "hub", &[]),
+                ("c", "office", &[]),
+            ],
             &[
                 ("em", "h", 200, 200, 0, 0, &[S], &[]),
                 ("h", "c", 200, 200, 0, 0, &[S], &[]),
@@ -258,17 +265,30 @@ mod tests {
             ],
         );
         let r = best(&net, &Down::none(), "c").unwrap();
-        assert_eq!((r.local_pref, r.len, r.origin), (200, 2, net.router("em").unwrap()));
+        assert_eq!(
+            (r.local_pref, r.len, r.origin),
+            (200, 2, net.router("em").unwrap())
+        );
         // Without the hub the backup route (three ASes long with the prepends) is taken.
-        let down = Down { routers: vec![net.router("h").unwrap()], sessions: vec![] };
+        let down = Down {
+            routers: vec![net.router("h").unwrap()],
+            sessions: vec![],
+        };
         let r = best(&net, &down, "c").unwrap();
-        assert_eq!((r.local_pref, r.len, r.origin), (100, 3, net.router("eb").unwrap()));
+        assert_eq!(
+            (r.local_pref, r.len, r.origin),
+            (100, 3, net.router("eb").unwrap())
+        );
     }
 
     #[test]
     fn prepends_decide_between_equal_preferences() {
         let net = network(
-            &[("e1", "dc-main", &[S]), ("e2", "dc-backup", &[S]), ("c", "office", &[])],
+            &[
+                ("e1", "dc-main", &[S]),
+                ("e2", "dc-backup", &[S]),
+                ("c", "office", &[]),
+            ],
             &[
                 ("e1", "c", 100, 100, 2, 0, &[S], &[]),
                 ("e2", "c", 100, 100, 0, 0, &[S], &[]),
@@ -283,7 +303,11 @@ mod tests {
         // x and y pass the prefix to each other; when e fails, neither may keep the other's
         // route (it goes through itself), whatever order the withdrawals come in.
         let net = network(
-            &[("e", "dc-main", &[S]), ("x", "hub", &[]), ("y", "office", &[])],
+            &[
+                ("e", "dc-main", &[S]),
+                ("x", "hub", &[]),
+                ("y", "office", &[]),
+            ],
             &[
                 ("e", "x", 200, 200, 0, 0, &[S], &[]),
                 ("x", "y", 200, 200, 0, 0, &[S], &[S]),
@@ -293,7 +317,10 @@ mod tests {
         assert_eq!(y.len, 2);
         let x = best(&net, &Down::none(), "x").unwrap();
         assert_eq!(x.len, 1, "x must not take y's route back through itself");
-        let down = Down { routers: vec![net.router("e").unwrap()], sessions: vec![] };
+        let down = Down {
+            routers: vec![net.router("e").unwrap()],
+            sessions: vec![],
+        };
         assert_eq!(best(&net, &down, "x"), None);
         assert_eq!(best(&net, &down, "y"), None);
     }
@@ -305,7 +332,10 @@ mod tests {
             &[("e", "c", 200, 200, 0, 0, &[S], &[])],
         );
         assert!(best(&net, &Down::none(), "c").is_some());
-        let down = Down { routers: vec![], sessions: vec![0] };
+        let down = Down {
+            routers: vec![],
+            sessions: vec![0],
+        };
         assert_eq!(best(&net, &down, "c"), None);
     }
 

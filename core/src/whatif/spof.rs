@@ -147,7 +147,11 @@ fn candidates(net: &Network, office: &Office, scopes: &Scopes) -> Vec<Element> {
         sites.push(site);
         dcs.extend(net.sites[site as usize].data_center);
     }
-    out.extend(sessions.iter().map(|&s| Element::Circuit(net.session_circuits[s as usize])));
+    out.extend(
+        sessions
+            .iter()
+            .map(|&s| Element::Circuit(net.session_circuits[s as usize])),
+    );
     sites.sort_unstable();
     sites.dedup();
     out.extend(sites.into_iter().map(Element::Site));
