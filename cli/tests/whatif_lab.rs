@@ -63,6 +63,9 @@ impl Drop for Lab {
     }
 }
 
+/// A link: (device, interface).
+type Link = (String, String);
+
 /// Service, reached, data center (when reached): one office's view of one service.
 type Seen = BTreeMap<(String, String), Option<String>>;
 
@@ -317,7 +320,7 @@ fn whatif_predicts_what_the_lab_routers_do_after_each_failure() {
             .collect()
     };
     let circuit_link = |c: &str| -> Vec<(String, String)> { circuits[c][..1].to_vec() };
-    let failures: Vec<(Vec<&str>, Vec<(String, String)>)> = vec![
+    let failures: Vec<(Vec<&str>, Vec<Link>)> = vec![
         (vec!["device/edge-main"], device_links("edge-main")),
         (vec!["device/edge-backup"], device_links("edge-backup")),
         (vec!["device/hub-001"], device_links("hub-001")),
