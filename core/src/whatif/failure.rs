@@ -127,3 +127,49 @@ pub fn down_of(net: &Network, elements: &[Element]) -> Down {
     }
     down.normalise()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatif::graph::sketch::network;
+
+    #[test]
+    fn elements_parse_by_kind_and_take_down_what_they_hold() {
+        let net = network(
+            &[
+                ("e1", "dc-main", &[]),
+                ("e2", "dc-main", &[]),
+                ("c", "office", &[]),
+            ],
+            &[
+                ("e1", "c", 200, 200, 0, 0, &[], &[]),
+                ("e2", "c", 200, 200, 0, 0, &[], &[]),
+            ],
+        );
+        let dc = Element::parse(&net, "dc/dc-main").unwrap();
+        assert_eq!(dc.name(&net).to_string(), "datacenter/dc-main");
+        assert_eq!(down_of(&net, &[dc]).routers, vec![0, 1]);
+        let circuit = Element::parse(&net, "Circuit/e2-c").unwrap();
+        assert_eq!(
+            down_of(&net, &[circuit]),
+            Down {
+                routers: vec![],
+                sessions: vec![1]
+            }
+        );
+        let both = down_of(&net, &[Element::parse(&net, "device/e2").unwrap(), dc]);
+        assert_eq!(both.routers, vec![0, 1], "deduplicated and sorted");
+        assert_eq!(
+            Element::parse(&net, "site/nowhere"),
+            Err(BadElement::Unknown {
+                kind: "site",
+                name: "nowhere".into()
+            })
+        );
+        assert_eq!(
+            Element::parse(&net, "e1"),
+            Err(BadElement::Syntax("e1".into()))
+        );
+        assert_eq!(Element::all(&net).len(), 3 + 2 + 2 + 1);
+    }
+}

@@ -139,3 +139,40 @@ fn global_best(
     }
     Ok(best)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatif::graph::sketch::network;
+
+    const S: &str = "3fff:10::/48";
+    const HOME: &str = "3fff:100::/48";
+
+    #[test]
+    fn a_route_there_without_one_back_is_no_reach() {
+        // The main edge sends the service but does not accept the office's prefix; the backup
+        // edge does both.
+        let net = network(
+            &[
+                ("em", "dc-main", &[S]),
+                ("eb", "dc-backup", &[S]),
+                ("c", "office", &[HOME]),
+            ],
+            &[
+                ("em", "c", 200, 200, 0, 0, &[S], &[]),
+                ("eb", "c", 100, 100, 2, 2, &[S], &[HOME]),
+            ],
+        );
+        let office = &offices(&net)[0];
+        assert_eq!(office.home, net.prefixes.id(HOME.parse().unwrap()));
+        let reach = whole_network(&net, &Down::none()).unwrap();
+        // The office's best route leads to the main edge, which cannot answer.
+        assert_eq!(reach, vec![vec![Reach::Lost]]);
+        let down = Down {
+            routers: vec![net.router("em").unwrap()],
+            sessions: vec![],
+        };
+        let reach = whole_network(&net, &down).unwrap();
+        assert_eq!(reach, vec![vec![Reach::Via(net.data_center("dc-backup"))]]);
+    }
+}

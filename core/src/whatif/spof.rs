@@ -160,3 +160,55 @@ fn candidates(net: &Network, office: &Office, scopes: &Scopes) -> Vec<Element> {
     out.extend(dcs.into_iter().map(Element::DataCenter));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::whatif::graph::sketch::network;
+
+    const S: &str = "3fff:10::/48";
+    const HOME: &str = "3fff:100::/48";
+
+    #[test]
+    fn a_single_homed_office_depends_on_its_circuit_and_data_center_but_not_on_itself() {
+        let net = network(
+            &[
+                ("em", "dc-main", &[S]),
+                ("eb", "dc-backup", &[S]),
+                ("c", "office", &[HOME]),
+            ],
+            &[
+                ("em", "c", 200, 200, 0, 0, &[S], &[HOME]),
+                ("eb", "em", 200, 200, 0, 0, &[S], &[S]),
+            ],
+        );
+        let found = search(&net).unwrap();
+        assert_eq!(found.len(), 1);
+        let (_, f) = &found[0];
+        assert!(f.lost_already.is_empty());
+        let names: Vec<String> = f
+            .cut_by
+            .iter()
+            .map(|(e, _)| e.name(&net).to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "device/em",
+                "circuit/em-c",
+                "site/dc-main",
+                "datacenter/dc-main"
+            ]
+        );
+        // The backup edge is outside the office's scopes: nothing it does reaches the office.
+        let (office, _) = &found[0];
+        let scopes = Scopes {
+            services: vec![Some(Scope::upstream(&net, 0, &office.routers))],
+            home: office.home.map(|h| Scope::downstream(&net, h)),
+        };
+        let candidates = candidates(&net, office, &scopes);
+        assert!(!candidates.contains(&Element::Device(net.router("eb").unwrap())));
+        assert!(!candidates.contains(&Element::Device(net.router("c").unwrap())));
+        assert!(!candidates.contains(&Element::Site(net.site("office").unwrap())));
+    }
+}
