@@ -1,7 +1,7 @@
 //! `whatif` on real compiled models: wirings written as inventories, allocated, compiled, and
 //! analysed. The single-failure search is checked against brute force — every element failed
 //! alone and the whole network's routes recomputed — on random small wirings (hub and spoke,
-//! rings of hubs, offices with one or two circuits landing anywhere).
+//! rings of hubs, offices with one or two routers of one or two circuits each, landing anywhere).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -31,8 +31,8 @@ struct Wiring {
     hubs: Vec<Vec<(End, bool)>>,
     /// Hub-to-hub links (a, b, primary).
     ring: Vec<(usize, usize, bool)>,
-    /// Per office: its circuits (where, primary).
-    offices: Vec<Vec<(End, bool)>>,
+    /// Per office, per router of the office: its circuits (where, primary).
+    offices: Vec<Vec<Vec<(End, bool)>>>,
 }
 
 const HEAD: &str = r#"apiVersion: hatang.io/v1alpha1
@@ -74,6 +74,14 @@ impl Wiring {
         }
     }
 
+    /// The name of office `o`'s router `k`.
+    fn cpe(o: usize, k: usize) -> String {
+        match k {
+            0 => format!("cpe-{o}"),
+            k => format!("cpe-{o}-{k}"),
+        }
+    }
+
     /// The wiring as one inventory text.
     fn yaml(&self) -> String {
         let mut circuits: Vec<(String, String, String, bool)> = Vec::new();
@@ -95,14 +103,16 @@ impl Wiring {
                 *primary,
             ));
         }
-        for (o, ends) in self.offices.iter().enumerate() {
-            for (i, (end, primary)) in ends.iter().enumerate() {
-                circuits.push((
-                    format!("cpe-{o}-c{i}"),
-                    format!("cpe-{o}"),
-                    Self::device_of(*end),
-                    *primary,
-                ));
+        for (o, routers) in self.offices.iter().enumerate() {
+            for (k, ends) in routers.iter().enumerate() {
+                for (i, (end, primary)) in ends.iter().enumerate() {
+                    circuits.push((
+                        format!("cpe-{o}-{k}-c{i}"),
+                        Self::cpe(o, k),
+                        Self::device_of(*end),
+                        *primary,
+                    ));
+                }
             }
         }
         let mut interfaces: std::collections::BTreeMap<String, usize> = Default::default();
@@ -131,8 +141,10 @@ impl Wiring {
         for h in 0..self.hubs.len() {
             device(&format!("hub-{h}"), &format!("site-hub-{h}"), "hub");
         }
-        for o in 0..self.offices.len() {
-            device(&format!("cpe-{o}"), &format!("office-{o}"), "cpe");
+        for (o, routers) in self.offices.iter().enumerate() {
+            for k in 0..routers.len() {
+                device(&Self::cpe(o, k), &format!("office-{o}"), "cpe");
+            }
         }
         for h in 0..self.hubs.len() {
             let _ = write!(
@@ -234,7 +246,10 @@ fn wiring() -> impl Strategy<Value = Wiring> {
         (
             prop::collection::vec(prop::collection::vec(uplink, 0..3), hubs),
             prop::collection::vec(ring, 0..4),
-            prop::collection::vec(prop::collection::vec(circuit, 1..3), 1..6),
+            prop::collection::vec(
+                prop::collection::vec(prop::collection::vec(circuit, 1..3), 1..3),
+                1..6,
+            ),
         )
             .prop_map(|(hubs, ring, offices)| Wiring {
                 hubs,
@@ -261,8 +276,8 @@ fn shared_hub() -> Wiring {
         hubs: vec![vec![(End::Main, true), (End::Backup, false)]],
         ring: vec![],
         offices: vec![
-            vec![(End::Hub(0), true), (End::Backup, false)],
-            vec![(End::Hub(0), true), (End::Hub(0), false)],
+            vec![vec![(End::Hub(0), true), (End::Backup, false)]],
+            vec![vec![(End::Hub(0), true), (End::Hub(0), false)]],
         ],
     }
 }
@@ -321,7 +336,7 @@ fn an_office_whose_return_path_is_filtered_loses_the_service() {
     let w = Wiring {
         hubs: vec![vec![(End::Main, true), (End::Backup, false)], vec![]],
         ring: vec![(0, 1, true)],
-        offices: vec![vec![(End::Hub(1), true)]],
+        offices: vec![vec![vec![(End::Hub(1), true)]]],
     };
     let net = w.network();
     let r = what_if(&net, &[]).unwrap();
