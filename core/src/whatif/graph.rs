@@ -133,34 +133,8 @@ pub struct Network {
 impl Network {
     /// The graph of `models` (compiled from `inv`).
     pub fn new(inv: &Inventory, models: &[DeviceModel]) -> Network {
-        let mut sites: Vec<Site> = inv
-            .sites
-            .iter()
-            .map(|s| Site {
-                name: s.name().to_owned(),
-                display_name: s.spec.display_name.clone(),
-                commune_office: s.spec.role == SiteRole::CommuneOffice,
-                data_center: None,
-                routers: Vec::new(),
-            })
-            .collect();
-        sites.sort_by(|a, b| a.name.cmp(&b.name));
+        let (mut sites, data_centers) = places(inv);
         let site_by_name: HashMap<String, SiteId> = index(sites.iter().map(|s| &s.name));
-        let mut data_centers: Vec<DataCenter> = inv
-            .data_centers
-            .iter()
-            .map(|d| DataCenter {
-                name: d.name().to_owned(),
-                tier: d.spec.tier,
-                site: site_by_name.get(&d.spec.site).copied(),
-            })
-            .collect();
-        data_centers.sort_by(|a, b| a.name.cmp(&b.name));
-        for (i, dc) in data_centers.iter().enumerate() {
-            if let Some(s) = dc.site {
-                sites[s as usize].data_center = Some(i as DcId);
-            }
-        }
         let dc_by_name = index(data_centers.iter().map(|d| &d.name));
         let site_of: HashMap<&str, &str> = inv
             .devices
@@ -239,38 +213,12 @@ impl Network {
             arcs.push(arc(&prefixes, session, (ra, na), (rz, nz)));
             arcs.push(arc(&prefixes, session, (rz, nz), (ra, na)));
         }
-        let mut arcs_in = vec![Vec::new(); routers.len()];
-        let mut carriers = vec![Vec::new(); prefixes.len()];
-        for (i, a) in arcs.iter().enumerate() {
-            arcs_in[a.to as usize].push(i as u32);
-            for &p in &a.permits {
-                carriers[p as usize].push(i as u32);
-            }
-        }
-        let mut originators = vec![Vec::new(); prefixes.len()];
-        for (i, r) in routers.iter().enumerate() {
-            for &p in &r.originates {
-                originators[p as usize].push(i as RouterId);
-            }
-        }
-        let services = inv
-            .address_plans
-            .first()
-            .map(|plan| {
-                plan.spec
-                    .services
-                    .iter()
-                    .map(|(name, prefix)| {
-                        let prefix: IpNet = prefix.to_string().parse().expect("a prefix");
-                        Service {
-                            name: name.clone(),
-                            prefix,
-                            id: prefixes.id(prefix),
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let Lookups {
+            arcs_in,
+            carriers,
+            originators,
+        } = Lookups::of(&routers, &arcs, prefixes.len());
+        let services = services(inv, &prefixes);
         Network {
             routers,
             sites,
@@ -319,6 +267,91 @@ impl Network {
     pub fn permits(&self, a: u32, p: PrefixId) -> bool {
         self.arcs[a as usize].permits.binary_search(&p).is_ok()
     }
+}
+
+/// What route selection looks up by router and by prefix.
+struct Lookups {
+    arcs_in: Vec<Vec<u32>>,
+    carriers: Vec<Vec<u32>>,
+    originators: Vec<Vec<RouterId>>,
+}
+
+impl Lookups {
+    fn of(routers: &[Router], arcs: &[Arc], prefixes: usize) -> Lookups {
+        let mut arcs_in = vec![Vec::new(); routers.len()];
+        let mut carriers = vec![Vec::new(); prefixes];
+        for (i, a) in arcs.iter().enumerate() {
+            arcs_in[a.to as usize].push(i as u32);
+            for &p in &a.permits {
+                carriers[p as usize].push(i as u32);
+            }
+        }
+        let mut originators = vec![Vec::new(); prefixes];
+        for (i, r) in routers.iter().enumerate() {
+            for &p in &r.originates {
+                originators[p as usize].push(i as RouterId);
+            }
+        }
+        Lookups {
+            arcs_in,
+            carriers,
+            originators,
+        }
+    }
+}
+
+/// Sites and data centers of `inv`, each by name, with each data center's site marked.
+fn places(inv: &Inventory) -> (Vec<Site>, Vec<DataCenter>) {
+    let mut sites: Vec<Site> = inv
+        .sites
+        .iter()
+        .map(|s| Site {
+            name: s.name().to_owned(),
+            display_name: s.spec.display_name.clone(),
+            commune_office: s.spec.role == SiteRole::CommuneOffice,
+            data_center: None,
+            routers: Vec::new(),
+        })
+        .collect();
+    sites.sort_by(|a, b| a.name.cmp(&b.name));
+    let site_by_name: HashMap<String, SiteId> = index(sites.iter().map(|s| &s.name));
+    let mut data_centers: Vec<DataCenter> = inv
+        .data_centers
+        .iter()
+        .map(|d| DataCenter {
+            name: d.name().to_owned(),
+            tier: d.spec.tier,
+            site: site_by_name.get(&d.spec.site).copied(),
+        })
+        .collect();
+    data_centers.sort_by(|a, b| a.name.cmp(&b.name));
+    for (i, dc) in data_centers.iter().enumerate() {
+        if let Some(s) = dc.site {
+            sites[s as usize].data_center = Some(i as DcId);
+        }
+    }
+    (sites, data_centers)
+}
+
+/// The services of the address plan, with their interned prefixes.
+fn services(inv: &Inventory, prefixes: &Prefixes) -> Vec<Service> {
+    inv.address_plans
+        .first()
+        .map(|plan| {
+            plan.spec
+                .services
+                .iter()
+                .map(|(name, prefix)| {
+                    let prefix = IpNet::V6(prefix.net());
+                    Service {
+                        name: name.clone(),
+                        prefix,
+                        id: prefixes.id(prefix),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Name → position.
@@ -473,20 +506,11 @@ pub(crate) mod sketch {
                 session: Some(s),
             });
         }
-        let mut arcs_in = vec![Vec::new(); out.len()];
-        let mut carriers = vec![Vec::new(); prefixes.len()];
-        for (i, a) in arcs.iter().enumerate() {
-            arcs_in[a.to as usize].push(i as u32);
-            for &p in &a.permits {
-                carriers[p as usize].push(i as u32);
-            }
-        }
-        let mut originators = vec![Vec::new(); prefixes.len()];
-        for (i, r) in out.iter().enumerate() {
-            for &p in &r.originates {
-                originators[p as usize].push(i as RouterId);
-            }
-        }
+        let Lookups {
+            arcs_in,
+            carriers,
+            originators,
+        } = Lookups::of(&out, &arcs, prefixes.len());
         let services = vec![Service {
             name: "portal".into(),
             prefix: "3fff:10::/48".parse().unwrap(),
