@@ -2,8 +2,8 @@
 //! loading YAML into typed objects with positions, semantic validation, the metro-network (MAN)
 //! analysis ([`metro`]), statistics, the JSON Schema and its Markdown reference, import of
 //! official GSO administrative-unit lists, allocation (IPAM), compilation and rendering of device
-//! configurations, the drift audit, and the apply transaction's state machine, journal and audit
-//! record ([`apply`]).
+//! configurations, failure analysis on the compiled models ([`whatif`]), the drift audit, and the
+//! apply transaction's state machine, journal and audit record ([`apply`]).
 //!
 //! It must not open network connections, spawn processes or depend on an async runtime; the only
 //! I/O it does is reading the inventory files it is asked to load. Effects belong in
@@ -25,6 +25,7 @@ pub mod schema;
 pub mod stats;
 pub mod text;
 pub mod validate;
+pub mod whatif;
 
 pub use diag::{Diagnostic, Location, ObjectRef, Severity, Subject};
 pub use load::{LoadOptions, Loaded, load_paths};
