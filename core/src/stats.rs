@@ -226,9 +226,9 @@ pub(crate) fn coverage_of(
             });
             continue;
         }
-        let (primary, backup) = links
-            .get(s.name())
-            .map_or((false, false), |l| (!l.primary.is_empty(), !l.backup.is_empty()));
+        let (primary, backup) = links.get(s.name()).map_or((false, false), |l| {
+            (!l.primary.is_empty(), !l.backup.is_empty())
+        });
         if primary && backup {
             c.dual_homed += 1;
             continue;
@@ -242,7 +242,10 @@ pub(crate) fn coverage_of(
         c.incomplete_offices.push(IncompleteOffice {
             name: s.name().to_owned(),
             display_name: s.spec.display_name.clone(),
-            gso_code: ix.regions.get(s.spec.region.as_str()).map(|r| r.spec.code.clone()),
+            gso_code: ix
+                .regions
+                .get(s.spec.region.as_str())
+                .map(|r| r.spec.code.clone()),
             missing,
             location: Location {
                 file: inv

@@ -844,11 +844,19 @@ const CASES: &[Case] = &[
     // -----------------------------------------------------------------------------------------
     Case {
         rule: "a system's security level is approved",
-        docs: || Docs::base().edit(SYSTEM, "  approval: {date: 2024-01-10, body: UBND Thành phố}\n", ""),
+        docs: || {
+            Docs::base().edit(
+                SYSTEM,
+                "  approval: {date: 2024-01-10, body: UBND Thành phố}\n",
+                "",
+            )
+        },
         code: "level-not-approved",
         severity: Severity::Finding,
         object: SYSTEM,
-        message: &[Is("the security level of `Cổng dịch vụ công thành phố` was never approved")],
+        message: &[Is(
+            "the security level of `Cổng dịch vụ công thành phố` was never approved",
+        )],
         at: Of("securityLevel: 3", "3"),
         hint: Some(Contains("spec.approval")),
         ..ERROR
@@ -858,7 +866,12 @@ const CASES: &[Case] = &[
     // -----------------------------------------------------------------------------------------
     Case {
         rule: "a target names a metric of the catalogue",
-        docs: || Docs::base().push(&TARGET.replace("metric: commune-offices-with-wan", "metric: communes-online")),
+        docs: || {
+            Docs::base().push(&TARGET.replace(
+                "metric: commune-offices-with-wan",
+                "metric: communes-online",
+            ))
+        },
         code: "unknown-metric",
         object: "PlanTarget/communes-wan",
         message: &[Is("`communes-online` is not a metric of the catalogue")],
@@ -871,7 +884,9 @@ const CASES: &[Case] = &[
         docs: || Docs::base().push(&TARGET.replace("scope: city", "scope: tenant-kind:department")),
         code: "unknown-scope",
         object: "PlanTarget/communes-wan",
-        message: &[Is("metric `commune-offices-with-wan` does not take a tenant-kind:KIND[,KIND…] scope")],
+        message: &[Is(
+            "metric `commune-offices-with-wan` does not take a tenant-kind:KIND[,KIND…] scope",
+        )],
         at: Of("scope: tenant-kind:department", "tenant-kind:department"),
         hint: Some(Is("`commune-offices-with-wan` takes: city, region:NAME")),
         ..ERROR

@@ -123,7 +123,11 @@ fn pool_use(
 /// The commit the inventory is at, `-dirty` when it has uncommitted changes; none outside Git.
 fn git_commit(path: &Path) -> Option<String> {
     let dir = if path.is_dir() { path } else { path.parent()? };
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
@@ -137,7 +141,11 @@ fn git_commit(path: &Path) -> Option<String> {
     };
     let commit = git(&["rev-parse", "HEAD"])?;
     let dirty = git(&["status", "--porcelain", "--", "."]).is_some_and(|s| !s.is_empty());
-    Some(if dirty { format!("{commit}-dirty") } else { commit })
+    Some(if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    })
 }
 
 fn read_audit(path: &Path) -> Result<report::DriftSummary> {
@@ -164,9 +172,8 @@ fn read_history(dir: &Path) -> Result<Vec<HistoryPoint>> {
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|e| crate::exit::input(&path, e))?;
-        let point: HistoryPoint = serde_json::from_str(&text).map_err(|e| {
-            usage_error!("`{}` is not a report history file: {e}", path.display())
-        })?;
+        let point: HistoryPoint = serde_json::from_str(&text)
+            .map_err(|e| usage_error!("`{}` is not a report history file: {e}", path.display()))?;
         points.push(point);
     }
     Ok(points)

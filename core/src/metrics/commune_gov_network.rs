@@ -19,12 +19,16 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{failing, inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{failing, inventory, measure};
 
     #[test]
     fn only_the_dedicated_network_counts() {
-        let m = measure(&inventory(""), Metric::CommuneOfficesGovernmentNetwork, "city");
+        let m = measure(
+            &inventory(""),
+            Metric::CommuneOfficesGovernmentNetwork,
+            "city",
+        );
         assert_eq!((m.passed, failing(&m)), (1, vec!["office-a", "office-c"]));
     }
 }

@@ -6,23 +6,29 @@ use crate::model::Kind;
 
 pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
     for s in ctx.counted_offices(scope) {
-        let (primary, backup) = ctx
-            .circuits_of(s.name())
-            .map_or((false, false), |c| (!c.primary.is_empty(), !c.backup.is_empty()));
+        let (primary, backup) = ctx.circuits_of(s.name()).map_or((false, false), |c| {
+            (!c.primary.is_empty(), !c.backup.is_empty())
+        });
         let reason = match (primary, backup) {
             (true, true) => None,
             (true, false) => Some("no backup circuit"),
             (false, true) => Some("no primary circuit"),
             (false, false) => Some("no primary and no backup circuit"),
         };
-        m.count(ctx, Kind::Site, s, &s.spec.display_name, reason.map(str::to_owned));
+        m.count(
+            ctx,
+            Kind::Site,
+            s,
+            &s.spec.display_name,
+            reason.map(str::to_owned),
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{failing, inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{failing, inventory, measure};
 
     #[test]
     fn both_circuits_are_needed_and_excluded_offices_do_not_count() {

@@ -15,8 +15,8 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{failing, inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{failing, inventory, measure};
 
     #[test]
     fn an_office_with_any_circuit_counts() {

@@ -29,8 +29,8 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{inventory, measure};
 
     #[test]
     fn devices_log_to_soc_only_when_a_collector_exists() {

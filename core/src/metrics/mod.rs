@@ -170,7 +170,9 @@ impl Scope {
         if let Some(kinds) = s.strip_prefix("tenant-kind:") {
             return kinds
                 .split(',')
-                .map(|k| TenantKind::parse(k.trim()).ok_or_else(|| ScopeError::TenantKind(k.to_owned())))
+                .map(|k| {
+                    TenantKind::parse(k.trim()).ok_or_else(|| ScopeError::TenantKind(k.to_owned()))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Scope::TenantKinds);
         }
@@ -357,16 +359,16 @@ impl<'a> Context<'a> {
     }
 
     /// Commune offices counted by coverage targets: not excluded, in scope.
-    pub(crate) fn counted_offices(&self, scope: &Scope) -> impl Iterator<Item = &'a Object<SiteSpec>> {
+    pub(crate) fn counted_offices(
+        &self,
+        scope: &Scope,
+    ) -> impl Iterator<Item = &'a Object<SiteSpec>> {
         let inventory = self.inventory;
-        inventory
-            .sites
-            .iter()
-            .filter(move |s| {
-                s.spec.role == SiteRole::CommuneOffice
-                    && self.index.site_excluded(&s.spec).is_none()
-                    && self.site_in_scope(&s.spec, scope)
-            })
+        inventory.sites.iter().filter(move |s| {
+            s.spec.role == SiteRole::CommuneOffice
+                && self.index.site_excluded(&s.spec).is_none()
+                && self.site_in_scope(&s.spec, scope)
+        })
     }
 
     /// Information systems whose owner is in `scope`.
@@ -377,7 +379,11 @@ impl<'a> Context<'a> {
         let inventory = self.inventory;
         let scope = scope.clone();
         inventory.information_systems.iter().filter(move |s| {
-            let owner = self.index.tenants.get(s.spec.owner.as_str()).map(|t| t.spec.kind);
+            let owner = self
+                .index
+                .tenants
+                .get(s.spec.owner.as_str())
+                .map(|t| t.spec.kind);
             self.tenant_kind_in_scope(owner, &scope)
         })
     }
@@ -402,13 +408,19 @@ mod tests {
         assert_eq!(Scope::parse("city"), Ok(Scope::City));
         assert_eq!(
             Scope::parse("tenant-kind:department, district"),
-            Ok(Scope::TenantKinds(vec![TenantKind::Department, TenantKind::District]))
+            Ok(Scope::TenantKinds(vec![
+                TenantKind::Department,
+                TenantKind::District
+            ]))
         );
         assert_eq!(
             Scope::parse("tenant-kind:ministry"),
             Err(ScopeError::TenantKind("ministry".into()))
         );
-        assert_eq!(Scope::parse("everything"), Err(ScopeError::Unknown("everything".into())));
+        assert_eq!(
+            Scope::parse("everything"),
+            Err(ScopeError::Unknown("everything".into()))
+        );
         assert!(matches!(
             Scope::for_metric(Metric::CommuneOfficesWan, "tenant-kind:department"),
             Err(ScopeError::NotForMetric { .. })

@@ -8,17 +8,25 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
     for s in ctx.systems_in_scope(scope) {
         let reason = match &s.spec.approval {
             None => Some(format!("level {} never approved", s.spec.security_level)),
-            Some(a) if a.date > ctx.today => Some(format!("approval dated {} is in the future", a.date)),
+            Some(a) if a.date > ctx.today => {
+                Some(format!("approval dated {} is in the future", a.date))
+            }
             Some(_) => None,
         };
-        m.count(ctx, Kind::InformationSystem, s, &s.spec.display_name, reason);
+        m.count(
+            ctx,
+            Kind::InformationSystem,
+            s,
+            &s.spec.display_name,
+            reason,
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{failing, inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{failing, inventory, measure};
 
     #[test]
     fn only_approved_levels_count() {

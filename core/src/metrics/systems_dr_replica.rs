@@ -14,17 +14,34 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
             continue;
         }
         let reason = shortfall(ctx, model, &s.spec);
-        m.count(ctx, Kind::InformationSystem, s, &s.spec.display_name, reason);
+        m.count(
+            ctx,
+            Kind::InformationSystem,
+            s,
+            &s.spec.display_name,
+            reason,
+        );
     }
 }
 
 /// Why the system's replica does not protect it, if it does not.
-pub(crate) fn shortfall(ctx: &Context<'_>, model: DataCenterModel, s: &InformationSystemSpec) -> Option<String> {
+pub(crate) fn shortfall(
+    ctx: &Context<'_>,
+    model: DataCenterModel,
+    s: &InformationSystemSpec,
+) -> Option<String> {
     let Some(dr) = &s.dr else {
         return Some("no DR policy".to_owned());
     };
-    if !ctx.index.data_centers.contains_key(dr.replica_data_center.as_str()) {
-        return Some(format!("replica data center `{}` does not exist", dr.replica_data_center));
+    if !ctx
+        .index
+        .data_centers
+        .contains_key(dr.replica_data_center.as_str())
+    {
+        return Some(format!(
+            "replica data center `{}` does not exist",
+            dr.replica_data_center
+        ));
     }
     match model {
         DataCenterModel::MainAndBackup if dr.replica_data_center == s.data_center => {
@@ -34,7 +51,10 @@ pub(crate) fn shortfall(ctx: &Context<'_>, model: DataCenterModel, s: &Informati
         DataCenterModel::SingleWithRedundancy => {
             let dc = ctx.index.data_centers.get(s.data_center.as_str())?;
             if dr.replica_data_center != s.data_center {
-                return Some(format!("replica outside the single data center `{}`", dc.name()));
+                return Some(format!(
+                    "replica outside the single data center `{}`",
+                    dc.name()
+                ));
             }
             let (Some(rack), Some(replica)) = (&s.rack, &dr.replica_rack) else {
                 return Some("racks of the system and its replica not recorded".to_owned());
@@ -122,6 +142,9 @@ spec: {displayName: Cùng tủ, owner: so, dataCenter: dc, rack: A01, securityLe
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         let m = measure(&loaded.inventory, Metric::SystemsDrReplica, "city");
         assert_eq!((m.passed, failing(&m)), (1, vec!["one-feed", "same-rack"]));
-        assert_eq!(m.failing[0].reason, "racks `A03` and `A04` share feed `A` alone");
+        assert_eq!(
+            m.failing[0].reason,
+            "racks `A03` and `A04` share feed `A` alone"
+        );
     }
 }

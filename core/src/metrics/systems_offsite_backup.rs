@@ -11,7 +11,13 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
             Some(b) if !b.off_site => Some("backup copies stay in the data center"),
             Some(_) => None,
         };
-        m.count(ctx, Kind::InformationSystem, s, &s.spec.display_name, reason.map(str::to_owned));
+        m.count(
+            ctx,
+            Kind::InformationSystem,
+            s,
+            &s.spec.display_name,
+            reason.map(str::to_owned),
+        );
     }
 }
 

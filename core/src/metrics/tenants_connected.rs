@@ -24,8 +24,8 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{failing, inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{failing, inventory, measure};
 
     const TENANTS: &str = "apiVersion: hatang.io/v1alpha1\nkind: Tenant\nmetadata: {name: so-a}\n\
         spec: {displayName: Sở A, kind: department, site: office-a}\n---\n\

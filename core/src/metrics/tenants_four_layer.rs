@@ -43,8 +43,8 @@ fn missing_layers(s: &FourLayerModel, today: chrono::NaiveDate) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{failing, inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{failing, inventory, measure};
 
     const TENANTS: &str = "apiVersion: hatang.io/v1alpha1\nkind: Tenant\nmetadata: {name: full}\n\
         spec: {displayName: Sở Đủ, kind: department, security: {inHouseTeam: true, \
@@ -60,7 +60,10 @@ mod tests {
         let inv = inventory(TENANTS);
         let m = measure(&inv, Metric::TenantsFourLayer, "city");
         assert_eq!((m.passed, failing(&m)), (1, vec!["stale", "none"]));
-        assert_eq!(m.failing[0].reason, "missing: independent audit stale (last 2024-05-01)");
+        assert_eq!(
+            m.failing[0].reason,
+            "missing: independent audit stale (last 2024-05-01)"
+        );
         let m = measure(&inv, Metric::TenantsFourLayer, "tenant-kind:agency");
         assert_eq!(m.total(), 1);
     }

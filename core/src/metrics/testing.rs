@@ -124,7 +124,11 @@ spec: {a: {device: cpe-b, interface: wan1}, z: {device: edge-main, interface: b1
 /// `BASE` followed by `extra` documents, loaded; panics on a loader error (a broken fixture).
 pub(crate) fn inventory(extra: &str) -> Inventory {
     let text = format!("{BASE}\n---\n{extra}");
-    let loaded = load_str(std::path::Path::new("t.yaml"), &text, &LoadOptions::default());
+    let loaded = load_str(
+        std::path::Path::new("t.yaml"),
+        &text,
+        &LoadOptions::default(),
+    );
     assert!(
         loaded.diagnostics.is_empty(),
         "fixture does not load: {:?}",

@@ -34,8 +34,8 @@ pub(super) fn measure(ctx: &Context<'_>, scope: &Scope, m: &mut Measure) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{inventory, measure};
     use super::super::Metric;
+    use super::super::testing::{inventory, measure};
 
     #[test]
     fn only_units_on_the_dedicated_network_count() {

@@ -48,7 +48,9 @@ pub fn render(r: &Report) -> String {
             t.clause.clone(),
             t.metric.name().to_owned(),
             t.scope.clone(),
-            t.value_percent.map(|v| format!("{v:.2}")).unwrap_or_default(),
+            t.value_percent
+                .map(|v| format!("{v:.2}"))
+                .unwrap_or_default(),
             t.passed.to_string(),
             t.total.to_string(),
             t.target_percent.to_string(),
@@ -60,7 +62,11 @@ pub fn render(r: &Report) -> String {
         line(&mut out, &first);
         for f in &t.failing {
             let mut row = base.to_vec();
-            row.extend([f.object.to_string(), f.reason.clone(), f.location.to_string()]);
+            row.extend([
+                f.object.to_string(),
+                f.reason.clone(),
+                f.location.to_string(),
+            ]);
             line(&mut out, &row);
         }
     }

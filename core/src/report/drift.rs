@@ -96,7 +96,11 @@ mod tests {
         assert_eq!((s.counts.devices, s.counts.drift), (2, 1));
         assert_eq!(
             s.devices,
-            vec![DeviceDrift { device: "b".into(), status: "drift".into(), deviations: 2 }]
+            vec![DeviceDrift {
+                device: "b".into(),
+                status: "drift".into(),
+                deviations: 2
+            }]
         );
         assert!(parse_audit("{}").is_err());
     }

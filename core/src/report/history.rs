@@ -54,7 +54,11 @@ impl HistoryPoint {
 }
 
 /// The values of target `name` in runs before `today`, oldest first.
-pub(crate) fn past_values(history: &[HistoryPoint], name: &str, today: NaiveDate) -> Vec<(NaiveDate, f64)> {
+pub(crate) fn past_values(
+    history: &[HistoryPoint],
+    name: &str,
+    today: NaiveDate,
+) -> Vec<(NaiveDate, f64)> {
     let mut out: Vec<(NaiveDate, f64)> = history
         .iter()
         .filter(|p| p.judged_on < today)
@@ -75,17 +79,30 @@ mod tests {
         HistoryPoint {
             judged_on: day.parse().unwrap(),
             commit: None,
-            targets: vec![TargetHistory { name: "t".into(), value_percent: v }],
+            targets: vec![TargetHistory {
+                name: "t".into(),
+                value_percent: v,
+            }],
         }
     }
 
     #[test]
     fn past_values_are_earlier_runs_in_date_order() {
-        let h = vec![point("2025-03-01", Some(50.0)), point("2025-01-01", Some(40.0)),
-                     point("2025-02-01", None), point("2025-06-01", Some(99.0))];
+        let h = vec![
+            point("2025-03-01", Some(50.0)),
+            point("2025-01-01", Some(40.0)),
+            point("2025-02-01", None),
+            point("2025-06-01", Some(99.0)),
+        ];
         let today = "2025-06-01".parse().unwrap();
         let v = past_values(&h, "t", today);
-        assert_eq!(v, vec![("2025-01-01".parse().unwrap(), 40.0), ("2025-03-01".parse().unwrap(), 50.0)]);
+        assert_eq!(
+            v,
+            vec![
+                ("2025-01-01".parse().unwrap(), 40.0),
+                ("2025-03-01".parse().unwrap(), 50.0)
+            ]
+        );
         assert!(past_values(&h, "other", today).is_empty());
     }
 }

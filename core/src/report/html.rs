@@ -79,7 +79,11 @@ fn td(out: &mut String, text: &str) {
 }
 
 fn td_num(out: &mut String, sort: f64, text: &str) {
-    let _ = write!(out, r#"<td class="num" data-sort="{sort}">{}</td>"#, escape(text));
+    let _ = write!(
+        out,
+        r#"<td class="num" data-sort="{sort}">{}</td>"#,
+        escape(text)
+    );
 }
 
 /// The report as an HTML page.
@@ -118,7 +122,11 @@ pub fn render(r: &Report) -> String {
 fn targets(out: &mut String, r: &Report) {
     let _ = write!(out, "<h2>{}</h2>", escape(l::TARGETS));
     if r.targets.is_empty() {
-        let _ = write!(out, "<p>{}</p>", escape("Không có chỉ tiêu (no PlanTarget in the inventory)"));
+        let _ = write!(
+            out,
+            "<p>{}</p>",
+            escape("Không có chỉ tiêu (no PlanTarget in the inventory)")
+        );
         return;
     }
     out.push_str(&svg::targets_chart(&r.targets));
@@ -145,7 +153,10 @@ fn target_row(out: &mut String, t: &TargetRow) {
     );
     td(out, &format!("{}, {}", t.document, t.document_date));
     td(out, &t.clause);
-    td(out, &format!("{} ({}) — {}", t.metric_vi, t.metric_en, t.scope));
+    td(
+        out,
+        &format!("{} ({}) — {}", t.metric_vi, t.metric_en, t.scope),
+    );
     let mut value = format!("{} ({}/{})", percent(t.value_percent), t.passed, t.total);
     if let Some(c) = t.change {
         let _ = write!(value, " {c:+.1} đ.p. (pp)");
@@ -209,7 +220,11 @@ fn coverage(out: &mut String, r: &Report) {
         c.percent,
         escape("có đường truyền chính và dự phòng (with primary and backup)")
     );
-    out.push_str(&svg::coverage_bar(c.dual_homed, c.incomplete, c.excluded.len()));
+    out.push_str(&svg::coverage_bar(
+        c.dual_homed,
+        c.incomplete,
+        c.excluded.len(),
+    ));
     if !c.incomplete_offices.is_empty() {
         out.push_str("<ul id=\"incomplete-offices\">");
         for o in c.incomplete_offices.iter().take(FAILING_LISTED * 4) {
@@ -225,7 +240,11 @@ fn coverage(out: &mut String, r: &Report) {
             );
         }
         if c.incomplete_offices.len() > FAILING_LISTED * 4 {
-            let _ = write!(out, "<li>… {} more</li>", c.incomplete_offices.len() - FAILING_LISTED * 4);
+            let _ = write!(
+                out,
+                "<li>… {} more</li>",
+                c.incomplete_offices.len() - FAILING_LISTED * 4
+            );
         }
         out.push_str("</ul>");
     }
@@ -253,13 +272,21 @@ fn dr(out: &mut String, r: &Report) {
             escape(&s.name)
         );
         td_num(out, f64::from(s.level), &s.level.to_string());
-        td(out, &s.approved_on.map_or_else(|| l::NO.to_owned(), |d| d.to_string()));
+        td(
+            out,
+            &s.approved_on
+                .map_or_else(|| l::NO.to_owned(), |d| d.to_string()),
+        );
         td(out, &s.data_center);
         let mut replica = s.replica.clone().unwrap_or_else(|| l::NONE.to_owned());
         if let Some(why) = &s.shortfall {
             let _ = write!(replica, " — {why}");
         }
-        let class = if s.shortfall.is_some() { " class=\"overdue\"" } else { "" };
+        let class = if s.shortfall.is_some() {
+            " class=\"overdue\""
+        } else {
+            ""
+        };
         let _ = write!(out, "<td{class}>{}</td>", escape(&replica));
         for v in [s.rpo_minutes, s.rto_minutes] {
             match v {
@@ -267,7 +294,11 @@ fn dr(out: &mut String, r: &Report) {
                 None => td_num(out, -1.0, l::NONE),
             }
         }
-        td(out, &s.last_drill.map_or_else(|| l::NONE.to_owned(), |d| d.to_string()));
+        td(
+            out,
+            &s.last_drill
+                .map_or_else(|| l::NONE.to_owned(), |d| d.to_string()),
+        );
         td(out, if s.off_site_backup { l::YES } else { l::NO });
         out.push_str("</tr>");
     }
@@ -288,7 +319,11 @@ fn leases(out: &mut String, r: &Report) {
     }
     table_head(out, "leases", &l::LEASE_COLUMNS);
     for x in &r.leases {
-        let class = if x.days_left < 0 { " class=\"overdue\"" } else { "" };
+        let class = if x.days_left < 0 {
+            " class=\"overdue\""
+        } else {
+            ""
+        };
         let _ = write!(out, "<tr{class}>");
         td(out, &x.name);
         td(out, &x.tenant);
@@ -333,8 +368,16 @@ fn capacity(out: &mut String, r: &Report) {
             escape(&d.name)
         );
         td(out, d.tier);
-        td_num(out, f64::from(d.units_free), &format!("{}/{}", d.units_free, d.units_total));
-        td_num(out, d.power_used_kw, &format!("{:.1}/{:.1}", d.power_used_kw, d.power_budget_kw));
+        td_num(
+            out,
+            f64::from(d.units_free),
+            &format!("{}/{}", d.units_free, d.units_total),
+        );
+        td_num(
+            out,
+            d.power_used_kw,
+            &format!("{:.1}/{:.1}", d.power_used_kw, d.power_budget_kw),
+        );
         match &d.tightest_feed {
             Some((f, h)) => {
                 td(out, f);
@@ -357,7 +400,11 @@ fn findings(out: &mut String, r: &Report) {
     let _ = write!(
         out,
         "<p id=\"findings-summary\">{} · {} {}</p>",
-        escape(&if kinds.is_empty() { l::NONE.to_owned() } else { kinds.join(", ") }),
+        escape(&if kinds.is_empty() {
+            l::NONE.to_owned()
+        } else {
+            kinds.join(", ")
+        }),
         f.warnings,
         escape("cảnh báo (warnings)")
     );
@@ -368,7 +415,11 @@ fn findings(out: &mut String, r: &Report) {
     let _ = write!(out, "{} {}", f.items.len(), escape("phát hiện (findings)"));
     out.push_str("</summary><ul>");
     for d in f.items.iter().take(FAILING_LISTED * 4) {
-        let at = d.location.as_ref().map(ToString::to_string).unwrap_or_default();
+        let at = d
+            .location
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let _ = write!(
             out,
             r#"<li><code>{}</code> {} <span class="loc">{}</span></li>"#,
@@ -378,7 +429,11 @@ fn findings(out: &mut String, r: &Report) {
         );
     }
     if f.items.len() > FAILING_LISTED * 4 {
-        let _ = write!(out, "<li>… {} more</li>", f.items.len() - FAILING_LISTED * 4);
+        let _ = write!(
+            out,
+            "<li>… {} more</li>",
+            f.items.len() - FAILING_LISTED * 4
+        );
     }
     out.push_str("</ul></details>");
 }
@@ -398,7 +453,15 @@ fn drift(out: &mut String, r: &Report) {
     if d.devices.is_empty() {
         return;
     }
-    table_head(out, "drift", &["Thiết bị (Device)", "Trạng thái (Status)", "Sai lệch (Deviations)"]);
+    table_head(
+        out,
+        "drift",
+        &[
+            "Thiết bị (Device)",
+            "Trạng thái (Status)",
+            "Sai lệch (Deviations)",
+        ],
+    );
     for x in &d.devices {
         out.push_str("<tr>");
         td(out, &x.device);
@@ -415,7 +478,10 @@ mod tests {
 
     #[test]
     fn markup_in_inventory_text_is_escaped() {
-        assert_eq!(escape("<b a=\"1\">&'"), "&lt;b a=&quot;1&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<b a=\"1\">&'"),
+            "&lt;b a=&quot;1&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(escape("Xã Bạch Long Vĩ"), "Xã Bạch Long Vĩ");
     }
 }

@@ -57,8 +57,18 @@ pub fn render(r: &Report) -> String {
             ],
         );
     }
-    for t in r.targets.iter().filter(|t| !t.failing.is_empty() && t.status != Status::Met) {
-        let _ = writeln!(out, "\n### {} — {} (`{}`)\n", t.display_name, t.status.label(), t.name);
+    for t in r
+        .targets
+        .iter()
+        .filter(|t| !t.failing.is_empty() && t.status != Status::Met)
+    {
+        let _ = writeln!(
+            out,
+            "\n### {} — {} (`{}`)\n",
+            t.display_name,
+            t.status.label(),
+            t.name
+        );
         for f in t.failing.iter().take(FAILING_LISTED) {
             let _ = writeln!(
                 out,
@@ -70,7 +80,12 @@ pub fn render(r: &Report) -> String {
             );
         }
         if t.failing.len() > FAILING_LISTED {
-            let _ = writeln!(out, "- … và {} đối tượng khác (and {} more)", t.failing.len() - FAILING_LISTED, t.failing.len() - FAILING_LISTED);
+            let _ = writeln!(
+                out,
+                "- … và {} đối tượng khác (and {} more)",
+                t.failing.len() - FAILING_LISTED,
+                t.failing.len() - FAILING_LISTED
+            );
         }
     }
 
@@ -89,7 +104,12 @@ pub(crate) fn failing_summary(t: &super::TargetRow) -> String {
     if t.failing.is_empty() {
         return l::NONE.to_owned();
     }
-    let names: Vec<&str> = t.failing.iter().take(3).map(|f| f.object.name.as_str()).collect();
+    let names: Vec<&str> = t
+        .failing
+        .iter()
+        .take(3)
+        .map(|f| f.object.name.as_str())
+        .collect();
     let more = if t.failing.len() > 3 { ", …" } else { "" };
     format!("{}: {}{more}", t.failing.len(), names.join(", "))
 }
@@ -119,7 +139,11 @@ fn coverage(out: &mut String, r: &Report) {
         );
     }
     for e in &c.excluded {
-        let _ = writeln!(out, "- {} (`{}`): loại trừ (excluded) — {}", e.display_name, e.name, e.reason);
+        let _ = writeln!(
+            out,
+            "- {} (`{}`): loại trừ (excluded) — {}",
+            e.display_name, e.name, e.reason
+        );
     }
 }
 
@@ -137,12 +161,14 @@ fn dr(out: &mut String, r: &Report) {
             &[
                 format!("{} (`{}`)", s.display_name, s.name),
                 s.level.to_string(),
-                s.approved_on.map_or_else(|| l::NO.to_owned(), |d| d.to_string()),
+                s.approved_on
+                    .map_or_else(|| l::NO.to_owned(), |d| d.to_string()),
                 s.data_center.clone(),
                 replica,
                 opt(s.rpo_minutes),
                 opt(s.rto_minutes),
-                s.last_drill.map_or_else(|| l::NONE.to_owned(), |d| d.to_string()),
+                s.last_drill
+                    .map_or_else(|| l::NONE.to_owned(), |d| d.to_string()),
                 if s.off_site_backup { l::YES } else { l::NO }.to_owned(),
             ],
         );
@@ -150,7 +176,12 @@ fn dr(out: &mut String, r: &Report) {
 }
 
 fn leases(out: &mut String, r: &Report) {
-    let _ = writeln!(out, "\n## {} — {} ngày (days)\n", l::LEASES, r.lease_window_days);
+    let _ = writeln!(
+        out,
+        "\n## {} — {} ngày (days)\n",
+        l::LEASES,
+        r.lease_window_days
+    );
     if r.leases.is_empty() {
         let _ = writeln!(out, "{}", l::NONE);
         return;
@@ -199,7 +230,9 @@ fn capacity(out: &mut String, r: &Report) {
         let (feed, headroom) = d
             .tightest_feed
             .as_ref()
-            .map_or((l::NONE.to_owned(), l::NONE.to_owned()), |(f, h)| (f.clone(), format!("{h:.1}")));
+            .map_or((l::NONE.to_owned(), l::NONE.to_owned()), |(f, h)| {
+                (f.clone(), format!("{h:.1}"))
+            });
         row(
             out,
             &[
@@ -222,9 +255,18 @@ fn findings(out: &mut String, r: &Report) {
         return;
     }
     let kinds: Vec<String> = f.by_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-    let _ = writeln!(out, "{} ({} cảnh báo / warnings)\n", kinds.join(", "), f.warnings);
+    let _ = writeln!(
+        out,
+        "{} ({} cảnh báo / warnings)\n",
+        kinds.join(", "),
+        f.warnings
+    );
     for d in f.items.iter().take(FAILING_LISTED) {
-        let at = d.location.as_ref().map(ToString::to_string).unwrap_or_default();
+        let at = d
+            .location
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let _ = writeln!(out, "- `{}` {} — {at}", d.code, cell(&d.message));
     }
     if f.items.len() > FAILING_LISTED {
@@ -242,6 +284,10 @@ fn drift(out: &mut String, r: &Report) {
         c.devices, c.clean, c.accepted, c.drift, c.failed, c.skipped, c.deviations
     );
     for x in &d.devices {
-        let _ = writeln!(out, "- `{}`: {} ({} deviations)", x.device, x.status, x.deviations);
+        let _ = writeln!(
+            out,
+            "- `{}`: {} ({} deviations)",
+            x.device, x.status, x.deviations
+        );
     }
 }

@@ -8,8 +8,8 @@ pub mod csv;
 pub mod drift;
 pub mod history;
 pub mod html;
-pub mod markdown;
 mod labels;
+pub mod markdown;
 mod svg;
 
 use std::collections::BTreeMap;
@@ -462,12 +462,27 @@ mod tests {
     #[test]
     fn a_target_is_met_not_met_or_overdue() {
         let today = day("2025-06-01");
-        assert_eq!(Status::judge(Some(80.0), 80.0, day("2020-01-01"), today), Status::Met);
-        assert_eq!(Status::judge(Some(79.9), 80.0, day("2026-01-01"), today), Status::NotMet);
-        assert_eq!(Status::judge(Some(79.9), 80.0, day("2025-05-31"), today), Status::Overdue);
-        assert_eq!(Status::judge(Some(79.9), 80.0, today, today), Status::NotMet);
+        assert_eq!(
+            Status::judge(Some(80.0), 80.0, day("2020-01-01"), today),
+            Status::Met
+        );
+        assert_eq!(
+            Status::judge(Some(79.9), 80.0, day("2026-01-01"), today),
+            Status::NotMet
+        );
+        assert_eq!(
+            Status::judge(Some(79.9), 80.0, day("2025-05-31"), today),
+            Status::Overdue
+        );
+        assert_eq!(
+            Status::judge(Some(79.9), 80.0, today, today),
+            Status::NotMet
+        );
         assert_eq!(Status::judge(None, 80.0, today, today), Status::NoData);
         // 4 of 5 is 80 % even when the division is not exact.
-        assert_eq!(Status::judge(Some(100.0 * 4.0 / 5.0), 80.0, today, today), Status::Met);
+        assert_eq!(
+            Status::judge(Some(100.0 * 4.0 / 5.0), 80.0, today, today),
+            Status::Met
+        );
     }
 }

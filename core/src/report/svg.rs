@@ -43,7 +43,12 @@ pub(crate) fn targets_chart(targets: &[TargetRow]) -> String {
             ty = y + 13,
             label = escape(&label),
             c = colour(t.status),
-            title = escape(&format!("{}: {} / {} %", t.name, super::percent(t.value_percent), t.target_percent)),
+            title = escape(&format!(
+                "{}: {} / {} %",
+                t.name,
+                super::percent(t.value_percent),
+                t.target_percent
+            )),
             y0 = y - 2,
             y1 = y + 18,
             vx = LABEL + BAR + 6,
@@ -71,10 +76,17 @@ pub(crate) fn sparkline(points: &[(chrono::NaiveDate, f64)]) -> String {
         .iter()
         .enumerate()
         .map(|(i, (_, v))| {
-            format!("{:.1},{:.1}", i as f64 * step, H - v.clamp(0.0, 100.0) / 100.0 * H)
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * step,
+                H - v.clamp(0.0, 100.0) / 100.0 * H
+            )
         })
         .collect();
-    let title: Vec<String> = points.iter().map(|(d, v)| format!("{d}: {v:.1} %")).collect();
+    let title: Vec<String> = points
+        .iter()
+        .map(|(d, v)| format!("{d}: {v:.1} %"))
+        .collect();
     format!(
         r##"<svg class="trend" viewBox="-2 -2 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><polyline fill="none" stroke="#1565c0" stroke-width="2" points="{p}"/></svg>"##,
         w = W + 4.0,
@@ -90,7 +102,11 @@ pub(crate) fn coverage_bar(dual: usize, incomplete: usize, excluded: usize) -> S
     const W: f64 = 600.0;
     let parts = [
         (dual, "#2e7d32", "chính + dự phòng (primary + backup)"),
-        (incomplete, "#c62828", "thiếu đường truyền (missing a circuit)"),
+        (
+            incomplete,
+            "#c62828",
+            "thiếu đường truyền (missing a circuit)",
+        ),
         (excluded, "#9e9e9e", "loại trừ (excluded)"),
     ];
     let mut s = format!(

@@ -173,5 +173,5 @@ pub(crate) fn obj<S>(kind: Kind, o: &Object<S>) -> ObjectRef {
 }
 
 pub(crate) use coverage::{SiteCircuits, circuits_by_site};
-pub(crate) use systems::shared_single_feed;
 pub(crate) use power::{feed_loads, rack_loads};
+pub(crate) use systems::shared_single_feed;
