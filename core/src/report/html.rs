@@ -115,7 +115,7 @@ pub fn render(r: &Report) -> String {
     capacity(&mut out, r);
     findings(&mut out, r);
     drift(&mut out, r);
-    let _ = write!(out, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "<script>{SCRIPT}</script></body></html>");
     out
 }
 
