@@ -35,30 +35,37 @@ pub(super) fn run(args: &AuditReportArgs) -> Result<Verdict> {
         Some(dir) => read_history(dir)?,
     };
     let ledger = read_ledger(&inventory.paths)?;
-    let pools = pool_use(&checked, ledger.as_ref(), today);
-    let header = Header {
-        inventory: inventory
-            .paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
-        commit: git_commit(&inventory.paths[0]),
-        judged_on: today,
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
-    let built = report::build(
-        &checked.loaded.inventory,
-        Inputs {
-            header,
-            diagnostics: &checked.diagnostics,
-            ledger: ledger.as_ref(),
-            pools,
-            lease_window_days: args.lease_window,
-            drift,
-            history,
-        },
-    );
+    // Pool use needs an allocation over the whole inventory and the commit a `git` process:
+    // both run beside the metrics instead of before them (the report's cost over `validate`).
+    let built = std::thread::scope(|scope| {
+        let pools = scope.spawn(|| pool_use(&checked, ledger.as_ref(), today));
+        let commit = scope.spawn(|| git_commit(&inventory.paths[0]));
+        let mut built = report::build(
+            &checked.loaded.inventory,
+            Inputs {
+                header: Header {
+                    inventory: inventory
+                        .paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    commit: None,
+                    judged_on: today,
+                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+                diagnostics: &checked.diagnostics,
+                ledger: ledger.as_ref(),
+                pools: Vec::new(),
+                lease_window_days: args.lease_window,
+                drift,
+                history,
+            },
+        );
+        built.pools = pools.join().unwrap_or_default();
+        built.header.commit = commit.join().unwrap_or_default();
+        built
+    });
     if let Some(dir) = &args.history {
         write_history(dir, &HistoryPoint::of(&built))?;
     }
