@@ -13,7 +13,6 @@ pub mod ledger;
 mod pins;
 mod pool;
 mod pools;
-mod prefetch;
 pub mod renumber;
 pub mod report;
 pub mod schema;
