@@ -470,7 +470,7 @@ pub(crate) enum Ipam {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Export allocations as CSV, JSON or reverse-DNS zone files.
+    /// Export allocations as CSV, JSON or DNS zone files (forward and reverse).
     ///
     /// `--format` says what is written: there is no `-o`.
     Export {
@@ -483,9 +483,10 @@ pub(crate) enum Ipam {
         /// Output directory for zone files, or file for CSV/JSON (standard output if absent).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// DNS domain for PTR targets (`interface.device.DOMAIN.`).
-        #[arg(long, default_value = "hatang.example")]
-        domain: String,
+        /// The forward zone's domain (`interface.device.DOMAIN.`), instead of the address plan's
+        /// `spec.dns.domain`.
+        #[arg(long)]
+        domain: Option<String>,
     },
     /// Plan the renumbering of merged and split communes (RFC 4192 make-before-break).
     Renumber(RenumberArgs),

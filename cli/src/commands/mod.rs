@@ -66,7 +66,7 @@ fn completions(shell: clap_complete::Shell) -> Result<Verdict> {
 }
 
 /// The day lease dates and accepted deviations are judged on: `--today`, else the local date.
-fn today(given: Option<NaiveDate>) -> NaiveDate {
+pub(crate) fn today(given: Option<NaiveDate>) -> NaiveDate {
     given.unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
