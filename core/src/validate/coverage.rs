@@ -1,9 +1,10 @@
-//! Coverage: every commune office that is not excluded has a primary and a backup circuit.
+//! Coverage: every commune office that is not excluded has a primary and a backup circuit (a
+//! finding when not: the estate falls short, the inventory is still sound).
 
 use std::collections::{HashMap, HashSet};
 
 use super::{Index, Report, at, obj};
-use crate::diag::{Diagnostic, Subject};
+use crate::diag::{Diagnostic, FindingKind, Subject};
 use crate::model::{CircuitRole, DataCenterTier, Inventory, Kind, Medium, RegionLevel, SiteRole};
 
 /// Circuits touching one site, by role.
@@ -99,25 +100,28 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             .get(s.spec.region.as_str())
             .map(|r| format!("GSO {}", r.spec.code))
             .unwrap_or_else(|| "unknown code".to_owned());
-        let mut missing = Vec::new();
-        if l.primary.is_empty() {
-            missing.push("primary");
-        }
-        if l.backup.is_empty() {
-            missing.push("backup");
-        }
-        if !missing.is_empty() {
+        let kind = match (l.primary.is_empty(), l.backup.is_empty()) {
+            (false, false) => None,
+            (true, true) => Some(FindingKind::NoWanLink),
+            (true, false) => Some(FindingKind::MissingPrimaryCircuit),
+            (false, true) => Some(FindingKind::MissingBackupCircuit),
+        };
+        if let Some(kind) = kind {
+            let missing = match kind {
+                FindingKind::NoWanLink => "no primary and no backup circuit",
+                FindingKind::MissingPrimaryCircuit => "no primary circuit",
+                _ => "no backup circuit",
+            };
+            // A shortfall of the estate, not a malformed inventory: figures stay available.
             report.push(
                 s.origin,
                 at!["metadata", "name"],
                 obj(Kind::Site, s),
-                Diagnostic::error(
-                    "coverage",
+                Diagnostic::finding(
+                    kind,
                     format!(
-                        "commune office `{}` ({}, {code}) has no {} circuit",
-                        s.spec.display_name,
-                        s.spec.region,
-                        missing.join(" and no ")
+                        "commune office `{}` ({}, {code}) has {missing}",
+                        s.spec.display_name, s.spec.region,
                     ),
                 )
                 .hint("add the missing Circuit, or set spec.excluded with a reason on the site or its region")
