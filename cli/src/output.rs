@@ -32,6 +32,9 @@ pub(crate) enum Stop {
     StaleLedger,
     /// The inventory cannot be compiled into device configurations.
     CompileFailed,
+    /// A device's configuration cannot be rendered (no templates for its platform, or a
+    /// template fails on it).
+    RenderFailed,
     /// The merge list of `ipam renumber` has errors.
     InvalidMergeList,
     /// The inventory cannot be run as a lab.
