@@ -56,6 +56,82 @@ pub(crate) struct ReportArgs {
     pub output: OutputArgs,
 }
 
+/// Formats of `hatang report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown.
+    Md,
+    /// JSON (camelCase, the report's whole content).
+    Json,
+    /// CSV: one row per target and per failing object.
+    Csv,
+}
+
+/// `hatang report`.
+#[derive(Debug, Args)]
+pub(crate) struct AuditReportArgs {
+    /// The inventory; `--today` is the day targets, leases and audits are judged on.
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Write the report to FILE (replaced atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// A drift audit to summarize, as `hatang audit -o json` writes it.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// List leases ending within this many days (and those ended).
+    #[arg(long, value_name = "DAYS", default_value_t = 90)]
+    pub lease_window: i64,
+    /// Keep each run's target values in DIR/<date>.json and show the change since the previous
+    /// run and a trend per target.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+}
+
+/// `hatang validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The inventory and how to print.
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Fail (exit 1) on findings of this kind, or of every kind with `all`; repeatable. Kinds:
+    /// missing-primary-circuit, missing-backup-circuit, no-wan-link, system-without-replica,
+    /// replica-not-separate, lease-expired, level-not-approved.
+    #[arg(long, value_name = "KIND|all", value_parser = parse_deny)]
+    pub deny: Vec<Deny>,
+}
+
+/// Which findings `validate --deny` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deny {
+    /// Every finding.
+    All,
+    /// Findings of one kind.
+    Kind(hatang_core::FindingKind),
+}
+
+impl Deny {
+    /// Whether a finding of `kind` is denied.
+    pub(crate) fn covers(self, kind: hatang_core::FindingKind) -> bool {
+        match self {
+            Deny::All => true,
+            Deny::Kind(k) => k == kind,
+        }
+    }
+}
+
+fn parse_deny(s: &str) -> Result<Deny, hatang_core::diag::UnknownFindingKind> {
+    if s == "all" {
+        return Ok(Deny::All);
+    }
+    s.parse().map(Deny::Kind)
+}
+
 /// `hatang capacity`.
 #[derive(Debug, Args)]
 pub(crate) struct CapacityArgs {
@@ -78,14 +154,25 @@ pub(crate) struct CapacityArgs {
 pub(crate) enum Command {
     /// Check an inventory: syntax, schema, references, capacity, coverage and DR rules.
     ///
-    /// Every problem is reported in one run, with file, line and column. Exit code 1 when any
-    /// error is found; warnings alone exit 0.
-    Validate(ReportArgs),
-    /// Print figures: objects by kind and role, commune coverage, rack and power use per data
-    /// center, leases per tenant with end dates.
+    /// Every problem is reported in one run, with file, line and column. Errors (a malformed
+    /// inventory) exit 1. Findings (the estate falls short of policy: a commune office without
+    /// a backup circuit, a level-3 system without a replica, an expired lease, a level never
+    /// approved) are shown as warnings and exit 0, unless `--deny KIND` or `--deny all` names
+    /// them: then they exit 1, for CI gates.
+    Validate(ValidateArgs),
+    /// Print figures: objects by kind and role, commune coverage (naming the offices missing a
+    /// circuit), rack and power use per data center, leases per tenant with end dates.
     ///
-    /// Fails (exit 1) on an invalid inventory, printing its errors.
+    /// Findings never stop it; fails (exit 1) only on an invalid (malformed) inventory.
     Stats(ReportArgs),
+    /// Write the auditor's report: every PlanTarget with its value now, target, deadline,
+    /// status (met, not met, overdue) and the objects that fail it (file:line); the DR table;
+    /// leases ending soon; pool use; capacity; findings; drift from `--audit`.
+    ///
+    /// Formats: a self-contained HTML page (inline SVG charts, sortable tables, a print
+    /// stylesheet), Markdown, JSON or CSV. Findings and unmet targets are reported, never
+    /// refused: exit 0 on any valid inventory, 1 on an invalid one.
+    Report(AuditReportArgs),
     /// Print rack and power capacity per data center, room and rack: free unit ranges, power
     /// used and headroom per rack and per feed (2N), each lease's power share per rack, and
     /// what frees up as leases end (see docs/capacity.md).

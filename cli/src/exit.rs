@@ -9,10 +9,11 @@ use std::process::ExitCode;
 /// The exit codes, for `hatang --help` (the README says the same).
 pub(crate) const HELP: &str = "\
 Exit codes:
-  0  ok (warnings allowed)
+  0  ok (warnings and findings allowed: an estate short of policy is reported, not refused)
   1  the inventory is invalid, or the command found problems: drift, an apply that did not
      commit, a ledger change under --locked, an address nobody owns, a lab that is not up,
-     a failure that cuts an office off or a single point of failure (whatif)
+     a failure that cuts an office off or a single point of failure (whatif), findings
+     that `validate --deny KIND|all` denies
   2  usage: bad arguments, input paths that name nothing, a combination that cannot work
   3  runtime failure: an unreachable cluster or device, an I/O error, a file that cannot be
      written";

@@ -32,6 +32,9 @@ pub(crate) enum Stop {
     StaleLedger,
     /// The inventory cannot be compiled into device configurations.
     CompileFailed,
+    /// A device's configuration cannot be rendered (no templates for its platform, or a
+    /// template fails on it).
+    RenderFailed,
     /// The merge list of `ipam renumber` has errors.
     InvalidMergeList,
     /// The inventory cannot be run as a lab.
@@ -133,7 +136,8 @@ pub(crate) fn print_diagnostics_from(
 fn print_one(sources: &[SourceFile], d: &Diagnostic, style: &Style) {
     let (word, colour) = match d.severity {
         Severity::Error => ("error", "1;31"),
-        Severity::Warning => ("warning", "1;33"),
+        // Findings are facts about the estate: shown as warnings unless `--deny` made them errors.
+        Severity::Warning | Severity::Finding => ("warning", "1;33"),
     };
     let head = style.paint(colour, &format!("{word}[{}]", d.code));
     match &d.object {

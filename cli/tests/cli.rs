@@ -156,7 +156,7 @@ fn import_regions_round_trips_through_validate() {
 fn schema_and_completions() {
     let o = hatang(&["schema"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["oneOf"].as_array().unwrap().len(), 9);
+    assert_eq!(v["oneOf"].as_array().unwrap().len(), 10);
     let o = hatang(&["completions", "bash"]);
     assert!(stdout(&o).contains("hatang"));
 }

@@ -9,14 +9,92 @@ use serde::{Serialize, Serializer};
 
 use crate::model::{Kind, Object};
 
-/// How bad a problem is: errors make an inventory invalid, warnings do not.
+/// How bad a problem is: errors make an inventory invalid; warnings and findings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// The inventory is invalid; nothing may be planned or applied from it.
+    /// The inventory is malformed; nothing may be planned or applied from it.
     Error,
     /// Worth a look (an expiring lease, a coverage gap) but not blocking.
     Warning,
+    /// The estate falls short of policy (a [`FindingKind`]): a fact to count and report, never
+    /// a reason to refuse figures, plans or configurations. `validate --deny` gates on it.
+    Finding,
+}
+
+impl Severity {
+    /// The lowercase name, as text and JSON output spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Finding => "finding",
+        }
+    }
+}
+
+macro_rules! finding_kinds {
+    ($($variant:ident => $code:literal, $doc:literal;)*) => {
+        /// The ways an estate falls short of policy. Each is a diagnostic code of its own, so
+        /// CI gates (`validate --deny KIND`) and reports select findings by kind.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum FindingKind { $(#[doc = $doc] $variant,)* }
+
+        impl FindingKind {
+            /// Every kind of finding.
+            pub const ALL: &'static [FindingKind] = &[$(FindingKind::$variant,)*];
+
+            /// The diagnostic code (kebab-case).
+            pub fn code(self) -> &'static str {
+                match self { $(FindingKind::$variant => $code,)* }
+            }
+
+            /// What the finding means, for help texts.
+            pub fn description(self) -> &'static str {
+                match self { $(FindingKind::$variant => $doc,)* }
+            }
+
+            /// The kind whose code is `code`.
+            pub fn from_code(code: &str) -> Option<FindingKind> {
+                match code { $($code => Some(FindingKind::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+finding_kinds! {
+    MissingPrimaryCircuit => "missing-primary-circuit", "A commune office that is not excluded has no primary circuit.";
+    MissingBackupCircuit => "missing-backup-circuit", "A commune office that is not excluded has no backup circuit.";
+    NoWanLink => "no-wan-link", "A commune office that is not excluded has no circuit at all.";
+    SystemWithoutReplica => "system-without-replica", "An information system at security level 3+ has no DR policy.";
+    ReplicaNotSeparate => "replica-not-separate", "A DR replica shares the data center (or, in a single data center, the rack or the only feed) with its system.";
+    LeaseExpired => "lease-expired", "A co-location lease whose end date has passed.";
+    LevelNotApproved => "level-not-approved", "An information system whose security level has no approval (date and approving body).";
+}
+
+impl fmt::Display for FindingKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for FindingKind {
+    type Err = UnknownFindingKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FindingKind::from_code(s).ok_or_else(|| UnknownFindingKind(s.to_owned()))
+    }
+}
+
+/// A name that is no [`FindingKind`]'s code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a kind of finding (known: {known})", known = known_finding_kinds())]
+pub struct UnknownFindingKind(pub String);
+
+fn known_finding_kinds() -> String {
+    let codes: Vec<&str> = FindingKind::ALL.iter().map(|k| k.code()).collect();
+    codes.join(", ")
 }
 
 /// A position in a source file (1-based line and column, columns counted in characters).
@@ -162,7 +240,7 @@ impl Subject {
 /// Codes other crates act on, spelled once: the rule that reports them and the methods below
 /// that classify them use these constants.
 pub mod codes {
-    /// A lease whose end date has passed.
+    /// A lease whose end date has passed (a [`super::FindingKind::LeaseExpired`] finding).
     pub const LEASE_EXPIRED: &str = "lease-expired";
     /// A lease that ends within the warning window.
     pub const LEASE_EXPIRING: &str = "lease-expiring";
@@ -216,6 +294,14 @@ impl Diagnostic {
         }
     }
 
+    /// A new finding: the estate falls short of policy in the way `kind` says.
+    pub fn finding(kind: FindingKind, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Finding,
+            ..Diagnostic::error(kind.code(), message)
+        }
+    }
+
     /// A new warning.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
@@ -262,6 +348,14 @@ impl Diagnostic {
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The kind of policy shortfall, when this is a finding.
+    pub fn finding_kind(&self) -> Option<FindingKind> {
+        match self.severity {
+            Severity::Finding => FindingKind::from_code(self.code),
+            Severity::Error | Severity::Warning => None,
+        }
     }
 
     /// Whether the finding concerns `object` (kind, name and namespace alike).
@@ -338,10 +432,7 @@ impl fmt::Display for Diagnostic {
         if let Some(loc) = &self.location {
             write!(f, "{loc}: ")?;
         }
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let sev = self.severity.as_str();
         write!(f, "{sev}[{}]: {}", self.code, self.message)?;
         if let Some(obj) = &self.object {
             write!(f, " ({obj})")?;
@@ -369,6 +460,19 @@ pub fn sort(diags: &mut [Diagnostic]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_kinds_parse_from_their_codes_only() {
+        for k in FindingKind::ALL {
+            assert_eq!(k.code().parse::<FindingKind>(), Ok(*k));
+        }
+        let e = "missing-circuit".parse::<FindingKind>().unwrap_err();
+        assert!(e.to_string().contains("missing-backup-circuit"), "{e}");
+        assert_eq!(
+            serde_json::to_value(Diagnostic::finding(FindingKind::NoWanLink, "x")).unwrap()["severity"],
+            "finding"
+        );
+    }
 
     #[test]
     fn json_keeps_the_object_string_and_adds_its_parts() {
@@ -407,6 +511,12 @@ mod tests {
         );
         assert_eq!(d("deviation-expired").lease_end(), None);
         assert!(d(codes::CONTROL_CHARACTER).could_inject_configuration());
+        // A finding's kind comes from how it was made, not from a warning that shares its code.
+        let expired = Diagnostic::finding(FindingKind::LeaseExpired, "ended");
+        assert_eq!(expired.code, codes::LEASE_EXPIRED);
+        assert_eq!(expired.finding_kind(), Some(FindingKind::LeaseExpired));
+        assert_eq!(d(codes::LEASE_EXPIRED).finding_kind(), None);
+        assert!(!expired.is_error());
         assert!(!d(codes::LEASE_EXPIRED).could_inject_configuration());
     }
 }

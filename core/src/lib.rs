@@ -17,17 +17,19 @@ pub mod diag;
 pub mod import;
 pub mod ipam;
 pub mod load;
+pub mod metrics;
 pub mod metro;
 pub mod model;
 pub mod names;
 pub mod render;
+pub mod report;
 pub mod schema;
 pub mod stats;
 pub mod text;
 pub mod validate;
 pub mod whatif;
 
-pub use diag::{Diagnostic, Location, ObjectRef, Severity, Subject};
+pub use diag::{Diagnostic, FindingKind, Location, ObjectRef, Severity, Subject};
 pub use load::{LoadOptions, Loaded, load_paths};
 pub use model::{Inventory, Kind};
 
@@ -49,7 +51,19 @@ impl Checked {
 
     /// Number of warnings.
     pub fn warnings(&self) -> usize {
-        self.diagnostics.len() - self.errors()
+        self.count(Severity::Warning)
+    }
+
+    /// Number of findings: where the estate falls short of policy.
+    pub fn findings(&self) -> usize {
+        self.count(Severity::Finding)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 }
 

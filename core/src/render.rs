@@ -91,6 +91,11 @@ impl Templates {
                 "config",
                 include_str!("../../templates/iosxe/config.hbs"),
             ),
+            (
+                "junos",
+                "config",
+                include_str!("../../templates/junos/config.hbs"),
+            ),
         ] {
             files.insert((dir.to_owned(), file.to_owned()), text.to_owned());
         }
@@ -166,15 +171,40 @@ mod helpers {
         .collect::<Vec<_>>()
         .join(sep));
     handlebars_helper!(ios_name: |name: str| if name == "lo" { "Loopback0".to_owned() } else { name.to_owned() });
+    handlebars_helper!(junos_ifd: |name: str| super::junos_interface(name).0.to_owned());
+    handlebars_helper!(junos_unit: |name: str| super::junos_interface(name).1.to_owned());
+    handlebars_helper!(junos_tagged: |name: str| super::junos_interface(name).1 != "0");
+    handlebars_helper!(junos_quote: |text: str| super::junos_quoted(text));
+    handlebars_helper!(array: |*args| args.iter().map(|v| (*v).clone()).collect::<Vec<_>>());
 }
-use helpers::{ios_name, join, seq};
+use helpers::{array, ios_name, join, junos_ifd, junos_quote, junos_tagged, junos_unit, seq};
+
+/// A Junos interface and unit for an inventory interface name: `ge-0/0/1.101` is unit 101 of
+/// `ge-0/0/1` (a VLAN sub-interface), `lo` is `lo0` unit 0, any other name is unit 0 of itself.
+fn junos_interface(name: &str) -> (&str, &str) {
+    if name == "lo" {
+        return ("lo0", "0");
+    }
+    match name.rsplit_once('.') {
+        Some((ifd, unit)) if !unit.is_empty() && unit.bytes().all(|b| b.is_ascii_digit()) => {
+            (ifd, unit)
+        }
+        _ => (name, "0"),
+    }
+}
+
+/// Text as one Junos string: in double quotes, with quotes and backslashes escaped.
+fn junos_quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
 
 /// One device's rendering: its files, `None` when its platform has no templates, or why it
 /// failed.
 pub type DeviceRendering = Result<Option<Vec<RenderedFile>>, RenderError>;
 
 /// Renders every model with the templates of its platform. Devices on a platform without
-/// templates (Junos here) are skipped and returned in the second list. The first device that
+/// templates (none of the built-in platforms; a template set may lack one) are returned in the
+/// second list: the CLI refuses to go on with them. The first device that
 /// fails to render fails the whole rendering.
 pub fn render(
     models: &[DeviceModel],
@@ -209,6 +239,11 @@ pub fn render_devices(
     hb.register_helper("seq", Box::new(seq));
     hb.register_helper("join", Box::new(join));
     hb.register_helper("ios_name", Box::new(ios_name));
+    hb.register_helper("junos_ifd", Box::new(junos_ifd));
+    hb.register_helper("junos_unit", Box::new(junos_unit));
+    hb.register_helper("junos_tagged", Box::new(junos_tagged));
+    hb.register_helper("junos_quote", Box::new(junos_quote));
+    hb.register_helper("array", Box::new(array));
     for ((dir, file), text) in &templates.files {
         let name = format!("{dir}/{file}");
         hb.register_template_string(&name, text)

@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::capacity::occupied_units;
+use crate::diag::Location;
 use crate::model::{DataCenterModel, DataCenterTier, Inventory, Kind, RegionLevel, SiteRole};
-use crate::validate::{Index, circuits_by_site, rack_loads};
+use crate::validate::{Index, SiteCircuits, circuits_by_site, rack_loads};
 
 /// Everything `hatang stats` prints.
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +57,24 @@ pub struct Coverage {
     pub percent: f64,
     /// Excluded offices, and excluded commune-level regions without an office, with reasons.
     pub excluded: Vec<Excluded>,
+    /// The offices counted in `incomplete`, each with what it lacks and where it is defined.
+    pub incomplete_offices: Vec<IncompleteOffice>,
+}
+
+/// A commune office missing a circuit.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncompleteOffice {
+    /// Site name.
+    pub name: String,
+    /// Human name.
+    pub display_name: String,
+    /// The GSO code of its region, when the region exists.
+    pub gso_code: Option<String>,
+    /// The circuit roles it lacks: `primary`, `backup` or both.
+    pub missing: Vec<&'static str>,
+    /// Where the site is defined (the start of its document).
+    pub location: Location,
 }
 
 /// One metro network: how many routers and trunks, and who has two paths to the data center.
@@ -198,7 +217,15 @@ pub fn compute(inv: &Inventory, today: NaiveDate) -> Stats {
 }
 
 fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
-    let links = circuits_by_site(inv, ix);
+    coverage_of(inv, ix, &circuits_by_site(inv, ix))
+}
+
+/// Coverage from circuits already sorted by site (the report shares them with its metrics).
+pub(crate) fn coverage_of(
+    inv: &Inventory,
+    ix: &Index<'_>,
+    links: &std::collections::HashMap<&str, SiteCircuits<'_>>,
+) -> Coverage {
     let networks = crate::metro::networks(inv);
     let on_the_ring: BTreeSet<&str> = crate::metro::attachments(inv, &networks)
         .into_iter()
@@ -217,6 +244,7 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
         incomplete: 0,
         percent: 0.0,
         excluded: Vec::new(),
+        incomplete_offices: Vec::new(),
     };
     for s in inv
         .sites
@@ -232,14 +260,42 @@ fn coverage(inv: &Inventory, ix: &Index<'_>) -> Coverage {
             });
             continue;
         }
-        match links.get(s.name()) {
-            Some(l) if !l.primary.is_empty() && !l.backup.is_empty() => c.dual_homed += 1,
-            Some(l) if !l.primary.is_empty() && on_the_ring.contains(s.name()) => {
-                c.dual_homed += 1;
-                c.over_the_ring += 1;
-            }
-            _ => c.incomplete += 1,
+        let (primary, backup) = links.get(s.name()).map_or((false, false), |l| {
+            (!l.primary.is_empty(), !l.backup.is_empty())
+        });
+        if primary && backup {
+            c.dual_homed += 1;
+            continue;
         }
+        if primary && on_the_ring.contains(s.name()) {
+            c.dual_homed += 1;
+            c.over_the_ring += 1;
+            continue;
+        }
+        c.incomplete += 1;
+        let missing = [("primary", primary), ("backup", backup)]
+            .into_iter()
+            .filter(|(_, has)| !has)
+            .map(|(role, _)| role)
+            .collect();
+        c.incomplete_offices.push(IncompleteOffice {
+            name: s.name().to_owned(),
+            display_name: s.spec.display_name.clone(),
+            gso_code: ix
+                .regions
+                .get(s.spec.region.as_str())
+                .map(|r| r.spec.code.clone()),
+            missing,
+            location: Location {
+                file: inv
+                    .files
+                    .get(s.origin.file as usize)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                line: s.origin.line,
+                column: s.origin.column,
+            },
+        });
     }
     // A unit excluded with no office at all (an island zone with nothing to connect) is
     // listed too, with its reason, though no site counts it.

@@ -103,6 +103,34 @@ fn iosxe_configs_of_the_lab() {
 }
 
 #[test]
+fn junos_configs_of_the_lab() {
+    let (checked, ledger) = lab();
+    let mut models = compile(&checked.loaded.inventory, &ledger).unwrap();
+    for m in &mut models {
+        m.platform = Platform::Junos;
+    }
+    let (files, skipped) = render(&models, &Templates::builtin()).unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert_eq!(files.len(), models.len(), "one file per device");
+    for f in files
+        .iter()
+        .filter(|f| f.device == "cpe-00001" || f.device == "edge-main")
+    {
+        insta::assert_snapshot!(format!("junos__{}", f.device), f.text);
+    }
+    // Every line is a `set` command or a comment: `load set` takes nothing else.
+    for f in &files {
+        for line in f.text.lines() {
+            assert!(
+                line.starts_with("set ") || line.starts_with("# "),
+                "{}: {line}",
+                f.device
+            );
+        }
+    }
+}
+
+#[test]
 fn template_errors_name_the_template() {
     let (checked, ledger) = lab();
     let models = compile(&checked.loaded.inventory, &ledger).unwrap();

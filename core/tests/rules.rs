@@ -168,6 +168,21 @@ spec:
   uplink: single-homed
 ";
 
+/// A plan target; the cases below break its metric or scope.
+const TARGET: &str = "apiVersion: hatang.io/v1alpha1
+kind: PlanTarget
+metadata:
+  name: communes-wan
+spec:
+  displayName: 80 % UBND xã có kết nối WAN
+  document: {number: QĐ 3855/QĐ-UBND, date: 2012-08-28}
+  clause: mục tiêu hạ tầng
+  metric: commune-offices-with-wan
+  scope: city
+  targetPercent: 80
+  deadline: 2015-12-31
+";
+
 const SECOND_MAIN: &str = "apiVersion: hatang.io/v1alpha1
 kind: DataCenter
 metadata:
@@ -533,8 +548,8 @@ const CASES: &[Case] = &[
         },
         code: "dangling-reference",
         object: "Device/cpe-hoan-kiem",
-        // The office loses its circuits with its device, so coverage fails as well.
-        others: Others::Errors(&["coverage", "dangling-reference"]),
+        // The office loses its circuits with its device: a coverage finding besides the error.
+        others: Others::Errors(&["dangling-reference"]),
         message: &[Contains("Site `ubnd-phuong-hoan-kim`")],
         at: Of("site: ubnd-phuong-hoan-kim", "ubnd-phuong-hoan-kim"),
         hint: Some(Is("did you mean `ubnd-phuong-hoan-kiem`?")),
@@ -550,9 +565,10 @@ const CASES: &[Case] = &[
                 "site: ubnd-phuong-hoan-kim",
             )
         },
-        code: "coverage",
+        code: "no-wan-link",
+        severity: Severity::Finding,
         object: "Site/ubnd-phuong-hoan-kiem",
-        others: Others::Errors(&["coverage", "dangling-reference"]),
+        others: Others::Errors(&["dangling-reference"]),
         message: &[EndsWith("has no primary and no backup circuit")],
         at: Of("name: ubnd-phuong-hoan-kiem", "ubnd-phuong-hoan-kiem"),
         subjects: &["Region/phuong-hoan-kiem"],
@@ -946,7 +962,8 @@ const CASES: &[Case] = &[
     Case {
         rule: "a commune office has a backup circuit",
         docs: || Docs::base().remove("Circuit/hoan-kiem-backup"),
-        code: "coverage",
+        code: "missing-backup-circuit",
+        severity: Severity::Finding,
         object: "Site/ubnd-phuong-hoan-kiem",
         message: &[Is(
             "commune office `UBND Phường Hoàn Kiếm` (phuong-hoan-kiem, GSO 00070) has no backup circuit",
@@ -963,7 +980,8 @@ const CASES: &[Case] = &[
                 .remove("Circuit/ba-dinh-primary")
                 .remove("Circuit/ba-dinh-backup")
         },
-        code: "coverage",
+        code: "no-wan-link",
+        severity: Severity::Finding,
         object: "Site/ubnd-phuong-ba-dinh",
         message: &[
             EndsWith("has no primary and no backup circuit"),
@@ -977,7 +995,8 @@ const CASES: &[Case] = &[
     Case {
         rule: "an office not excluded needs its circuits",
         docs: || Docs::base().push(MINH_CHAU_REGION).push(MINH_CHAU_OFFICE),
-        code: "coverage",
+        code: "no-wan-link",
+        severity: Severity::Finding,
         object: "Site/ubnd-xa-minh-chau",
         message: &[Contains("GSO 09952")],
         at: Of("name: ubnd-xa-minh-chau", "ubnd-xa-minh-chau"),
@@ -1014,9 +1033,68 @@ const CASES: &[Case] = &[
     // Information systems
     // -----------------------------------------------------------------------------------------
     Case {
+        rule: "a system's security level is approved",
+        docs: || {
+            Docs::base().edit(
+                SYSTEM,
+                "  approval: {date: 2024-01-10, body: UBND Thành phố}\n",
+                "",
+            )
+        },
+        code: "level-not-approved",
+        severity: Severity::Finding,
+        object: SYSTEM,
+        message: &[Is(
+            "the security level of `Cổng dịch vụ công thành phố` was never approved",
+        )],
+        at: Of("securityLevel: 3", "3"),
+        hint: Some(Contains("spec.approval")),
+        ..ERROR
+    },
+    // -----------------------------------------------------------------------------------------
+    // Plan targets
+    // -----------------------------------------------------------------------------------------
+    Case {
+        rule: "a target names a metric of the catalogue",
+        docs: || {
+            Docs::base().push(&TARGET.replace(
+                "metric: commune-offices-with-wan",
+                "metric: communes-online",
+            ))
+        },
+        code: "unknown-metric",
+        object: "PlanTarget/communes-wan",
+        message: &[Is("`communes-online` is not a metric of the catalogue")],
+        at: Of("metric: communes-online", "communes-online"),
+        hint: Some(Contains("commune-offices-with-wan (city | region:NAME)")),
+        ..ERROR
+    },
+    Case {
+        rule: "a target's scope is one its metric takes",
+        docs: || Docs::base().push(&TARGET.replace("scope: city", "scope: tenant-kind:department")),
+        code: "unknown-scope",
+        object: "PlanTarget/communes-wan",
+        message: &[Is(
+            "metric `commune-offices-with-wan` does not take a tenant-kind:KIND[,KIND…] scope",
+        )],
+        at: Of("scope: tenant-kind:department", "tenant-kind:department"),
+        hint: Some(Is("`commune-offices-with-wan` takes: city, region:NAME")),
+        ..ERROR
+    },
+    Case {
+        rule: "a target's region scope names a region",
+        docs: || Docs::base().push(&TARGET.replace("scope: city", "scope: region:nowhere")),
+        code: "unknown-scope",
+        object: "PlanTarget/communes-wan",
+        message: &[Is("scope names region `nowhere`, which does not exist")],
+        at: Of("scope: region:nowhere", "region:nowhere"),
+        ..ERROR
+    },
+    Case {
         rule: "a level-3 system needs DR",
         docs: || Docs::base().edit(SYSTEM, DR_BLOCK, ""),
-        code: "dr-required",
+        code: "system-without-replica",
+        severity: Severity::Finding,
         object: SYSTEM,
         message: &[Is(
             "`Cổng dịch vụ công thành phố` has security level 3 but no DR policy",
@@ -1033,7 +1111,8 @@ const CASES: &[Case] = &[
                 "replicaDataCenter: dc-main",
             )
         },
-        code: "dr-same-datacenter",
+        code: "replica-not-separate",
+        severity: Severity::Finding,
         object: SYSTEM,
         message: &[Contains("Cổng dịch vụ công thành phố")],
         at: Of("replicaDataCenter: dc-main", "dc-main"),
@@ -1119,7 +1198,7 @@ const CASES: &[Case] = &[
         rule: "an ended lease is a warning of its own",
         docs: || lease_end("2026-01-14"),
         code: "lease-expired",
-        severity: Severity::Warning,
+        severity: Severity::Finding,
         object: LEASE,
         others: Others::Warnings,
         message: &[Is("lease of `so-tai-chinh` ended on 2026-01-14")],
@@ -1332,11 +1411,7 @@ const CASES: &[Case] = &[
         docs: || single_dc().edit(SINGLE, "tier: single", "tier: main\n  peer: dc-main"),
         code: "datacenter-pair",
         object: SINGLE,
-        others: Others::ErrorsAmong(&[
-            "circuit-direction",
-            "datacenter-pair",
-            "dr-same-datacenter",
-        ]),
+        others: Others::ErrorsAmong(&["circuit-direction", "datacenter-pair"]),
         message: &[Is("the inventory has no backup data center")],
         at: Of("tier: main", "main"),
         ..ERROR
@@ -1413,7 +1488,8 @@ const CASES: &[Case] = &[
     Case {
         rule: "single-with-redundancy: a level-3 system says where it and its replica stand",
         docs: || single_dc().edit(SYSTEM, "  rack: A01\n", ""),
-        code: "dr-replica-rack",
+        code: "replica-not-separate",
+        severity: Severity::Finding,
         object: SYSTEM,
         message: &[Contains(
             "does not say on which racks it and its replica stand",
@@ -1424,7 +1500,8 @@ const CASES: &[Case] = &[
     Case {
         rule: "single-with-redundancy: the replica on another rack",
         docs: || single_dc().edit(SYSTEM, "replicaRack: A02", "replicaRack: A01"),
-        code: "dr-replica-rack",
+        code: "replica-not-separate",
+        severity: Severity::Finding,
         object: SYSTEM,
         message: &[Is(
             "the replica of `Cổng dịch vụ công thành phố` stands in the same rack `A01` as the system",
@@ -1460,9 +1537,10 @@ const CASES: &[Case] = &[
                     "        - name: A02\n          heightU: 42\n          powerKw: 8\n          feeds: [A]",
                 )
         },
-        code: "dr-replica-feed",
+        code: "replica-not-separate",
+        severity: Severity::Finding,
         object: SYSTEM,
-        others: Others::Errors(&["dr-replica-feed", "single-dc-feeds", "single-dc-feeds"]),
+        others: Others::Errors(&["single-dc-feeds", "single-dc-feeds"]),
         message: &[Is(
             "racks `A01` and `A02` both hang on feed `A` alone: losing it takes `Cổng dịch vụ công thành phố` and its replica down",
         )],
@@ -1479,9 +1557,10 @@ const CASES: &[Case] = &[
                 "replicaDataCenter: dc-backup",
             )
         },
-        code: "dr-replica-rack",
+        code: "replica-not-separate",
+        severity: Severity::Finding,
         object: SYSTEM,
-        others: Others::Errors(&["dangling-reference", "dr-replica-rack"]),
+        others: Others::Errors(&["dangling-reference"]),
         message: &[Contains("stays in `dc-main`, not `dc-backup`")],
         at: Of("replicaDataCenter: dc-backup", "dc-backup"),
         subjects: &["DataCenter/dc-main"],
@@ -1585,7 +1664,7 @@ fn run(case: &Case) {
         Others::Warnings => {
             let expected: &[&str] = match case.severity {
                 Severity::Error => &[case.code],
-                Severity::Warning => &[],
+                Severity::Warning | Severity::Finding => &[],
             };
             assert_eq!(error_codes(&diags), expected, "{}", render(&diags));
         }
@@ -1702,7 +1781,7 @@ fn all_problems_are_reported_in_one_run() {
             ("dangling-reference", line_of(&text, "device: edge-bakup-1")),
             ("bad-asn-pool", line_of(&text, "asnPool:")),
             (
-                "dr-same-datacenter",
+                "replica-not-separate",
                 line_of(&text, "replicaDataCenter: dc-main")
             ),
         ],
@@ -1802,14 +1881,16 @@ fn a_commune_office_on_the_ring_counts_the_ring_as_its_second_path() {
         "    device: agg-b\n    interface: eth3",
     );
     let (_, diags) = check(&docs);
-    assert!(error_codes(&diags).is_empty(), "{}", render(&diags));
+    assert!(diags.is_empty(), "{}", render(&diags));
     let s = stats::compute(&load(&docs.text()).inventory, today());
     assert_eq!(s.coverage.dual_homed, 2);
     assert_eq!(s.coverage.over_the_ring, 1);
     // On a chain the ring is no second path: the office misses its backup.
     let (_, diags) = check(&docs.remove("Circuit/man-b-edge"));
     assert!(
-        error_codes(&diags).contains(&"coverage"),
+        diags
+            .iter()
+            .any(|d| d.code == "missing-backup-circuit" && d.message.contains("Ba Đình")),
         "{}",
         render(&diags)
     );

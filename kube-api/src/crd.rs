@@ -104,19 +104,15 @@ fn rules(kind: Kind) -> Vec<Rule> {
                 "fromU <= toU",
             ),
         ],
-        Kind::InformationSystem => vec![
-            rule(
-                &[],
-                "self.securityLevel < 3 || has(self.dr)",
-                "security level 3 and above needs a DR policy",
-            ),
-            rule(
-                &[],
-                "!has(self.dr) || self.dr.replicaDataCenter != self.dataCenter",
-                "the DR replica is in another data center",
-            ),
-        ],
-        Kind::Site | Kind::DataCenter | Kind::Device | Kind::Tenant => vec![],
+        // A level-3 system without a replica (or with one in its own data center) is a finding
+        // about the estate, not a malformed object: admission must not refuse it, so those
+        // rules live in `hatang validate` and the report only.
+        Kind::InformationSystem
+        | Kind::Site
+        | Kind::DataCenter
+        | Kind::Device
+        | Kind::Tenant
+        | Kind::PlanTarget => vec![],
     }
 }
 
@@ -168,6 +164,11 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, &'static str)> {
             ("Owner", "string", ".spec.owner"),
             ("DC", "string", ".spec.dataCenter"),
             ("Level", "integer", ".spec.securityLevel"),
+        ],
+        Kind::PlanTarget => vec![
+            ("Metric", "string", ".spec.metric"),
+            ("Target %", "number", ".spec.targetPercent"),
+            ("Deadline", "string", ".spec.deadline"),
         ],
     }
 }

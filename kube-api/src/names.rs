@@ -41,6 +41,7 @@ pub fn resource_names(kind: Kind) -> ResourceNames {
         Kind::Tenant => &["tnt"],
         Kind::ColoLease => &["cl"],
         Kind::InformationSystem => &["is"],
+        Kind::PlanTarget => &["pt"],
     };
     ResourceNames {
         kind: kind.as_str(),

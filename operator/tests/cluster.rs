@@ -120,6 +120,23 @@ async fn install_samples_tenancy_and_auditor_against_a_real_apiserver() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("tennant"));
+    // A level-3 system without a replica is a finding about the estate, not a malformed
+    // object: admission takes it (validation and the report count it).
+    let unprotected: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "hatang.io/v1alpha1", "kind": "InformationSystem",
+        "metadata": {"name": "no-replica", "namespace": "lab-tenant"},
+        "spec": {"displayName": "Hệ thống chưa có dự phòng", "owner": "lab-tenant",
+                 "dataCenter": "dc-lab-main", "securityLevel": 3}}))
+    .unwrap();
+    let systems = client::api(&admin, Kind::InformationSystem, Some("lab-tenant"));
+    systems
+        .create(&PostParams::default(), &unprotected)
+        .await
+        .expect("findings do not block admission");
+    systems
+        .delete("no-replica", &Default::default())
+        .await
+        .unwrap();
 
     // 3. Tenants: a second tenant namespace bound the same way as the samples.
     c.apply_stdin(

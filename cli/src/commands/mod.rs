@@ -13,6 +13,7 @@ mod lab;
 mod plan;
 mod plan_configs;
 mod render;
+mod report;
 mod stats;
 mod validate;
 mod whatif;
@@ -32,6 +33,7 @@ use hatang_core::{Checked, LoadOptions};
 pub(crate) fn run(cli: Cli) -> Result<Verdict> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Stats(args) => stats::run(&args),
         Command::Capacity(args) => capacity::run(&args),
         Command::Plan(args) if args.cluster => cluster::plan(&args.inventory, args.output.format),

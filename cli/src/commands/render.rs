@@ -11,7 +11,8 @@ use crate::exit::{OrUsage, Verdict};
 use crate::ledger_file::write_replacing;
 use crate::output::{Stop, Stopped, print_json};
 use hatang_core::compile::compile;
-use hatang_core::render::{RenderedFile, Templates, render};
+use hatang_core::render::{RenderedFile, Templates, render_devices};
+use hatang_core::{Diagnostic, Kind, ObjectRef};
 
 /// Every device's rendered configuration, with the inventory it came from.
 pub(super) struct Desired {
@@ -21,8 +22,6 @@ pub(super) struct Desired {
     pub models: Vec<hatang_core::compile::DeviceModel>,
     /// Rendered files.
     pub files: Vec<RenderedFile>,
-    /// Devices on platforms without templates.
-    pub skipped: Vec<String>,
 }
 
 /// Loads, validates and plans the inventory, compiles and renders it (with `templates`
@@ -64,13 +63,56 @@ pub(super) fn desired(
         }
     };
     let templates = templates(templates_dir)?;
-    let (files, skipped) = render(&models, &templates)?;
+    let (files, failed) = rendered(&models, &templates)?;
+    if !failed.is_empty() {
+        let stop = Stopped {
+            stopped: Stop::RenderFailed,
+            message: format!(
+                "{} devices cannot be rendered: nothing was written or applied",
+                failed.len()
+            ),
+            diagnostics: &failed,
+        };
+        return Ok(Err(stop.print(output, &[], inventory.max_problems)?));
+    }
     Ok(Ok(Desired {
         planned: p,
         models,
         files,
-        skipped,
     }))
+}
+
+/// Every device's files, or what keeps each device that cannot be rendered from it (a
+/// platform without templates, a template that fails on its model), one problem per device.
+/// Fails as a whole only when a template does not parse.
+fn rendered(
+    models: &[hatang_core::compile::DeviceModel],
+    templates: &Templates,
+) -> Result<(Vec<RenderedFile>, Vec<Diagnostic>)> {
+    let mut files = Vec::new();
+    let mut failed = Vec::new();
+    for (m, r) in models.iter().zip(render_devices(models, templates)?) {
+        let device = ObjectRef::new(Kind::Device, &m.name);
+        match r {
+            Ok(Some(f)) => files.extend(f),
+            Ok(None) => failed.push(
+                Diagnostic::error(
+                    "no-templates",
+                    format!(
+                        "device `{}`: no templates for its platform `{}`",
+                        m.name,
+                        m.platform.as_str()
+                    ),
+                )
+                .object(device)
+                .hint(
+                    "give the platform's templates with --templates DIR, or change spec.platform",
+                ),
+            ),
+            Err(e) => failed.push(Diagnostic::error("render-failed", e.to_string()).object(device)),
+        }
+    }
+    Ok((files, failed))
 }
 
 /// The built-in templates, overridden by `dir/<platform>/<file>.hbs` when given (a directory
@@ -85,28 +127,22 @@ pub(super) fn templates(templates_dir: Option<&Path>) -> Result<Templates> {
 /// `hatang render -o json`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Rendered<'a> {
+struct Rendered {
     /// The output directory.
     out: String,
     /// Devices rendered.
     devices: usize,
     /// Files written under `out`: `<device>/<file>`, or `<device>.conf` with `--layout saved`.
     files: Vec<String>,
-    /// Devices on platforms without templates (not rendered).
-    skipped: &'a [String],
 }
 
 pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
     let output = args.output.format;
-    let Desired {
-        models,
-        files,
-        skipped,
-        ..
-    } = match desired(&args.inventory, args.templates.as_deref(), output)? {
-        Ok(d) => d,
-        Err(verdict) => return Ok(verdict),
-    };
+    let Desired { models, files, .. } =
+        match desired(&args.inventory, args.templates.as_deref(), output)? {
+            Ok(d) => d,
+            Err(verdict) => return Ok(verdict),
+        };
     let files: Vec<(String, &RenderedFile)> = files
         .iter()
         .filter_map(|f| placed(args.layout, f).map(|rel| (rel, f)))
@@ -118,16 +154,12 @@ pub(super) fn run(args: &RenderArgs) -> Result<Verdict> {
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
         write_replacing(&path, &f.text, false)
     })?;
-    for s in &skipped {
-        eprintln!("warning: no templates for the platform of `{s}`; not rendered");
-    }
-    let devices = models.len() - skipped.len();
+    let devices = models.len();
     match output {
         Output::Json => print_json(&Rendered {
             out: args.out.display().to_string(),
             devices,
             files: files.iter().map(|(rel, _)| rel.clone()).collect(),
-            skipped: &skipped,
         })?,
         Output::Text => println!(
             "rendered {} files for {devices} devices into {}",

@@ -10,6 +10,8 @@ use hatang_core::stats::{self, Stats};
 pub(super) fn run(args: &ReportArgs) -> Result<Verdict> {
     let inventory = &args.inventory;
     let checked = super::check(inventory)?;
+    // Findings (an office without a backup circuit …) are what the figures show; only a
+    // malformed inventory stops them.
     if checked.errors() > 0 {
         let message = format!(
             "{} errors: fix the inventory before asking for figures",
@@ -68,6 +70,16 @@ fn print_text(s: &Stats) {
         );
     }
     println!("  missing a circuit            {:>6}", c.incomplete);
+    for o in &c.incomplete_offices {
+        println!(
+            "    {} ({}, GSO {}): no {} circuit — {}",
+            o.display_name,
+            o.name,
+            o.gso_code.as_deref().unwrap_or("?"),
+            o.missing.join(" and no "),
+            o.location
+        );
+    }
     println!("  excluded                     {:>6}", c.excluded.len());
     for e in &c.excluded {
         println!("    {} ({}): {}", e.display_name, e.name, e.reason);

@@ -20,6 +20,17 @@ pub enum Platform {
     Junos,
 }
 
+impl Platform {
+    /// kebab-case name as written in inventories (and as the templates' directory).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Frr => "frr",
+            Platform::Iosxe => "iosxe",
+            Platform::Junos => "junos",
+        }
+    }
+}
+
 /// What the device does in the network.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,

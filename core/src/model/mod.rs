@@ -10,6 +10,7 @@ mod net;
 mod region;
 mod site;
 mod system;
+mod target;
 mod tenant;
 
 use std::fmt;
@@ -27,8 +28,9 @@ pub use meta::{API_VERSION, Exclusion, Manifest, ObjectMeta};
 pub use net::{InterfaceAddress, IpAddress, IpPrefix, Ipv4Prefix, Ipv6Prefix};
 pub use region::{RegionLevel, RegionSpec, RegionType};
 pub use site::{SiteRole, SiteSpec, UplinkPolicy};
-pub use system::{DrPolicy, InformationSystemSpec};
-pub use tenant::{TenantKind, TenantSpec};
+pub use system::{BackupPolicy, DrPolicy, InformationSystemSpec, LevelApproval};
+pub use target::{PlanDocument, PlanTargetSpec};
+pub use tenant::{FourLayerModel, TenantKind, TenantSpec};
 
 /// Where an object was read from: enough to point a person at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -189,6 +191,7 @@ kinds! {
     Tenant => tenants: TenantSpec, false, "An agency (sở, ban, ngành; a commune committee) that owns systems or rents space.";
     ColoLease => colo_leases: ColoLeaseSpec, true, "Co-location space rented to a tenant in a data center.";
     InformationSystem => information_systems: InformationSystemSpec, true, "An information system hosted in a data center, with its security level and DR policy.";
+    PlanTarget => plan_targets: PlanTargetSpec, false, "A target a city plan sets (document, clause, metric, scope, value, deadline), checked by `hatang report`.";
 }
 
 impl fmt::Display for Kind {

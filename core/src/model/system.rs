@@ -1,5 +1,6 @@
 //! InformationSystem: an information system hosted in a data center.
 
+use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,36 @@ pub struct DrPolicy {
     pub rpo_minutes: u32,
     /// Recovery time objective in minutes (how long the service may be down).
     pub rto_minutes: u32,
+    /// Day of the last failover drill to the replica, when one is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<NaiveDate>,
+}
+
+/// The approval of a system's security level (hồ sơ đề xuất cấp độ được phê duyệt).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LevelApproval {
+    /// Day the level was approved.
+    pub date: NaiveDate,
+    /// The approving body, e.g. `UBND Thành phố Hà Nội` or `Sở Thông tin và Truyền thông`.
+    pub body: String,
+    /// Number of the approving decision, e.g. `QĐ 1234/QĐ-UBND`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+/// How a system's data is backed up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackupPolicy {
+    /// Whether a copy is kept outside the hosting data center (another data center, a vault).
+    pub off_site: bool,
+    /// Where the copy is kept (a DataCenter's name or a description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// How long copies are kept, in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 /// An information system hosted in a data center, with its security level and DR policy.
@@ -40,9 +71,16 @@ pub struct InformationSystemSpec {
     /// rack and feed of the same one).
     #[schemars(range(min = 1, max = 5))]
     pub security_level: u8,
+    /// Who approved the security level and when; a level without approval is a
+    /// `level-not-approved` finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<LevelApproval>,
     /// Disaster-recovery policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dr: Option<DrPolicy>,
+    /// Backup policy (off-site copies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupPolicy>,
     /// Service prefixes the system is reached on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_prefixes: Vec<IpPrefix>,

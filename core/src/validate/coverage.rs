@@ -1,10 +1,11 @@
 //! Coverage: every commune office that is not excluded has a primary and a backup circuit, or
-//! a primary circuit to an aggregation router with two paths round the metro ring.
+//! a primary circuit to an aggregation router with two paths round the metro ring (a finding
+//! when not: the estate falls short, the inventory is still sound).
 
 use std::collections::{HashMap, HashSet};
 
 use super::{Index, Report, at, obj};
-use crate::diag::{Diagnostic, Subject};
+use crate::diag::{Diagnostic, FindingKind, Subject};
 use crate::metro::MetroNetwork;
 use crate::model::{CircuitRole, DataCenterTier, Inventory, Kind, Medium, RegionLevel, SiteRole};
 
@@ -115,25 +116,30 @@ pub(super) fn check(
             .get(s.spec.region.as_str())
             .map(|r| format!("GSO {}", r.spec.code))
             .unwrap_or_else(|| "unknown code".to_owned());
-        let mut missing = Vec::new();
-        if l.primary.is_empty() {
-            missing.push("primary");
-        }
-        if l.backup.is_empty() && !on_the_ring.contains(s.name()) {
-            missing.push("backup");
-        }
-        if !missing.is_empty() {
+        // The ring is the second path of an office on a router with two ways round.
+        let backup_missing = l.backup.is_empty() && !on_the_ring.contains(s.name());
+        let kind = match (l.primary.is_empty(), backup_missing) {
+            (false, false) => None,
+            (true, true) => Some(FindingKind::NoWanLink),
+            (true, false) => Some(FindingKind::MissingPrimaryCircuit),
+            (false, true) => Some(FindingKind::MissingBackupCircuit),
+        };
+        if let Some(kind) = kind {
+            let missing = match kind {
+                FindingKind::NoWanLink => "no primary and no backup circuit",
+                FindingKind::MissingPrimaryCircuit => "no primary circuit",
+                _ => "no backup circuit",
+            };
+            // A shortfall of the estate, not a malformed inventory: figures stay available.
             report.push(
                 s.origin,
                 at!["metadata", "name"],
                 obj(Kind::Site, s),
-                Diagnostic::error(
-                    "coverage",
+                Diagnostic::finding(
+                    kind,
                     format!(
-                        "commune office `{}` ({}, {code}) has no {} circuit",
-                        s.spec.display_name,
-                        s.spec.region,
-                        missing.join(" and no ")
+                        "commune office `{}` ({}, {code}) has {missing}",
+                        s.spec.display_name, s.spec.region,
                     ),
                 )
                 .hint("add the missing Circuit, or set spec.excluded with a reason on the site or its region")

@@ -1,7 +1,7 @@
 //! Lease dates: temporary leases end, ends follow starts, expiring leases are flagged in time.
 
 use super::{Index, Report, ValidateOptions, at, obj};
-use crate::diag::{Diagnostic, Subject, codes};
+use crate::diag::{Diagnostic, FindingKind, Subject, codes};
 use crate::model::{Inventory, Kind};
 
 pub(super) fn check(
@@ -45,8 +45,8 @@ pub(super) fn check(
                 l.origin,
                 at!["spec", "end"],
                 o,
-                Diagnostic::warning(
-                    codes::LEASE_EXPIRED,
+                Diagnostic::finding(
+                    FindingKind::LeaseExpired,
                     format!("lease of `{}` ended on {end}", l.spec.tenant),
                 )
                 .hint("renew it (move spec.end) or remove it so its space and power are released")

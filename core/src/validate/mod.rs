@@ -13,6 +13,7 @@ mod power;
 mod racks;
 mod refs;
 mod systems;
+mod targets;
 
 use std::collections::HashMap;
 
@@ -75,6 +76,7 @@ pub fn validate(
     metro::check(inventory, &index, &networks, &mut report);
     systems::check(inventory, &index, &mut report);
     addressing::check(inventory, &index, &mut report);
+    targets::check(inventory, &index, &mut report);
     control::check(inventory, &mut report);
     let mut out = report.out;
     diag::sort(&mut out);
@@ -179,5 +181,6 @@ pub(crate) fn obj<S>(kind: Kind, o: &Object<S>) -> ObjectRef {
     ObjectRef::of(kind, o)
 }
 
-pub(crate) use coverage::circuits_by_site;
+pub(crate) use coverage::{SiteCircuits, circuits_by_site};
 pub(crate) use power::{feed_loads, rack_loads};
+pub(crate) use systems::shared_single_feed;

@@ -1,8 +1,9 @@
-//! Information systems: security level 1–5; level 3 and above replicate to the other data
-//! center, or, in a single-with-redundancy city, to another rack and feed of the same one.
+//! Information systems: security level 1–5 (an error outside it); findings when the level was
+//! never approved, or level 3 and above does not replicate to the other data center (in a
+//! single-with-redundancy city: to another rack and feed of the same one).
 
 use super::{Index, Report, at, obj};
-use crate::diag::{Diagnostic, Subject};
+use crate::diag::{Diagnostic, FindingKind, Subject};
 use crate::model::{
     DataCenterModel, DataCenterSpec, DrPolicy, InformationSystemSpec, Inventory, Kind, Object,
 };
@@ -24,6 +25,21 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
             );
             continue;
         }
+        if s.spec.approval.is_none() {
+            report.push(
+                s.origin,
+                at!["spec", "securityLevel"],
+                o.clone(),
+                Diagnostic::finding(
+                    FindingKind::LevelNotApproved,
+                    format!(
+                        "the security level of `{}` was never approved",
+                        s.spec.display_name
+                    ),
+                )
+                .hint("record spec.approval (date, body) once the level's dossier is approved"),
+            );
+        }
         if level < 3 {
             continue;
         }
@@ -32,8 +48,8 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 s.origin,
                 at!["spec", "securityLevel"],
                 o,
-                Diagnostic::error(
-                    "dr-required",
+                Diagnostic::finding(
+                    FindingKind::SystemWithoutReplica,
                     format!(
                         "`{}` has security level {level} but no DR policy",
                         s.spec.display_name
@@ -53,8 +69,8 @@ pub(super) fn check(inv: &Inventory, ix: &Index<'_>, report: &mut Report<'_>) {
                 s.origin,
                 at!["spec", "dr", "replicaDataCenter"],
                 o,
-                Diagnostic::error(
-                    "dr-same-datacenter",
+                Diagnostic::finding(
+                    FindingKind::ReplicaNotSeparate,
                     format!(
                         "the DR replica of `{}` is in the same data center as the system",
                         s.spec.display_name
@@ -110,8 +126,8 @@ fn replica_placement(
             s.origin,
             at!["spec", "dr", "replicaDataCenter"],
             o,
-            Diagnostic::error(
-                "dr-replica-rack",
+            Diagnostic::finding(
+                FindingKind::ReplicaNotSeparate,
                 format!(
                     "in a single-with-redundancy city the replica of `{}` stays in `{}`, not `{}`",
                     s.spec.display_name,
@@ -128,8 +144,8 @@ fn replica_placement(
             s.origin,
             at!["spec", "dr"],
             o,
-            Diagnostic::error(
-                "dr-replica-rack",
+            Diagnostic::finding(
+                FindingKind::ReplicaNotSeparate,
                 format!(
                     "`{}` has security level {} in the single data center but does not say on which racks it and its replica stand",
                     s.spec.display_name, s.spec.security_level
@@ -169,8 +185,8 @@ fn replica_placement(
             s.origin,
             at!["spec", "dr", "replicaRack"],
             o,
-            Diagnostic::error(
-                "dr-replica-rack",
+            Diagnostic::finding(
+                FindingKind::ReplicaNotSeparate,
                 format!(
                     "the replica of `{}` stands in the same rack `{rack}` as the system",
                     s.spec.display_name
@@ -186,8 +202,8 @@ fn replica_placement(
             s.origin,
             at!["spec", "dr", "replicaRack"],
             o,
-            Diagnostic::error(
-                "dr-replica-feed",
+            Diagnostic::finding(
+                FindingKind::ReplicaNotSeparate,
                 format!(
                     "racks `{rack}` and `{replica}` both hang on feed `{feed}` alone: losing it takes `{}` and its replica down",
                     s.spec.display_name
@@ -205,7 +221,7 @@ fn replica_placement(
 }
 
 /// A feed whose loss leaves both racks without power: each rack's feeds are that one feed only.
-fn shared_single_feed<'a>(dc: &'a DataCenterSpec, a: &str, b: &str) -> Option<&'a str> {
+pub(crate) fn shared_single_feed<'a>(dc: &'a DataCenterSpec, a: &str, b: &str) -> Option<&'a str> {
     let only = |rack: &str| -> Option<&'a str> {
         let feeds = &dc.rack(rack)?.feeds;
         let first = feeds.first()?;

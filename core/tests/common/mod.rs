@@ -363,6 +363,7 @@ spec:
   owner: so-tai-chinh
   dataCenter: dc-main
   securityLevel: 3
+  approval: {date: 2024-01-10, body: UBND Thành phố}
   dr:
     replicaDataCenter: dc-backup
     rpoMinutes: 15
@@ -505,9 +506,12 @@ pub(crate) fn errors(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
     diags.iter().filter(|d| d.is_error()).collect()
 }
 
-/// The warnings among `diags`.
+/// The warnings among `diags` (findings apart).
 pub(crate) fn warnings(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
-    diags.iter().filter(|d| !d.is_error()).collect()
+    diags
+        .iter()
+        .filter(|d| d.severity == hatang_core::Severity::Warning)
+        .collect()
 }
 
 /// The codes of the errors among `diags`, sorted.
