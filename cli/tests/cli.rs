@@ -681,3 +681,60 @@ fn validate_refuses_a_fifo_in_the_inventory_at_once_naming_it() {
         "{v:#}"
     );
 }
+
+#[test]
+fn validate_reports_the_pin_conflicts_plan_would_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inventory = tmp.path().join("lab");
+    // cpe-00007 pins the loopback the committed ledger gave cpe-00001.
+    hatang_test_support::copy_dir(
+        &hatang_test_support::repo().join("inventories/lab"),
+        &inventory,
+        &|t| {
+            t.replace(
+                "  site: ubnd-phuong-cong-vi-00007\n",
+                "  site: ubnd-phuong-cong-vi-00007\n  loopback: \"3fff:ab:0:1::1\"\n",
+            )
+        },
+    );
+    let dir = inventory.to_str().unwrap();
+    let plan = hatang(&["plan", dir, "--today", "2026-11-23", "-o", "json"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(1),
+        "{}",
+        hatang_test_support::text(&plan)
+    );
+    let o = hatang(&["validate", dir, "--today", "2026-11-23", "-o", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        hatang_test_support::text(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let conflicts: Vec<_> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "pin-conflict")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{v:#}");
+    assert_eq!(conflicts[0]["object"], "Device/cpe-00007", "{v:#}");
+    assert!(
+        conflicts[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("loopback/cpe-00001"),
+        "{v:#}"
+    );
+    assert_eq!(v["valid"], false);
+    // The committed lab inventory has no pin problem.
+    let o = hatang(&["validate", "inventories/lab", "--today", "2026-11-23"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        hatang_test_support::text(&o)
+    );
+}
