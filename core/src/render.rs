@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use handlebars::{Context, Handlebars, handlebars_helper, no_escape};
+use handlebars::{Context, Handlebars, no_escape};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -154,13 +154,20 @@ impl Templates {
     }
 }
 
-handlebars_helper!(seq: |i: u64| (i + 1) * 5);
-handlebars_helper!(join: |items: array, sep: str| items
-    .iter()
-    .map(|v| match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() })
-    .collect::<Vec<_>>()
-    .join(sep));
-handlebars_helper!(ios_name: |name: str| if name == "lo" { "Loopback0".to_owned() } else { name.to_owned() });
+/// The templates' helpers (`handlebars_helper!` declares each as a `pub struct`, so they live in
+/// a private module of their own).
+mod helpers {
+    use handlebars::handlebars_helper;
+
+    handlebars_helper!(seq: |i: u64| (i + 1) * 5);
+    handlebars_helper!(join: |items: array, sep: str| items
+        .iter()
+        .map(|v| match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() })
+        .collect::<Vec<_>>()
+        .join(sep));
+    handlebars_helper!(ios_name: |name: str| if name == "lo" { "Loopback0".to_owned() } else { name.to_owned() });
+}
+use helpers::{ios_name, join, seq};
 
 /// One device's rendering: its files, `None` when its platform has no templates, or why it
 /// failed.

@@ -634,6 +634,8 @@ pub async fn exec_ok(session: &Session, command: &str) -> Result<String, SshErro
     })
 }
 
+/// Runs one command on every target, `concurrency` devices at a time, with the same SSH options
+/// and host-key trust as every other session; one result per device.
 pub async fn run_everywhere(
     targets: Vec<Target>,
     options: SshOptions,

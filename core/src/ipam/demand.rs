@@ -119,7 +119,7 @@ impl<'a> Request<'a> {
 /// Every request of an inventory, kept where it was built; [`Demand::sorted`] gives them in key
 /// order without moving them (a nationwide inventory asks for some 64,000 values, and moving
 /// requests around costs more than sorting references to them).
-pub struct Demand<'a> {
+pub(super) struct Demand<'a> {
     /// In the order of [`KeyKind::IN_KEY_ORDER`]; each kind in chunks, in inventory order.
     kinds: [Vec<Vec<Request<'a>>>; 7],
 }
@@ -129,7 +129,7 @@ impl<'a> Demand<'a> {
     /// last). Every kind's keys start with a prefix of their own, so the kinds, each sorted and
     /// laid end to end in the order of their prefixes, are all requests sorted — and a kind
     /// built in inventory order is often sorted already.
-    pub fn sorted(&self) -> Vec<&Request<'a>> {
+    pub(super) fn sorted(&self) -> Vec<&Request<'a>> {
         let parts: Vec<Vec<&Request<'a>>> = self
             .kinds
             .par_iter()
@@ -155,7 +155,7 @@ impl<'a> Demand<'a> {
 /// Reading a nationwide inventory is bound by memory latency, so the independent parts are
 /// built side by side (rayon keeps their order; the result does not depend on the number of
 /// threads).
-pub fn requests<'a>(
+pub(super) fn requests<'a>(
     inv: &'a Inventory,
     arenas: &'a mut KeyArenas,
     dual_stack: bool,
@@ -246,7 +246,7 @@ const END_PARTS: usize = 2;
 /// is copied here too, next to the keys: read in inventory order while building, the copies
 /// are then compared in key order or by hash in a few compact megabytes, instead of in names
 /// spread over the whole inventory's heap, where each comparison was a cache miss.
-pub struct KeyArenas {
+pub(super) struct KeyArenas {
     regions: Bump,
     sites: Vec<Bump>,
     ends: Vec<Bump>,
@@ -259,7 +259,7 @@ pub struct KeyArenas {
 impl KeyArenas {
     /// Arenas for planning `inv`: one per chunk of sites or devices, one for circuits and
     /// one for leases.
-    pub fn new(inv: &Inventory) -> KeyArenas {
+    pub(super) fn new(inv: &Inventory) -> KeyArenas {
         let arenas = |n: usize| (0..n).map(|_| Bump::new()).collect();
         KeyArenas {
             regions: Bump::new(),

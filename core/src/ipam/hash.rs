@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// Word-at-a-time multiply-rotate mixing with a final avalanche, so that structured keys
 /// (prefixes differing only in a few middle bits) spread over all buckets.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct FastHasher(u64);
+pub(super) struct FastHasher(u64);
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
@@ -82,11 +82,11 @@ impl Hasher for FastHasher {
 }
 
 /// Builds [`FastHasher`]s.
-pub type FastBuild = BuildHasherDefault<FastHasher>;
+pub(super) type FastBuild = BuildHasherDefault<FastHasher>;
 /// A `HashMap` with [`FastHasher`].
-pub type FastMap<K, V> = HashMap<K, V, FastBuild>;
+pub(super) type FastMap<K, V> = HashMap<K, V, FastBuild>;
 /// A `HashSet` with [`FastHasher`].
-pub type FastSet<T> = HashSet<T, FastBuild>;
+pub(super) type FastSet<T> = HashSet<T, FastBuild>;
 
 #[cfg(test)]
 mod tests {

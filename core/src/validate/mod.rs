@@ -120,7 +120,7 @@ impl<'a> Index<'a> {
     }
 
     /// Whether a site is outside coverage targets (itself or its region, or a region above it).
-    pub fn site_excluded(&self, site: &SiteSpec) -> Option<String> {
+    pub(crate) fn site_excluded(&self, site: &SiteSpec) -> Option<String> {
         if let Some(e) = &site.excluded {
             return Some(e.reason.clone());
         }
@@ -148,13 +148,19 @@ pub(crate) struct Report<'l> {
 
 impl Report<'_> {
     /// Reports `diag` at `path` inside the object at `origin`, concerning `object`.
-    pub fn push(&mut self, origin: Origin, path: Vec<Seg>, object: ObjectRef, diag: Diagnostic) {
+    pub(crate) fn push(
+        &mut self,
+        origin: Origin,
+        path: Vec<Seg>,
+        object: ObjectRef,
+        diag: Diagnostic,
+    ) {
         let location = self.locator.locate(origin, &path);
         self.out.push(diag.at(location).object(object));
     }
 
     /// Adds a related place to the last diagnostic.
-    pub fn also(&mut self, message: &str, origin: Origin, path: Vec<Seg>) {
+    pub(crate) fn also(&mut self, message: &str, origin: Origin, path: Vec<Seg>) {
         let location = self.locator.locate(origin, &path);
         if let Some(last) = self.out.last_mut() {
             last.related.push(diag::Related {

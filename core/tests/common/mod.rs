@@ -15,10 +15,10 @@ use hatang_core::validate::{self, ValidateOptions};
 use hatang_core::{Diagnostic, Location};
 
 /// The name the in-memory inventory is loaded under; every location's `file`.
-pub const FILE: &str = "inventory.yaml";
+pub(crate) const FILE: &str = "inventory.yaml";
 
 /// The day validation judges leases against in every test.
-pub fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 15).expect("valid date")
 }
 
@@ -375,7 +375,7 @@ spec:
 /// An inventory as a list of YAML documents, each known by `Kind/name`, that a test edits
 /// before rendering it to one multi-document text.
 #[derive(Debug, Clone)]
-pub struct Docs {
+pub(crate) struct Docs {
     docs: Vec<(String, String)>,
 }
 
@@ -394,7 +394,7 @@ fn identity(doc: &str) -> String {
 
 impl Docs {
     /// The valid base inventory.
-    pub fn base() -> Docs {
+    pub(crate) fn base() -> Docs {
         Docs {
             docs: BASE
                 .iter()
@@ -411,12 +411,12 @@ impl Docs {
     }
 
     /// The text of document `id` (`Kind/name`).
-    pub fn get(&self, id: &str) -> &str {
+    pub(crate) fn get(&self, id: &str) -> &str {
         &self.docs[self.index(id)].1
     }
 
     /// Replaces the one occurrence of `from` in document `id` by `to`.
-    pub fn edit(mut self, id: &str, from: &str, to: &str) -> Docs {
+    pub(crate) fn edit(mut self, id: &str, from: &str, to: &str) -> Docs {
         let i = self.index(id);
         let doc = &mut self.docs[i].1;
         let n = doc.matches(from).count();
@@ -429,27 +429,27 @@ impl Docs {
     }
 
     /// Replaces document `id` entirely.
-    pub fn set(mut self, id: &str, text: &str) -> Docs {
+    pub(crate) fn set(mut self, id: &str, text: &str) -> Docs {
         let i = self.index(id);
         self.docs[i] = (identity(text), text.to_owned());
         self
     }
 
     /// Removes document `id`.
-    pub fn remove(mut self, id: &str) -> Docs {
+    pub(crate) fn remove(mut self, id: &str) -> Docs {
         let i = self.index(id);
         self.docs.remove(i);
         self
     }
 
     /// Appends a document.
-    pub fn push(mut self, text: &str) -> Docs {
+    pub(crate) fn push(mut self, text: &str) -> Docs {
         self.docs.push((identity(text), text.to_owned()));
         self
     }
 
     /// The inventory as one multi-document YAML text.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut out = String::new();
         for (i, (_, doc)) in self.docs.iter().enumerate() {
             if i > 0 {
@@ -462,12 +462,12 @@ impl Docs {
 }
 
 /// Loads `text` as [`FILE`].
-pub fn load(text: &str) -> Loaded {
+pub(crate) fn load(text: &str) -> Loaded {
     load::load_str(Path::new(FILE), text, &LoadOptions::default())
 }
 
 /// Loads `text` (which must load cleanly) and validates it on [`today`].
-pub fn validate(text: &str) -> Vec<Diagnostic> {
+pub(crate) fn validate(text: &str) -> Vec<Diagnostic> {
     let loaded = load(text);
     assert!(
         loaded.diagnostics.is_empty(),
@@ -482,14 +482,14 @@ pub fn validate(text: &str) -> Vec<Diagnostic> {
 }
 
 /// Loads and validates the edited inventory; returns the text too, to look positions up in.
-pub fn check(docs: &Docs) -> (String, Vec<Diagnostic>) {
+pub(crate) fn check(docs: &Docs) -> (String, Vec<Diagnostic>) {
     let text = docs.text();
     let diags = validate(&text);
     (text, diags)
 }
 
 /// Every diagnostic, one per line block, for failure messages.
-pub fn render(diags: &[Diagnostic]) -> String {
+pub(crate) fn render(diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
         let _ = writeln!(out, "{d}");
@@ -501,24 +501,24 @@ pub fn render(diags: &[Diagnostic]) -> String {
 }
 
 /// The errors among `diags`.
-pub fn errors(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
+pub(crate) fn errors(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
     diags.iter().filter(|d| d.is_error()).collect()
 }
 
 /// The warnings among `diags`.
-pub fn warnings(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
+pub(crate) fn warnings(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
     diags.iter().filter(|d| !d.is_error()).collect()
 }
 
 /// The codes of the errors among `diags`, sorted.
-pub fn error_codes(diags: &[Diagnostic]) -> Vec<&'static str> {
+pub(crate) fn error_codes(diags: &[Diagnostic]) -> Vec<&'static str> {
     let mut codes: Vec<_> = errors(diags).iter().map(|d| d.code).collect();
     codes.sort_unstable();
     codes
 }
 
 /// The only diagnostic in `diags`, which must be an error with `code`.
-pub fn only_error<'a>(diags: &'a [Diagnostic], code: &str) -> &'a Diagnostic {
+pub(crate) fn only_error<'a>(diags: &'a [Diagnostic], code: &str) -> &'a Diagnostic {
     assert!(
         diags.len() == 1 && diags[0].is_error() && diags[0].code == code,
         "expected exactly one diagnostic, an error `{code}`, got:\n{}",
@@ -528,7 +528,7 @@ pub fn only_error<'a>(diags: &'a [Diagnostic], code: &str) -> &'a Diagnostic {
 }
 
 /// The one diagnostic with `code` in `diags` (others may be there).
-pub fn the<'a>(diags: &'a [Diagnostic], code: &str) -> &'a Diagnostic {
+pub(crate) fn the<'a>(diags: &'a [Diagnostic], code: &str) -> &'a Diagnostic {
     let found: Vec<_> = diags.iter().filter(|d| d.code == code).collect();
     assert!(
         found.len() == 1,
@@ -540,13 +540,13 @@ pub fn the<'a>(diags: &'a [Diagnostic], code: &str) -> &'a Diagnostic {
 }
 
 /// 1-based line of the one line of `text` that contains `needle`.
-pub fn line_of(text: &str, needle: &str) -> u32 {
+pub(crate) fn line_of(text: &str, needle: &str) -> u32 {
     pos_of(text, needle, needle).0
 }
 
 /// (line, column) of `token` on the one line of `text` that contains `line_needle`; 1-based,
 /// columns counted in characters as diagnostics count them.
-pub fn pos_of(text: &str, line_needle: &str, token: &str) -> (u32, u32) {
+pub(crate) fn pos_of(text: &str, line_needle: &str, token: &str) -> (u32, u32) {
     let hits: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
@@ -568,7 +568,7 @@ pub fn pos_of(text: &str, line_needle: &str, token: &str) -> (u32, u32) {
 
 /// (line, column) of `token` on the first line containing `line_needle` after the one line
 /// containing `after` (to tell apart lines that repeat across documents).
-pub fn pos_after(text: &str, after: &str, line_needle: &str, token: &str) -> (u32, u32) {
+pub(crate) fn pos_after(text: &str, after: &str, line_needle: &str, token: &str) -> (u32, u32) {
     let start = line_of(text, after) as usize;
     let (index, line) = text
         .lines()
@@ -584,7 +584,7 @@ pub fn pos_after(text: &str, after: &str, line_needle: &str, token: &str) -> (u3
 
 /// Asserts that `diag` points at `file:line:column`.
 #[track_caller]
-pub fn assert_at(diag: &Diagnostic, file: &str, (line, column): (u32, u32)) {
+pub(crate) fn assert_at(diag: &Diagnostic, file: &str, (line, column): (u32, u32)) {
     let expected = Location {
         file: file.to_owned(),
         line,
@@ -599,7 +599,7 @@ pub fn assert_at(diag: &Diagnostic, file: &str, (line, column): (u32, u32)) {
 
 /// Asserts that `diag` concerns `object` (`Kind/name`).
 #[track_caller]
-pub fn assert_object(diag: &Diagnostic, object: &str) {
+pub(crate) fn assert_object(diag: &Diagnostic, object: &str) {
     assert_eq!(
         diag.object.as_ref().map(ToString::to_string).as_deref(),
         Some(object),
@@ -609,7 +609,7 @@ pub fn assert_object(diag: &Diagnostic, object: &str) {
 
 /// The hint of `diag`, which must have one.
 #[track_caller]
-pub fn hint(diag: &Diagnostic) -> &str {
+pub(crate) fn hint(diag: &Diagnostic) -> &str {
     diag.hint
         .as_deref()
         .unwrap_or_else(|| panic!("diagnostic has no hint:\n{diag}"))

@@ -27,19 +27,19 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use crate::common::{Docs, render};
 
 /// Number of communes the generator can draw from.
-pub const UNIVERSE: usize = 64;
+pub(crate) const UNIVERSE: usize = 64;
 
 /// First ASN of the pinned range (far above what sequential allocation reaches).
-pub const ASN_PIN_BASE: u32 = 4_200_050_000;
+pub(crate) const ASN_PIN_BASE: u32 = 4_200_050_000;
 
 /// The GSO code of commune `i` of the universe.
-pub fn code(i: usize) -> String {
+pub(crate) fn code(i: usize) -> String {
     format!("{:05}", 20000 + i)
 }
 
 /// The address plan of a generated inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The IPv6 root is `2001:db8:RR00::/40` (256 /48 slots).
     pub root: u8,
     /// /48 slot holding the loopback (`:1::/64`) and point-to-point (`:2::/64`) blocks.
@@ -66,56 +66,56 @@ impl Default for Plan {
 
 impl Plan {
     /// The /48 at slot `slot` of the IPv6 root.
-    pub fn site(&self, slot: u8) -> Ipv6Net {
+    pub(crate) fn site(&self, slot: u8) -> Ipv6Net {
         format!("2001:db8:{:02x}{slot:02x}::/48", self.root)
             .parse()
             .expect("valid")
     }
 
     /// The IPv6 root.
-    pub fn root_net(&self) -> Ipv6Net {
+    pub(crate) fn root_net(&self) -> Ipv6Net {
         format!("2001:db8:{:02x}00::/40", self.root)
             .parse()
             .expect("valid")
     }
 
     /// The IPv4 root, if any.
-    pub fn v4_net(&self) -> Option<Ipv4Net> {
+    pub(crate) fn v4_net(&self) -> Option<Ipv4Net> {
         self.v4
             .map(|x| format!("10.{x}.0.0/16").parse().expect("valid"))
     }
 
     /// The /24 at slot `slot` of the IPv4 root.
-    pub fn site_v4(&self, slot: u8) -> Option<Ipv4Net> {
+    pub(crate) fn site_v4(&self, slot: u8) -> Option<Ipv4Net> {
         self.v4
             .map(|x| format!("10.{x}.{slot}.0/24").parse().expect("valid"))
     }
 
     /// The loopback block.
-    pub fn loopbacks(&self) -> Ipv6Net {
+    pub(crate) fn loopbacks(&self) -> Ipv6Net {
         sub64(self.site(self.infra), 1)
     }
 
     /// The point-to-point block.
-    pub fn p2p(&self) -> Ipv6Net {
+    pub(crate) fn p2p(&self) -> Ipv6Net {
         sub64(self.site(self.infra), 2)
     }
 
     /// The service blocks, `dc-main` first.
-    pub fn service_nets(&self) -> [Ipv6Net; 2] {
+    pub(crate) fn service_nets(&self) -> [Ipv6Net; 2] {
         let main = Ipv6Net::new(self.site(self.services[0]).network(), 47).expect("valid");
         [main, self.site(self.services[1])]
     }
 
     /// Every block the site pools must never hand out.
-    pub fn reserved(&self) -> Vec<Ipv6Net> {
+    pub(crate) fn reserved(&self) -> Vec<Ipv6Net> {
         let mut out = vec![self.loopbacks(), self.p2p()];
         out.extend(self.service_nets());
         out
     }
 
     /// The AddressPlan document.
-    pub fn yaml(&self) -> String {
+    pub(crate) fn yaml(&self) -> String {
         let [main, backup] = self.service_nets();
         let mut out = format!(
             "apiVersion: hatang.io/v1alpha1\nkind: AddressPlan\nmetadata:\n  name: generated\nspec:\n  ipv6Roots:\n    - \"{}\"\n",
@@ -136,20 +136,20 @@ impl Plan {
 }
 
 /// The `n`-th /64 of a /48.
-pub fn sub64(site: Ipv6Net, n: u16) -> Ipv6Net {
+pub(crate) fn sub64(site: Ipv6Net, n: u16) -> Ipv6Net {
     let mut s = site.network().segments();
     s[3] = n;
     Ipv6Net::new(Ipv6Addr::from(s), 64).expect("valid")
 }
 
 /// Address `index` inside an IPv6 block.
-pub fn addr_in(block: Ipv6Net, index: u128) -> Ipv6Addr {
+pub(crate) fn addr_in(block: Ipv6Net, index: u128) -> Ipv6Addr {
     Ipv6Addr::from(u128::from(block.network()) + index)
 }
 
 /// How a commune office's LAN segments are pinned (only when its site prefix is pinned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LanPin {
+pub(crate) enum LanPin {
     /// Nothing pinned.
     None,
     /// `lan0` pinned to the site's second /64.
@@ -160,7 +160,7 @@ pub enum LanPin {
 
 /// One commune office of the universe and what it pins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Commune {
+pub(crate) struct Commune {
     /// Index in the universe.
     pub i: usize,
     /// `Site.ipv6Prefix` (and `ipv4Prefix` in dual-stack plans).
@@ -179,7 +179,7 @@ pub struct Commune {
 
 impl Commune {
     /// Commune `i` without pins or extras.
-    pub fn plain(i: usize) -> Commune {
+    pub(crate) fn plain(i: usize) -> Commune {
         Commune {
             i,
             pin_site: false,
@@ -192,7 +192,7 @@ impl Commune {
     }
 
     /// Commune `i` with every pin.
-    pub fn pinned(i: usize) -> Commune {
+    pub(crate) fn pinned(i: usize) -> Commune {
         Commune {
             i,
             pin_site: true,
@@ -205,7 +205,7 @@ impl Commune {
     }
 
     /// Makes the flags consistent (LAN pins need a pinned site; `lan1` pins need `lan1`).
-    pub fn normalised(mut self) -> Commune {
+    pub(crate) fn normalised(mut self) -> Commune {
         if !self.pin_site {
             self.lan_pin = LanPin::None;
         }
@@ -215,44 +215,44 @@ impl Commune {
         self
     }
 
-    pub fn code(&self) -> String {
+    pub(crate) fn code(&self) -> String {
         code(self.i)
     }
-    pub fn region(&self) -> String {
+    pub(crate) fn region(&self) -> String {
         format!("xa-{}", self.code())
     }
-    pub fn site(&self) -> String {
+    pub(crate) fn site(&self) -> String {
         format!("ubnd-xa-{}", self.code())
     }
-    pub fn cpe(&self) -> String {
+    pub(crate) fn cpe(&self) -> String {
         format!("cpe-{}", self.code())
     }
     /// Ledger key of its site prefix.
-    pub fn site_key(&self) -> String {
+    pub(crate) fn site_key(&self) -> String {
         format!("site/commune-{}", self.code())
     }
     /// Slot of its pinned site prefix.
-    pub fn pin_slot(&self) -> u8 {
+    pub(crate) fn pin_slot(&self) -> u8 {
         u8::try_from(4 * self.i + 3).expect("universe fits the root")
     }
     /// Its pinned IPv6 site prefix.
-    pub fn site_pin(&self, plan: &Plan) -> Ipv6Net {
+    pub(crate) fn site_pin(&self, plan: &Plan) -> Ipv6Net {
         plan.site(self.pin_slot())
     }
     /// Its pinned loopback.
-    pub fn loopback_pin(&self, plan: &Plan) -> Ipv6Addr {
+    pub(crate) fn loopback_pin(&self, plan: &Plan) -> Ipv6Addr {
         addr_in(plan.loopbacks(), 0x1_0000 + self.i as u128)
     }
     /// Its pinned primary-circuit /127.
-    pub fn p2p_pin(&self, plan: &Plan) -> Ipv6Net {
+    pub(crate) fn p2p_pin(&self, plan: &Plan) -> Ipv6Net {
         Ipv6Net::new(addr_in(plan.p2p(), 0x1_0000 + 2 * self.i as u128), 127).expect("valid")
     }
     /// Its pinned ASN.
-    pub fn asn_pin(&self) -> u32 {
+    pub(crate) fn asn_pin(&self) -> u32 {
         ASN_PIN_BASE + self.i as u32
     }
     /// The ledger keys this commune needs in `plan`.
-    pub fn keys(&self, plan: &Plan) -> Vec<String> {
+    pub(crate) fn keys(&self, plan: &Plan) -> Vec<String> {
         let (cpe, code) = (self.cpe(), self.code());
         let mut keys = vec![
             self.site_key(),
@@ -272,7 +272,7 @@ impl Commune {
     }
 
     /// Region, Site, Device and the two Circuits, as documents.
-    pub fn docs(&self, plan: &Plan) -> Vec<String> {
+    pub(crate) fn docs(&self, plan: &Plan) -> Vec<String> {
         let (code, region, site, cpe) = (self.code(), self.region(), self.site(), self.cpe());
         let mut site_doc = format!(
             "apiVersion: hatang.io/v1alpha1\nkind: Site\nmetadata:\n  name: {site}\nspec:\n  displayName: UBND Xã {code}\n  role: commune-office\n  region: {region}\n"
@@ -348,13 +348,13 @@ const FIXED: &[&str] = &[
 
 /// A generated inventory: plan and communes.
 #[derive(Debug, Clone)]
-pub struct Inv {
+pub(crate) struct Inv {
     pub plan: Plan,
     pub communes: BTreeMap<usize, Commune>,
 }
 
 impl Inv {
-    pub fn new(plan: Plan, communes: impl IntoIterator<Item = Commune>) -> Inv {
+    pub(crate) fn new(plan: Plan, communes: impl IntoIterator<Item = Commune>) -> Inv {
         Inv {
             plan,
             communes: communes
@@ -365,12 +365,12 @@ impl Inv {
     }
 
     /// Plain communes `0..n` under the default plan.
-    pub fn plain(n: usize) -> Inv {
+    pub(crate) fn plain(n: usize) -> Inv {
         Inv::new(Plan::default(), (0..n).map(Commune::plain))
     }
 
     /// Every ledger key the inventory needs.
-    pub fn keys(&self) -> BTreeSet<String> {
+    pub(crate) fn keys(&self) -> BTreeSet<String> {
         let mut keys: BTreeSet<String> = [
             "loopback/edge-main-1",
             "loopback/edge-backup-1",
@@ -389,7 +389,7 @@ impl Inv {
     }
 
     /// Every document, in a canonical order: the fixed part, the plan, the edges, the communes.
-    pub fn docs(&self) -> Vec<String> {
+    pub(crate) fn docs(&self) -> Vec<String> {
         let base = Docs::base();
         let mut out: Vec<String> = FIXED
             .iter()
@@ -427,13 +427,13 @@ impl Inv {
     }
 
     /// The inventory as one multi-document text (canonical order).
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         join(&self.docs())
     }
 }
 
 /// Documents joined into one multi-document YAML text.
-pub fn join(docs: &[String]) -> String {
+pub(crate) fn join(docs: &[String]) -> String {
     let mut out = String::new();
     for (i, d) in docs.iter().enumerate() {
         if i > 0 {
@@ -445,24 +445,24 @@ pub fn join(docs: &[String]) -> String {
 }
 
 /// A small deterministic generator for shuffles and splits driven by a proptest seed.
-pub struct Mix(u64);
+pub(crate) struct Mix(u64);
 
 impl Mix {
-    pub fn new(seed: u64) -> Mix {
+    pub(crate) fn new(seed: u64) -> Mix {
         Mix(seed)
     }
     /// splitmix64.
-    pub fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             let j = self.below(i + 1);
             v.swap(i, j);
@@ -472,7 +472,7 @@ impl Mix {
 
 /// How documents are laid out on disk: order, number of files, file names.
 #[derive(Debug, Clone, Copy)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// Drives the shuffle and the split; 0 keeps the canonical order in one file.
     pub seed: u64,
     /// Number of files (at least 1).
@@ -482,14 +482,14 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub const CANONICAL: Layout = Layout {
+    pub(crate) const CANONICAL: Layout = Layout {
         seed: 0,
         files: 1,
         tag: "inventory",
     };
 
     /// The files and their texts.
-    pub fn render(&self, docs: &[String]) -> Vec<(PathBuf, String)> {
+    pub(crate) fn render(&self, docs: &[String]) -> Vec<(PathBuf, String)> {
         let mut docs: Vec<&String> = docs.iter().collect();
         let files = self.files.max(1);
         let mut buckets: Vec<Vec<&String>> = vec![Vec::new(); files];
@@ -523,7 +523,7 @@ impl Layout {
 
 /// Loads documents laid out as `layout` (in a temporary directory when split), asserting that
 /// they load without problems.
-pub fn load_docs(docs: &[String], layout: Layout) -> Loaded {
+pub(crate) fn load_docs(docs: &[String], layout: Layout) -> Loaded {
     let loaded = if layout.files <= 1 && layout.seed == 0 {
         load::load_str(
             Path::new("inventory.yaml"),
@@ -561,7 +561,7 @@ pub fn load_docs(docs: &[String], layout: Layout) -> Loaded {
 }
 
 /// Allocates for `loaded` on top of `ledger`, as of `today`.
-pub fn allocate(
+pub(crate) fn allocate(
     loaded: &Loaded,
     ledger: &Ledger,
     today: NaiveDate,
@@ -571,17 +571,17 @@ pub fn allocate(
 
 /// Allocates and expects success.
 #[track_caller]
-pub fn allocate_ok(loaded: &Loaded, ledger: &Ledger, today: NaiveDate) -> Allocation {
+pub(crate) fn allocate_ok(loaded: &Loaded, ledger: &Ledger, today: NaiveDate) -> Allocation {
     allocate(loaded, ledger, today).unwrap_or_else(|d| panic!("allocation failed:\n{}", render(&d)))
 }
 
 /// Whether two prefixes share an address.
-pub fn overlaps(a: &IpNet, b: &IpNet) -> bool {
+pub(crate) fn overlaps(a: &IpNet, b: &IpNet) -> bool {
     a.contains(b) || b.contains(a)
 }
 
 /// Every invariant a ledger must keep, for a generated plan. Returns the violations.
-pub fn violations(ledger: &Ledger, plan: &Plan) -> Vec<String> {
+pub(crate) fn violations(ledger: &Ledger, plan: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     let reserved = plan.reserved();
     for (key, e) in &ledger.entries {
@@ -683,7 +683,7 @@ pub fn violations(ledger: &Ledger, plan: &Plan) -> Vec<String> {
 
 /// Asserts [`violations`] finds nothing.
 #[track_caller]
-pub fn assert_sound(ledger: &Ledger, plan: &Plan) {
+pub(crate) fn assert_sound(ledger: &Ledger, plan: &Plan) {
     let v = violations(ledger, plan);
     assert!(
         v.is_empty(),
@@ -694,7 +694,7 @@ pub fn assert_sound(ledger: &Ledger, plan: &Plan) {
 }
 
 /// The pins a commune set asks for, by ledger key.
-pub fn pins(inv: &Inv) -> BTreeMap<String, String> {
+pub(crate) fn pins(inv: &Inv) -> BTreeMap<String, String> {
     let plan = &inv.plan;
     let mut out = BTreeMap::new();
     for c in inv.communes.values() {
@@ -740,7 +740,7 @@ pub fn pins(inv: &Inv) -> BTreeMap<String, String> {
 }
 
 /// `Kind/name` of a generated or base document.
-pub fn doc_id(doc: &str) -> String {
+pub(crate) fn doc_id(doc: &str) -> String {
     let kind = doc
         .lines()
         .find_map(|l| l.strip_prefix("kind: "))
@@ -754,7 +754,7 @@ pub fn doc_id(doc: &str) -> String {
 
 /// Replaces the one occurrence of `from` in document `id` by `to`.
 #[track_caller]
-pub fn edit(docs: &mut [String], id: &str, from: &str, to: &str) {
+pub(crate) fn edit(docs: &mut [String], id: &str, from: &str, to: &str) {
     let doc = docs
         .iter_mut()
         .find(|d| doc_id(d) == id)
@@ -769,7 +769,7 @@ pub fn edit(docs: &mut [String], id: &str, from: &str, to: &str) {
 
 /// Replaces document `id` entirely.
 #[track_caller]
-pub fn replace(docs: &mut [String], id: &str, text: &str) {
+pub(crate) fn replace(docs: &mut [String], id: &str, text: &str) {
     let doc = docs
         .iter_mut()
         .find(|d| doc_id(d) == id)
@@ -778,7 +778,7 @@ pub fn replace(docs: &mut [String], id: &str, text: &str) {
 }
 
 /// Loads several named in-memory files (written to a temporary directory).
-pub fn load_files(files: &[(&str, String)]) -> Loaded {
+pub(crate) fn load_files(files: &[(&str, String)]) -> Loaded {
     let dir = tempfile::tempdir().expect("temporary directory");
     for (rel, text) in files {
         std::fs::write(dir.path().join(rel), text).expect("write");
