@@ -58,13 +58,52 @@ fn saved(device: &str) -> String {
         .unwrap_or_else(|e| panic!("saved configuration of {device}: {e}"))
 }
 
-/// A router's management link (`eth0` in its namespace: the lab inventory declares no eth0).
-fn management_link(device: &str, state: &str) {
-    let o = Command::new("ip")
-        .args(["-n", &namespace(device), "link", "set", "eth0", state])
-        .output()
-        .expect("run ip");
-    assert!(o.status.success(), "ip link set {state}: {}", text(&o));
+fn ip(args: &[&str]) {
+    let o = Command::new("ip").args(args).output().expect("run ip");
+    assert!(o.status.success(), "ip {args:?}: {}", text(&o));
+}
+
+/// Brings a router's management link back as the lab made it (`eth0` in its namespace: the
+/// lab inventory declares no eth0) — up, with the route back to the host that the kernel
+/// dropped with the link — and waits until its sshd answers again.
+fn heal_management_link(device: &str, lab_state: &str) {
+    let ns = namespace(device);
+    ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+    let plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(lab_state).join("plan.json")).unwrap(),
+    )
+    .unwrap();
+    let host = plan["hostV6"]
+        .as_str()
+        .expect("the lab plan names the host's address");
+    ip(&[
+        "-n",
+        &ns,
+        "-6",
+        "route",
+        "replace",
+        &format!("{host}/128"),
+        "dev",
+        "eth0",
+    ]);
+    let address: std::net::IpAddr = plan["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["device"] == device)
+        .and_then(|n| n["management"]["address"].as_str())
+        .expect("the node's management address")
+        .parse()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let ssh = std::net::SocketAddr::new(address, 22);
+    while std::net::TcpStream::connect_timeout(&ssh, std::time::Duration::from_secs(2)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{device} unreachable 30 s after its link came back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
 
 /// The lab; `hatang lab down` when dropped, even when the test panics.
@@ -243,7 +282,7 @@ fn a_router_lost_during_commit_is_owed_its_rollback_until_recover_restores_it() 
     assert_eq!(j["owed"][0]["device"], broken.as_str(), "{j:#}");
 
     // Healed: recovery restores it, and the journal is done.
-    management_link(&broken, "up");
+    heal_management_link(&broken, &state);
     let o = hatang(&recover, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let j = json(&o);
