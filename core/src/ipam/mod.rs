@@ -364,13 +364,14 @@ pub fn check_pins(
         if ledger.entries.values().all(live) {
             pins::conflicts_with_ledger(&pins.by_value, ledger, locator, &mut problems);
         } else {
-            let mut kept = Ledger::default();
-            kept.entries = ledger
-                .entries
-                .iter()
-                .filter(|(_, e)| live(e))
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect();
+            let kept = Ledger {
+                entries: ledger
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| live(e))
+                    .map(|(k, e)| (k.clone(), e.clone()))
+                    .collect(),
+            };
             pins::conflicts_with_ledger(&pins.by_value, &kept, locator, &mut problems);
         }
     }

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::ledger::Ledger;
+use rayon::prelude::*;
+
+use super::ledger::{Entry, Ledger};
 use super::pools::Pools;
 use super::schema::PoolRef;
 use super::value::{AllocValue, Bits};
@@ -52,19 +54,21 @@ pub(super) fn report(
     locator: &Locator<'_>,
     problems: &mut Vec<Diagnostic>,
 ) {
+    // Every entry is looked at on every plan: side by side (a nationwide ledger has 64,000).
+    // Pools this build does not know were never the plan's: not judged here.
+    let found: Vec<(&String, &Entry)> = ledger
+        .entries
+        .par_iter()
+        .filter(|(_, e)| e.held.is_none())
+        .filter(|(_, e)| PoolRef::parse(&e.pool).is_some_and(|p| !covered(pools, &p, &e.value)))
+        .collect();
     // By pool name (in name order), the orphaned entries in key order.
     let mut orphaned: BTreeMap<&str, Vec<(&str, &AllocValue)>> = BTreeMap::new();
-    for (key, entry) in ledger.entries.iter().filter(|(_, e)| e.held.is_none()) {
-        // Pools this build does not know were never the plan's: not judged here.
-        let Some(pool) = PoolRef::parse(&entry.pool) else {
-            continue;
-        };
-        if !covered(pools, &pool, &entry.value) {
-            orphaned
-                .entry(entry.pool.as_str())
-                .or_default()
-                .push((key.as_str(), &entry.value));
-        }
+    for (key, entry) in found {
+        orphaned
+            .entry(entry.pool.as_str())
+            .or_default()
+            .push((key.as_str(), &entry.value));
     }
     for (name, entries) in orphaned {
         let Some(pool) = PoolRef::parse(name) else {
