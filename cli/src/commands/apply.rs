@@ -107,9 +107,9 @@ fn transaction(args: &ApplyArgs) -> Result<Verdict> {
     let inventory = &args.paths[0];
     let state = state_dir(inventory, args.state_dir.as_deref());
     if !args.dry_run {
-        let unfinished = unfinished_over(&state, &endpoints);
+        let unfinished = unfinished_over(&state, &endpoints, &args.ssh);
         if !unfinished.is_empty() {
-            return refuse_over_unfinished(&unfinished, args, output);
+            return refuse_over_unfinished(&unfinished, output);
         }
     }
 
@@ -169,16 +169,22 @@ struct Unfinished {
 /// Earlier transactions under `state` that owe a rollback or a save to any of `endpoints`: a
 /// new transaction over them would back up and build on a half-applied fleet. Journals that
 /// cannot be read are named on stderr (they are not transactions this build knows).
-fn unfinished_over(state: &Path, endpoints: &[Endpoint]) -> Vec<(PathBuf, Journal, Vec<Owed>)> {
-    let (journals, unreadable) = store::journals(state);
-    for (path, e) in unreadable {
+fn unfinished_over(state: &Path, endpoints: &[Endpoint], ssh: &SshArgs) -> Vec<Unfinished> {
+    let journals = store::journals(state);
+    for (path, e) in journals.unreadable {
         eprintln!("hatang: warning: {} is not read: {e}", path.display());
     }
     journals
+        .read
         .into_iter()
         .filter_map(|(path, journal)| {
             let owed = journal.owed_to(endpoints.iter().map(|e| e.target.device.as_str()));
-            (!owed.is_empty()).then_some((path, journal, owed))
+            (!owed.is_empty()).then(|| Unfinished {
+                recover: recover_command(&path, ssh),
+                journal: path,
+                id: journal.id,
+                owed,
+            })
         })
         .collect()
 }
@@ -206,24 +212,11 @@ fn recover_command(journal: &Path, ssh: &SshArgs) -> String {
 
 /// Refuses to start a transaction while earlier ones owe its devices work: names each journal,
 /// what it owes to which device, and the command that finishes it. Exit code 1.
-fn refuse_over_unfinished(
-    unfinished: &[(PathBuf, Journal, Vec<Owed>)],
-    args: &ApplyArgs,
-    output: Output,
-) -> Result<Verdict> {
-    let listed: Vec<Unfinished> = unfinished
-        .iter()
-        .map(|(path, journal, owed)| Unfinished {
-            journal: path.clone(),
-            id: journal.id.clone(),
-            owed: owed.clone(),
-            recover: recover_command(path, &args.ssh),
-        })
-        .collect();
+fn refuse_over_unfinished(listed: &[Unfinished], output: Output) -> Result<Verdict> {
     if output == Output::Json {
         crate::output::print_json(&serde_json::json!({ "refused": true, "unfinished": listed }))?;
     }
-    for u in &listed {
+    for u in listed {
         eprintln!(
             "hatang: apply refused: transaction {} ({}) has not finished:",
             u.id,

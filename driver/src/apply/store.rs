@@ -168,12 +168,21 @@ impl RunStore {
     }
 }
 
+/// The journals of a state directory.
+#[derive(Debug, Default)]
+pub struct Journals {
+    /// Each journal read, with its path, oldest first.
+    pub read: Vec<(PathBuf, Journal)>,
+    /// Each journal that could not be read, with why.
+    pub unreadable: Vec<(PathBuf, ApplyError)>,
+}
+
 /// The journals under `state_dir` (one per run directory), oldest first, and the ones that
-/// could not be read (path and why): what a new transaction must look at before it starts.
-pub fn journals(state_dir: &Path) -> (Vec<(PathBuf, Journal)>, Vec<(PathBuf, ApplyError)>) {
-    let (mut read, mut unreadable) = (Vec::new(), Vec::new());
+/// could not be read: what a new transaction must look at before it starts.
+pub fn journals(state_dir: &Path) -> Journals {
+    let mut out = Journals::default();
     let Ok(entries) = std::fs::read_dir(state_dir) else {
-        return (read, unreadable);
+        return out;
     };
     let mut paths: Vec<PathBuf> = entries
         .flatten()
@@ -184,11 +193,11 @@ pub fn journals(state_dir: &Path) -> (Vec<(PathBuf, Journal)>, Vec<(PathBuf, App
     paths.sort();
     for path in paths {
         match RunStore::open(&path) {
-            Ok(store) => read.push((path, store.journal())),
-            Err(e) => unreadable.push((path, e)),
+            Ok(store) => out.read.push((path, store.journal())),
+            Err(e) => out.unreadable.push((path, e)),
         }
     }
-    (read, unreadable)
+    out
 }
 
 /// For each device, the candidate of the newest committed transaction under `state_dir` that
@@ -281,12 +290,12 @@ mod tests {
         std::fs::create_dir(&broken).unwrap();
         std::fs::write(broken.join(JOURNAL), "{").unwrap();
         std::fs::create_dir(tmp.path().join("not-a-run")).unwrap();
-        let (read, unreadable) = journals(tmp.path());
-        let ids: Vec<&str> = read.iter().map(|(_, j)| j.id.as_str()).collect();
+        let found = journals(tmp.path());
+        let ids: Vec<&str> = found.read.iter().map(|(_, j)| j.id.as_str()).collect();
         assert_eq!(ids, ["1", "2"]);
-        assert_eq!(unreadable.len(), 1);
-        assert_eq!(unreadable[0].0, broken.join(JOURNAL));
-        assert!(journals(&tmp.path().join("missing")).0.is_empty());
+        assert_eq!(found.unreadable.len(), 1);
+        assert_eq!(found.unreadable[0].0, broken.join(JOURNAL));
+        assert!(journals(&tmp.path().join("missing")).read.is_empty());
     }
 
     #[test]
