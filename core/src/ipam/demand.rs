@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use std::sync::OnceLock;
 
 use super::hash::FastMap;
-use super::prefetch;
 use super::schema::{Family, KeyKind, LedgerKey, Owner, OwnerKind, PoolRef, SiteId};
 use super::value::AllocValue;
 use crate::load::Seg;
@@ -290,11 +289,7 @@ fn site_requests<'a>(
     let region_arena: &'a Bump = region_arena;
     let mut regions = Directory::with_capacity(inv.regions.len());
     let mut codes = Vec::with_capacity(inv.regions.len());
-    for (i, r) in inv.regions.iter().enumerate() {
-        ahead(&inv.regions, i, |r| {
-            prefetch::text(r.name());
-            prefetch::text(&r.spec.code);
-        });
+    for r in &inv.regions {
         regions.push(cat(region_arena, &[r.name()]));
         codes.push(cat(region_arena, &[&r.spec.code]));
     }
@@ -304,17 +299,12 @@ fn site_requests<'a>(
             let mut keys = Vec::with_capacity(chunk.len());
             let mut v6 = Vec::with_capacity(chunk.len());
             let mut v4 = Vec::with_capacity(if dual_stack { chunk.len() } else { 0 });
-            let mut finder = regions.finder();
-            for (i, s) in chunk.iter().enumerate() {
-                ahead(chunk, i, |s| {
-                    prefetch::text(s.name());
-                    prefetch::text(&s.spec.region);
-                });
+            for s in chunk {
                 if s.spec.role == SiteRole::Datacenter {
                     continue;
                 }
                 let code = match s.spec.role {
-                    SiteRole::CommuneOffice => finder.find(&s.spec.region).map(|at| codes[at]),
+                    SiteRole::CommuneOffice => regions.find(&s.spec.region).map(|at| codes[at]),
                     _ => None,
                 };
                 let site = match code {
@@ -386,73 +376,31 @@ struct SiteKeys<'a> {
     keys: Vec<&'a str>,
 }
 
-/// Names in the order they were written, with an index by name.
-///
-/// Objects are usually written next to the objects they name, in the same order: a commune's
-/// router right after its office, a router's circuits right after it. A [`Finder`] walking
-/// forward from its last find so lands on most names within a step or two, comparing a few
-/// names copied side by side, instead of probing a hash table spread over a megabyte, where
-/// every lookup was a cache miss. A name not found nearby is looked up in the index.
+/// Places of names in the order they were written, by name; of a name written twice, the last.
 struct Directory<'a> {
-    names: Vec<&'a str>,
-    /// Name to place in `names`; of a name written twice, the last place.
     index: FastMap<&'a str, u32>,
-    /// Whether no name is written twice (else only the index gives the place that counts).
-    unique: bool,
+    len: u32,
 }
-
-/// How far past its last find a [`Finder`] looks before asking the index.
-const NEARBY: usize = 4;
 
 impl<'a> Directory<'a> {
     fn with_capacity(n: usize) -> Directory<'a> {
         Directory {
-            names: Vec::with_capacity(n),
             index: FastMap::with_capacity_and_hasher(n, Default::default()),
-            unique: true,
+            len: 0,
         }
     }
 
     /// Adds `name` (an arena copy) at the next place, and returns that place.
     fn push(&mut self, name: &'a str) -> u32 {
-        let at = u32::try_from(self.names.len()).expect("fewer than 2^32 names");
-        self.names.push(name);
-        if self.index.insert(name, at).is_some() {
-            self.unique = false;
-        }
+        let at = self.len;
+        self.len = at.checked_add(1).expect("fewer than 2^32 names");
+        self.index.insert(name, at);
         at
     }
 
-    fn finder(&self) -> Finder<'_, 'a> {
-        Finder {
-            directory: self,
-            next: 0,
-        }
-    }
-}
-
-/// Finds names in a [`Directory`], nearby first.
-struct Finder<'d, 'a> {
-    directory: &'d Directory<'a>,
-    next: usize,
-}
-
-impl Finder<'_, '_> {
-    /// The place of `name`, as the index gives it.
-    fn find(&mut self, name: &str) -> Option<usize> {
-        let d = self.directory;
-        if d.unique {
-            let end = (self.next + NEARBY).min(d.names.len());
-            if let Some(at) = (self.next..end).find(|&at| d.names[at] == name) {
-                self.next = at + 1;
-                return Some(at);
-            }
-        }
-        let at = *d.index.get(name)? as usize;
-        // A name written out of order (a hub's district among communes) does not pull the
-        // finder back from where the others are.
-        self.next = self.next.max(at + 1);
-        Some(at)
+    /// The place of `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        self.index.get(name).map(|&at| at as usize)
     }
 }
 
@@ -484,16 +432,11 @@ impl<'a> CircuitEnds<'a> {
         }
     }
 
-    /// Finders for the devices of each part, for [`CircuitEnds::of_device`].
-    fn finders(&self) -> Vec<Finder<'_, 'a>> {
-        self.parts.iter().map(|p| p.devices.finder()).collect()
-    }
-
     /// The interfaces of `device` that are circuit ends, sorted, into `out`.
-    fn of_device(&self, device: &str, finders: &mut [Finder<'_, 'a>], out: &mut Vec<&'a str>) {
+    fn of_device(&self, device: &str, out: &mut Vec<&'a str>) {
         out.clear();
-        for (part, finder) in self.parts.iter().zip(finders) {
-            let mut at = finder.find(device).map_or(NONE, |d| part.last[d]);
+        for part in &self.parts {
+            let mut at = part.devices.find(device).map_or(NONE, |d| part.last[d]);
             while let Some(&(name, previous)) = part.ends.get(at as usize) {
                 out.push(name);
                 at = previous;
@@ -509,8 +452,7 @@ impl<'a> EndsPart<'a> {
         let mut devices = Directory::with_capacity(circuits.len());
         let mut last: Vec<u32> = Vec::with_capacity(circuits.len());
         let mut ends = Vec::with_capacity(circuits.len() * 2);
-        for (i, c) in circuits.iter().enumerate() {
-            ahead(circuits, i, |c| prefetch_ends(&c.spec));
+        for c in circuits {
             for end in [&c.spec.a, &c.spec.z] {
                 let at = u32::try_from(ends.len()).expect("fewer than 2^32 circuit ends");
                 let device = match devices.index.get(end.device.as_str()) {
@@ -542,8 +484,7 @@ fn device_requests<'a>(
     by_chunk(&inv.devices, DEVICE_CHUNK, arenas, |chunk, arena| {
         let mut loopbacks = Vec::with_capacity(chunk.len());
         let mut asns = Vec::with_capacity(chunk.len());
-        for (i, d) in chunk.iter().enumerate() {
-            ahead(chunk, i, |d| prefetch::text(d.name()));
+        for d in chunk {
             let loopback = write_key(arena, LedgerKey::Loopback { device: d.name() });
             // The device's name, as the key holds it.
             let owner = Owner {
@@ -592,18 +533,11 @@ fn segment_requests<'a>(
     by_chunk(&inv.devices, DEVICE_CHUNK, arenas, |chunk, arena| {
         let mut out = Vec::with_capacity(chunk.len());
         let mut ends = Vec::new();
-        let mut sites = site_keys.sites.finder();
-        let mut devices = circuit_ends.finders();
-        for (i, d) in chunk.iter().enumerate() {
-            ahead(chunk, i, |d| {
-                prefetch::text(d.name());
-                prefetch::text(&d.spec.site);
-                prefetch::line(d.spec.interfaces.as_ptr());
-            });
+        for d in chunk {
             if !matches!(d.spec.role, DeviceRole::Cpe | DeviceRole::Hub) {
                 continue;
             }
-            circuit_ends.of_device(d.name(), &mut devices, &mut ends);
+            circuit_ends.of_device(d.name(), &mut ends);
             let mut site_key = None;
             for (i, iface) in d.spec.interfaces.iter().enumerate() {
                 if ends.binary_search(&iface.name.as_str()).is_ok() {
@@ -612,7 +546,7 @@ fn segment_requests<'a>(
                 // Looked up only for a device with an office LAN (a hub has none).
                 let pool = match site_key {
                     Some(key) => key,
-                    None => match sites.find(&d.spec.site) {
+                    None => match site_keys.sites.find(&d.spec.site) {
                         Some(at) => *site_key.insert(site_keys.keys[at]),
                         None => break,
                     },
@@ -649,14 +583,7 @@ fn circuit_requests<'a>(inv: &'a Inventory, arenas: &'a mut [Bump]) -> Vec<Vec<R
     by_chunk(&inv.circuits, CIRCUIT_CHUNK, arenas, |chunk, arena| {
         chunk
             .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                ahead(chunk, i, |c| {
-                    prefetch_ends(&c.spec);
-                    prefetch::text(c.name());
-                });
-                circuit_request(c, ends, arena)
-            })
+            .map(|c| circuit_request(c, ends, arena))
             .collect()
     })
 }
@@ -808,27 +735,6 @@ fn by_chunk<'i, 'a, T: Sync, R: Send>(
         .collect()
 }
 
-/// How many objects ahead the loops that read the inventory ask for the names they will read
-/// (see `prefetch`).
-const AHEAD: usize = 4;
-
-/// Calls `ask` with the object `AHEAD` places after `i`, if there is one.
-#[inline(always)]
-fn ahead<T>(items: &[T], i: usize, ask: impl Fn(&T)) {
-    if let Some(next) = items.get(i + AHEAD) {
-        ask(next);
-    }
-}
-
-/// Asks for the names a circuit's ends give.
-#[inline(always)]
-fn prefetch_ends(c: &CircuitSpec) {
-    for end in [&c.a, &c.z] {
-        prefetch::text(&end.device);
-        prefetch::text(&end.interface);
-    }
-}
-
 /// `key` written in the arena.
 fn write_key<'b>(arena: &'b Bump, key: LedgerKey<'_>) -> &'b str {
     cat(arena, key.parts().as_slice())
@@ -858,10 +764,10 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
-        /// Nearby or not, a finder gives the place the index gives: of a name written twice,
-        /// the last; of a name not written, none.
+        /// A directory gives a name's place: of a name written twice, the last; of a name not
+        /// written, none.
         #[test]
-        fn a_finder_finds_what_the_index_gives(
+        fn a_directory_finds_the_last_place_of_a_name(
             names in proptest::collection::vec("[a-e]{1,2}", 0..40),
             queries in proptest::collection::vec("[a-f]{1,2}", 0..60),
         ) {
@@ -869,10 +775,9 @@ mod tests {
             for n in &names {
                 directory.push(n);
             }
-            let mut finder = directory.finder();
             for q in &queries {
                 let last = names.iter().rposition(|n| n == q);
-                prop_assert_eq!(finder.find(q), last, "finding {}", q);
+                prop_assert_eq!(directory.find(q), last, "finding {}", q);
             }
         }
     }

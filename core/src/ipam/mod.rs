@@ -14,7 +14,6 @@ mod orphans;
 mod pins;
 mod pool;
 mod pools;
-mod prefetch;
 pub mod renumber;
 pub mod report;
 pub mod schema;

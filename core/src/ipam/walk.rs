@@ -12,7 +12,6 @@ use std::cmp::Ordering;
 use super::demand::{KeyHead, Request};
 use super::ledger::{Entry, Hold};
 use super::pools::Gathered;
-use super::prefetch;
 use super::schema::previous_key;
 use super::value::AllocValue;
 use super::{Change, ChangeKind, as_previous, change};
@@ -58,10 +57,6 @@ impl Walked {
     }
 }
 
-/// How many entries ahead the walk asks for the text of keys, pools and owners (and twice as
-/// many for the entries themselves, whose headers point at that text).
-const AHEAD: usize = 8;
-
 /// Runs shorter than this are not worth a thread.
 const RUN: usize = 8192;
 
@@ -97,10 +92,7 @@ fn walk_run(
 ) -> Walked {
     let mut out = Walked::default();
     let mut gathered = Gathered::for_run(run);
-    for i in 0..run.len() {
-        prefetch_entry(run.get(i + 2 * AHEAD));
-        prefetch_strings(run.get(i + AHEAD));
-        let (key, e) = &mut run[i];
+    for (key, e) in run.iter_mut() {
         let key: &String = key;
         let head = KeyHead::of(key);
         let mut found = None;
@@ -193,25 +185,4 @@ fn walk_run(
     }
     out.gathered.push(gathered);
     out
-}
-
-/// Asks for an entry's key and value before the walk reaches them: entries are reached
-/// through pointers, and waiting for each was most of the walk's time.
-#[inline]
-fn prefetch_entry(entry: Option<&(&String, &mut Entry)>) {
-    if let Some((key, e)) = entry {
-        prefetch::line::<String>(*key);
-        prefetch::line::<Entry>(&**e);
-    }
-}
-
-/// Asks for the text of an entry's key, pool and owner (their headers were asked for
-/// earlier, by [`prefetch_entry`]).
-#[inline]
-fn prefetch_strings(entry: Option<&(&String, &mut Entry)>) {
-    if let Some((key, e)) = entry {
-        prefetch::text(key);
-        prefetch::text(&e.pool);
-        prefetch::text(&e.owner);
-    }
 }
