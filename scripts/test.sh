@@ -11,7 +11,7 @@ fi
 
 # The network lab tests (cli/tests/{lab,e2e,apply,audit,reliability}.rs, e2e/tests/operator_apply.rs) run FRR
 # routers and OpenSSH sshd in network namespaces. Install what is missing (Debian/Ubuntu, as root; no-op when all is present).
-lab_packages=(iproute2 util-linux frr frr-pythontools openssh-server openssh-client iputils-ping)
+lab_packages=(iproute2 util-linux frr frr-pythontools openssh-server openssh-client iputils-ping knot knot-dnsutils)
 missing=()
 for pkg in "${lab_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")

@@ -111,6 +111,17 @@ pub(crate) enum Command {
     ///
     /// Exit code 1 when any device could not be fetched (the others are written).
     Backup(BackupArgs),
+    /// Failure analysis, offline from the compiled models: which commune offices lose which
+    /// services, and which reach them only through a backup data center, when the named
+    /// devices, circuits, sites or data centers fail (`--fail KIND/NAME`, repeatable, all at
+    /// once; none: the intact estate); or every single point of failure (`--spof`).
+    ///
+    /// Routes are chosen as the rendered FRR configurations choose them: prefix lists, local
+    /// preference (primary 200, backup 100), AS-path prepends and loop rejection. An office
+    /// reaches a service when it has a route to it and the data center has one back. Exit code
+    /// 1 when a failure cuts an office off a service, or `--spof` finds a single point of
+    /// failure or an office that depends on one data center (see docs/whatif.md).
+    Whatif(WhatifArgs),
     /// Compare every device's running configuration (fetched over SSH) with the rendered one.
     ///
     /// Both are normalized (comments, `!`, `exit`, version lines and blank lines dropped; line
@@ -383,7 +394,7 @@ pub(crate) enum Ipam {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Export allocations as CSV, JSON or reverse-DNS zone files.
+    /// Export allocations as CSV, JSON or DNS zone files (forward and reverse).
     ///
     /// `--format` says what is written: there is no `-o`.
     Export {
@@ -396,9 +407,10 @@ pub(crate) enum Ipam {
         /// Output directory for zone files, or file for CSV/JSON (standard output if absent).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// DNS domain for PTR targets (`interface.device.DOMAIN.`).
-        #[arg(long, default_value = "hatang.example")]
-        domain: String,
+        /// The forward zone's domain (`interface.device.DOMAIN.`), instead of the address plan's
+        /// `spec.dns.domain`.
+        #[arg(long)]
+        domain: Option<String>,
     },
     /// Plan the renumbering of merged and split communes (RFC 4192 make-before-break).
     Renumber(RenumberArgs),
@@ -419,6 +431,28 @@ pub(crate) struct RenderArgs {
     /// Directory of templates overriding the built-in ones (`<platform>/<file>.hbs`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// How to print.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `hatang whatif`.
+#[derive(Debug, Args)]
+pub(crate) struct WhatifArgs {
+    /// The inventory (its ledger beside it is planned in memory, not written).
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// What fails, as KIND/NAME with KIND device, circuit, site or datacenter; repeat for
+    /// several failures at once. Without `--fail` or `--spof`: the intact estate.
+    #[arg(long, value_name = "KIND/NAME", conflicts_with = "spof")]
+    pub fail: Vec<String>,
+    /// Fail every device, circuit, site and data center alone and list those that cut a
+    /// commune office off, and the offices that depend on one data center.
+    #[arg(long)]
+    pub spof: bool,
+    /// Also write the result as Markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
     /// How to print.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -11,7 +11,8 @@ pub(crate) const HELP: &str = "\
 Exit codes:
   0  ok (warnings allowed)
   1  the inventory is invalid, or the command found problems: drift, an apply that did not
-     commit, a ledger change under --locked, an address nobody owns, a lab that is not up
+     commit, a ledger change under --locked, an address nobody owns, a lab that is not up,
+     a failure that cuts an office off or a single point of failure (whatif)
   2  usage: bad arguments, input paths that name nothing, a combination that cannot work
   3  runtime failure: an unreachable cluster or device, an I/O error, a file that cannot be
      written";

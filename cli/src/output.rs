@@ -38,6 +38,8 @@ pub(crate) enum Stop {
     LabPlanFailed,
     /// The lab did not come up (it may be partly up).
     LabNotUp,
+    /// Route selection has no stable state for some prefix (`hatang whatif`).
+    RoutingUnstable,
 }
 
 /// A command stopping at problems in its input: the diagnostics, then one line saying what was

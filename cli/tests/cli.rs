@@ -351,6 +351,11 @@ fn every_command_that_offers_json_prints_one_json_document() {
             ],
             "outcome",
         ),
+        (
+            "whatif",
+            vec!["whatif", lab, "--today", day, "--fail", "device/hub-001"],
+            "offices",
+        ),
         ("ipam show", vec!["ipam", "show", lab, "--today", day], "0"),
         (
             "ipam utilization",

@@ -1,8 +1,9 @@
 //! `hatang-core` owns the inventory model and everything that is a pure function of an inventory:
 //! loading YAML into typed objects with positions, semantic validation, statistics, the JSON Schema
 //! and its Markdown reference, import of official GSO administrative-unit lists, allocation
-//! (IPAM), compilation and rendering of device configurations, the drift audit, and the apply
-//! transaction's state machine, journal and audit record ([`apply`]).
+//! (IPAM), compilation and rendering of device configurations, failure analysis on the compiled
+//! models ([`whatif`]), the drift audit, and the apply transaction's state machine, journal and
+//! audit record ([`apply`]).
 //!
 //! It must not open network connections, spawn processes or depend on an async runtime; the only
 //! I/O it does is reading the inventory files it is asked to load. Effects belong in
@@ -23,6 +24,7 @@ pub mod schema;
 pub mod stats;
 pub mod text;
 pub mod validate;
+pub mod whatif;
 
 pub use diag::{Diagnostic, Location, ObjectRef, Severity, Subject};
 pub use load::{LoadOptions, Loaded, load_paths};

@@ -956,6 +956,37 @@ const CASES: &[Case] = &[
         ..ERROR
     },
     Case {
+        rule: "the DNS zones' domain is a domain name",
+        docs: || {
+            Docs::base().edit(
+                "AddressPlan/ha-noi",
+                "    last: 3999\n",
+                "    last: 3999\n  dns:\n    domain: infra_hanoi..vn\n    nameServers: [ns1.hanoi.vn]\n    contact: hostmaster@hanoi.vn\n",
+            )
+        },
+        code: "bad-dns-name",
+        object: "AddressPlan/ha-noi",
+        message: &[Is("`infra_hanoi..vn` is not a DNS domain name")],
+        at: Of("domain: infra_hanoi..vn", "infra_hanoi"),
+        hint: Some(Contains("labels of letters, digits and hyphens")),
+        ..ERROR
+    },
+    Case {
+        rule: "the DNS zones' contact is an e-mail address",
+        docs: || {
+            Docs::base().edit(
+                "AddressPlan/ha-noi",
+                "    last: 3999\n",
+                "    last: 3999\n  dns:\n    domain: infra.hanoi.vn\n    nameServers: [ns1.hanoi.vn]\n    contact: hostmaster\n",
+            )
+        },
+        code: "bad-dns-name",
+        object: "AddressPlan/ha-noi",
+        message: &[Is("`hostmaster` is not an e-mail address")],
+        at: Of("contact: hostmaster", "hostmaster"),
+        ..ERROR
+    },
+    Case {
         rule: "the ASN pool starts inside the private 4-byte range",
         docs: || Docs::base().edit("AddressPlan/ha-noi", "first: 4200000000", "first: 64512"),
         code: "bad-asn-pool",

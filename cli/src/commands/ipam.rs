@@ -16,6 +16,7 @@ use crate::ledger_file::{LedgerLock, ledger_path, write_atomically};
 use crate::output::{Stop, Stopped, print_json};
 use hatang_core::Diagnostic;
 use hatang_core::ipam::report::{self, InterfaceAddress, Utilization};
+use hatang_core::ipam::zones::{self, ZoneSettings};
 use hatang_core::ipam::{Entry, Ledger, renumber};
 
 pub(super) fn run(cmd: Ipam) -> Result<Verdict> {
@@ -39,7 +40,7 @@ pub(super) fn run(cmd: Ipam) -> Result<Verdict> {
             format,
             out,
             domain,
-        } => export(&inventory, format, out.as_deref(), &domain),
+        } => export(&inventory, format, out.as_deref(), domain.as_deref()),
         Ipam::Renumber(args) => renumber(&args),
     }
 }
@@ -332,12 +333,12 @@ fn release(
     Ok(Verdict::Ok)
 }
 
-/// `hatang ipam export`: the planned ledger as CSV, JSON or reverse-DNS zones.
+/// `hatang ipam export`: the planned ledger as CSV, JSON or DNS zones.
 fn export(
     args: &InventoryArgs,
     format: ExportFormat,
     out: Option<&Path>,
-    domain: &str,
+    domain: Option<&str>,
 ) -> Result<Verdict> {
     if format == ExportFormat::Zone && out.is_none() {
         return Err(crate::exit::usage_error!(
@@ -364,17 +365,56 @@ fn export(
             single(serde_json::to_string_pretty(&report::to_json(ledger))? + "\n")?
         }
         (ExportFormat::Zone, Some(dir)) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create `{}`", dir.display()))?;
-            let zones = report::reverse_zones(ledger, &p.allocation.pools, domain);
-            for (name, text) in &zones {
-                write_atomically(&dir.join(name), text)?;
-            }
-            eprintln!("wrote {} zone files to {}", zones.len(), dir.display());
+            let plan = p.checked.loaded.inventory.address_plans.first();
+            let Some(dns) = plan.and_then(|plan| plan.spec.dns.as_ref()) else {
+                eprintln!(
+                    "error: the address plan has no spec.dns: the zones need a domain, name servers and a contact"
+                );
+                eprintln!(
+                    "  = hint: add `dns: {{domain: …, nameServers: [ns1.…], contact: hostmaster@…}}` to the AddressPlan (docs/ipam.md)"
+                );
+                return Ok(Verdict::Problems);
+            };
+            write_zones(dir, &p, &ZoneSettings::of(dns, domain), args.today)?;
         }
         (ExportFormat::Zone, None) => unreachable!("refused above"),
     }
     Ok(Verdict::Ok)
+}
+
+/// Writes the forward and reverse zones into `dir`, each zone keeping the serial of the file it
+/// replaces when its records did not change.
+fn write_zones(
+    dir: &Path,
+    p: &Planned,
+    settings: &ZoneSettings,
+    today: Option<chrono::NaiveDate>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let today = super::today(today);
+    let zones = zones::zones(&p.allocation.ledger, &p.allocation.pools, settings);
+    let mut changed = 0;
+    for zone in &zones {
+        let path = dir.join(zone.file_name());
+        let previous = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", path.display())),
+        };
+        let serial = zones::next_serial(previous.as_deref(), zone, settings, today);
+        let text = zone.text(settings, serial);
+        if previous.as_deref() != Some(text.as_str()) {
+            write_atomically(&path, &text)?;
+            changed += 1;
+        }
+    }
+    eprintln!(
+        "{} zone files in {} ({changed} written, {} unchanged)",
+        zones.len(),
+        dir.display(),
+        zones.len() - changed
+    );
+    Ok(())
 }
 
 /// `hatang ipam renumber`: the renumbering plan of merged and split communes, and with

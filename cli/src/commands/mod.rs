@@ -15,6 +15,7 @@ mod plan_configs;
 mod render;
 mod stats;
 mod validate;
+mod whatif;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -38,6 +39,7 @@ pub(crate) fn run(cli: Cli) -> Result<Verdict> {
         Command::Render(args) => render::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Backup(args) => backup::run(&args),
+        Command::Whatif(args) => whatif::run(&args),
         Command::Apply(args) if args.cluster => cluster::apply(
             &InventoryArgs::with_defaults(args.paths, args.today),
             args.output.format,
@@ -64,7 +66,7 @@ fn completions(shell: clap_complete::Shell) -> Result<Verdict> {
 }
 
 /// The day lease dates and accepted deviations are judged on: `--today`, else the local date.
-fn today(given: Option<NaiveDate>) -> NaiveDate {
+pub(crate) fn today(given: Option<NaiveDate>) -> NaiveDate {
     given.unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 

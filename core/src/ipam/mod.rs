@@ -19,6 +19,7 @@ pub mod report;
 pub mod schema;
 mod value;
 mod walk;
+pub mod zones;
 
 use chrono::{Days, NaiveDate};
 

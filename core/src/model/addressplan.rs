@@ -90,6 +90,31 @@ pub struct AddressPlanSpec {
     /// frees it earlier.
     #[serde(default = "default_hold_days")]
     pub hold_days: u32,
+    /// The DNS zones `hatang ipam export --format zone` writes: the domain of the forward zone,
+    /// its name servers and the SOA contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsSpec>,
+}
+
+/// The city's DNS for its infrastructure: a forward zone `DOMAIN` (an AAAA, or A, record per
+/// interface address, `interface.device.DOMAIN.`) and the reverse zones that match it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DnsSpec {
+    /// The forward zone, e.g. `infra.hanoi.gov.vn` (without the final dot).
+    pub domain: String,
+    /// Host names of the zones' authoritative servers (NS records), fully qualified. At least one.
+    #[schemars(length(min = 1))]
+    pub name_servers: Vec<String>,
+    /// The zones' contact as an e-mail address (the SOA RNAME), e.g. `hostmaster@hanoi.gov.vn`.
+    pub contact: String,
+    /// Seconds a resolver may keep a record (the zones' $TTL and SOA minimum).
+    #[serde(default = "default_ttl")]
+    pub ttl: u32,
+}
+
+fn default_ttl() -> u32 {
+    3600
 }
 
 fn default_hold_days() -> u32 {

@@ -15,7 +15,7 @@ mod tenant;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use addressplan::{AddressPlanSpec, InfrastructureBlock, NumberRange, PrefixLengths};
+pub use addressplan::{AddressPlanSpec, DnsSpec, InfrastructureBlock, NumberRange, PrefixLengths};
 pub use circuit::{CircuitEnd, CircuitRole, CircuitSpec, Medium};
 pub use datacenter::{DataCenterModel, DataCenterSpec, DataCenterTier, PowerFeed, Rack, Room};
 pub use device::{

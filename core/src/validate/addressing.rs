@@ -45,6 +45,7 @@ pub(super) fn check(inv: &Inventory, _ix: &Index<'_>, report: &mut Report<'_>) {
     }
     for plan in &inv.address_plans {
         check_plan(plan, report);
+        check_dns(plan, report);
     }
 }
 
@@ -164,4 +165,71 @@ fn check_plan(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
             ),
         );
     }
+}
+
+/// The zones' names must be names a DNS server accepts: the domain and each name server a host
+/// name (RFC 1123 labels), the contact an e-mail address on one.
+fn check_dns(plan: &Object<AddressPlanSpec>, report: &mut Report<'_>) {
+    let Some(dns) = &plan.spec.dns else {
+        return;
+    };
+    let mut err = |path: Vec<Seg>, msg: String, hint: &str| {
+        report.push(
+            plan.origin,
+            path,
+            obj(Kind::AddressPlan, plan),
+            Diagnostic::error("bad-dns-name", msg).hint(hint),
+        );
+    };
+    if !is_host_name(&dns.domain) {
+        err(
+            at!["spec", "dns", "domain"],
+            format!("`{}` is not a DNS domain name", dns.domain),
+            "labels of letters, digits and hyphens, 1–63 characters each, separated by dots",
+        );
+    }
+    if dns.name_servers.is_empty() {
+        err(
+            at!["spec", "dns", "nameServers"],
+            "the zones need at least one name server".into(),
+            "list the host names of the zones' authoritative servers",
+        );
+    }
+    for (i, ns) in dns.name_servers.iter().enumerate() {
+        if !is_host_name(ns) {
+            err(
+                at!["spec", "dns", "nameServers", i],
+                format!("`{ns}` is not a host name"),
+                "a fully qualified host name, e.g. ns1.example.gov.vn",
+            );
+        }
+    }
+    let contact_ok = dns.contact.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && local
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '@' && c != '\\')
+            && is_host_name(domain)
+    });
+    if !contact_ok {
+        err(
+            at!["spec", "dns", "contact"],
+            format!("`{}` is not an e-mail address", dns.contact),
+            "the zones' contact, e.g. hostmaster@example.gov.vn",
+        );
+    }
+}
+
+/// A host name of RFC 1123 labels (a final dot allowed), at most 253 characters.
+fn is_host_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
