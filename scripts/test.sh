@@ -9,7 +9,7 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 
-# The network lab tests (cli/tests/{lab,e2e,apply,audit,metro_lab}.rs, e2e/tests/operator_apply.rs) run FRR
+# The network lab tests (cli/tests/{lab,e2e,apply,audit,reliability,metro_lab}.rs, e2e/tests/operator_apply.rs) run FRR
 # routers and OpenSSH sshd in network namespaces. Install what is missing (Debian/Ubuntu, as root; no-op when all is present).
 lab_packages=(iproute2 util-linux frr frr-pythontools openssh-server openssh-client iputils-ping knot knot-dnsutils)
 # cli/tests/report_html.rs opens the HTML report in Debian's headless Chromium (and fails without it).
@@ -39,7 +39,7 @@ tests/cluster/build.sh >/dev/null
 # test hooks of the `fault-injection` features; release builds never have them.
 features=hatang/fault-injection,hatang-operator/fault-injection
 
-# Tests that need root (labs: cli/tests/{lab,audit,e2e,metro_lab}.rs, e2e/tests/operator_apply.rs) are
+# Tests that need root (labs: cli/tests/{lab,audit,e2e,reliability,metro_lab}.rs, e2e/tests/operator_apply.rs) are
 # #[ignore = "needs root: …"]: as root they run here with --include-ignored (CI, `.ci/run`, is
 # root); without root they are not run, and this says so at the end.
 root_tests=(--include-ignored)

@@ -674,6 +674,10 @@ pub(crate) struct RenumberArgs {
     /// allocate what is still missing.
     #[arg(long)]
     pub write_ledger: bool,
+    /// With --write-ledger: replace the new inventory's ledger even when it holds entries the
+    /// seeded one would drop or change (allocations made since, hold dates).
+    #[arg(long, requires = "write_ledger")]
+    pub force: bool,
     /// Also write the plan as CSV to this file.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,

@@ -212,3 +212,167 @@ fn plan_diffs_rendered_configurations_against_the_last_committed_apply() {
     assert_eq!(c["status"], "changed");
     assert_eq!(c["against"], "20261101T000000.000Z-1");
 }
+
+/// A journal that owes `cpe-00001` a rollback: its commit failed, and so did the rollback.
+fn rollback_failed(dir: &Path) -> String {
+    let path = journal(dir, "done", "rolling-back", Some("rollback-failed"));
+    let mut j: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    j["reason"] = json!("commit failed: cpe-00001: timeout; ROLLBACK FAILED on cpe-00001: timeout");
+    j["cause"] = json!("commit failed: cpe-00001: timeout");
+    j["devices"][0]["error"] = json!({"kind": "timeout", "message": "timed out connecting"});
+    std::fs::write(&path, serde_json::to_string_pretty(&j).unwrap()).unwrap();
+    std::fs::create_dir_all(dir.join("devices/cpe-00001")).unwrap();
+    std::fs::write(
+        dir.join("devices/cpe-00001/running.before"),
+        "hostname cpe-00001\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("devices/cpe-00001/saved.before"),
+        "hostname cpe-00001\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_failed_rollback_is_retried_by_recover_and_stays_owed_while_the_device_is_unreachable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let j = rollback_failed(&tmp.path().join("a"));
+    let o = hatang(&[
+        "apply",
+        "--recover",
+        &j,
+        "-i",
+        "/nonexistent-key",
+        "--timeout",
+        "5",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["outcome"], "rollback-failed", "{out:#}");
+    // It was tried again (before this change, `done` meant nothing to do).
+    let events: Vec<&str> = out["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(events.first(), Some(&"phase rollback"), "{events:?}");
+    assert_eq!(events.last(), Some(&"done: rollbackfailed"), "{events:?}");
+    // What is still owed, to which device, and why.
+    assert_eq!(out["owed"][0]["device"], "cpe-00001", "{out:#}");
+    assert_eq!(out["owed"][0]["work"], "rollback", "{out:#}");
+    assert_eq!(out["owed"].as_array().unwrap().len(), 1, "{out:#}");
+    let reason = out["reason"].as_str().unwrap();
+    assert_eq!(
+        reason.matches("ROLLBACK FAILED").count(),
+        1,
+        "the first cause, not a chain of retries: {reason}"
+    );
+    // The text form says the same, on stderr.
+    let o = hatang(&[
+        "apply",
+        "--recover",
+        &j,
+        "-i",
+        "/nonexistent-key",
+        "--timeout",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("cpe-00001 is still owed a rollback"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn apply_refuses_to_start_over_a_transaction_that_owes_its_devices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("lab");
+    copy_dir(&repo().join("inventories/lab"), &inv, &|t| t);
+    let inventory = inv.to_str().unwrap();
+    let runs = inv.join(".hatang/applies");
+    let owed = rollback_failed(&runs.join("20261123T000000.000Z-1"));
+    // Journals that owe nothing do not stand in the way: finished, or killed before any change.
+    journal(
+        &runs.join("20261122T000000.000Z-1"),
+        "done",
+        "saved",
+        Some("committed"),
+    );
+    journal(
+        &runs.join("20261122T000001.000Z-1"),
+        "check",
+        "checked",
+        None,
+    );
+    let apply = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            inventory,
+            "--today",
+            TODAY,
+            "-i",
+            "/nonexistent-key",
+            "--timeout",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        hatang(&args)
+    };
+    let before = std::fs::read_dir(&runs).unwrap().count();
+    let o = apply(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "apply refused: transaction 20261123T000000.000Z-1 ({owed})"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cpe-00001 is still owed a rollback"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "finish it first: hatang apply --recover {owed} -i /nonexistent-key"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&runs).unwrap().count(),
+        before,
+        "no transaction was started"
+    );
+    let o = apply(&["-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["refused"], true);
+    assert_eq!(out["unfinished"][0]["journal"], owed.as_str(), "{out:#}");
+    assert_eq!(out["unfinished"][0]["owed"][0]["device"], "cpe-00001");
+
+    // A transaction over other devices is not held up by it (it starts, and fails on the
+    // unreachable devices, before any change).
+    let o = apply(&["--devices", "hub-001", "-o", "json"]);
+    assert_ne!(
+        serde_json::from_slice::<Value>(&o.stdout)
+            .ok()
+            .and_then(|v| v.get("refused").cloned()),
+        Some(json!(true)),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_dir(&runs).unwrap().count(),
+        before + 1,
+        "{}",
+        text(&o)
+    );
+}

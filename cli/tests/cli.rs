@@ -616,3 +616,130 @@ fn usage_errors_of_commands_exit_two() {
         );
     }
 }
+
+/// Runs `hatang` and kills it after `seconds`: a command that blocks fails the test instead of
+/// hanging it.
+fn hatang_within(args: &[&str], seconds: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hatang"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hatang");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().expect("wait for hatang").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill hatang");
+            let o = child.wait_with_output().expect("reap hatang");
+            panic!(
+                "hatang {args:?} still running after {seconds} s:\n{}",
+                hatang_test_support::text(&o)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("hatang output")
+}
+
+#[test]
+fn validate_refuses_a_fifo_in_the_inventory_at_once_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inventory = tmp.path().join("lab");
+    hatang_test_support::copy_dir(
+        &hatang_test_support::repo().join("inventories/lab"),
+        &inventory,
+        &|t| t,
+    );
+    let fifo = inventory.join("x.yaml");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let o = hatang_within(
+        &[
+            "validate",
+            inventory.to_str().unwrap(),
+            "--today",
+            "2026-11-23",
+            "-o",
+            "json",
+        ],
+        20,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        hatang_test_support::text(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let refused: Vec<_> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "not-a-regular-file")
+        .collect();
+    assert_eq!(refused.len(), 1, "{v:#}");
+    assert_eq!(
+        refused[0]["location"]["file"],
+        fifo.display().to_string(),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn validate_reports_the_pin_conflicts_plan_would_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inventory = tmp.path().join("lab");
+    // cpe-00007 pins the loopback the committed ledger gave cpe-00001.
+    hatang_test_support::copy_dir(
+        &hatang_test_support::repo().join("inventories/lab"),
+        &inventory,
+        &|t| {
+            t.replace(
+                "  site: ubnd-phuong-cong-vi-00007\n",
+                "  site: ubnd-phuong-cong-vi-00007\n  loopback: \"3fff:ab:0:1::1\"\n",
+            )
+        },
+    );
+    let dir = inventory.to_str().unwrap();
+    let plan = hatang(&["plan", dir, "--today", "2026-11-23", "-o", "json"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(1),
+        "{}",
+        hatang_test_support::text(&plan)
+    );
+    let o = hatang(&["validate", dir, "--today", "2026-11-23", "-o", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        hatang_test_support::text(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let conflicts: Vec<_> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "pin-conflict")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{v:#}");
+    assert_eq!(conflicts[0]["object"], "Device/cpe-00007", "{v:#}");
+    assert!(
+        conflicts[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("loopback/cpe-00001"),
+        "{v:#}"
+    );
+    assert_eq!(v["valid"], false);
+    // The committed lab inventory has no pin problem.
+    let o = hatang(&["validate", "inventories/lab", "--today", "2026-11-23"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        hatang_test_support::text(&o)
+    );
+}

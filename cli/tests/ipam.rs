@@ -315,3 +315,80 @@ fn hanoi_ledger_is_the_renumbering_of_hanoi_2024() {
         "the committed Hà Nội ledger is not the renumbering of hanoi-2024; see docs/renumbering.md"
     );
 }
+
+#[test]
+fn renumber_write_ledger_refuses_to_lose_entries_of_the_ledger_it_replaces() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("hanoi");
+    copy_dir(&root.join("inventories/hanoi"), &inv, &|t| t);
+    let ledger = inv.join("allocations.lock.yaml");
+    let renumber = |extra: &[&str]| {
+        let mut args = vec![
+            "ipam",
+            "renumber",
+            "--map",
+            "inventories/hanoi/renumbering/merge-2025-hanoi.csv",
+            "--from",
+            "inventories/hanoi-2024",
+            "--to",
+            inv.to_str().unwrap(),
+            "--write-ledger",
+            "--today",
+            DAY,
+        ];
+        args.extend_from_slice(extra);
+        hatang(&root, &args)
+    };
+    // The ledger there is the renumbering itself: rewriting it loses nothing.
+    let committed = std::fs::read_to_string(&ledger).unwrap();
+    let o = renumber(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&ledger).unwrap(), committed);
+
+    // An entry allocated since (the input ledger lacks it), and a hold date changed: both would
+    // be lost, so nothing is written unless forced.
+    let extra = "  - {key: \"vlan/zz-added-later\", pool: \"vlan\", value: \"3999\", owner: \"Site/zz-added-later\"}\n";
+    let mut edited = committed.clone();
+    edited.push_str(extra);
+    let held = edited
+        .lines()
+        .find(|l| l.contains("releaseAfter: "))
+        .expect("the Hà Nội ledger holds draining prefixes")
+        .to_owned();
+    let date = held
+        .split("releaseAfter: ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('}');
+    let later = held.replace(&format!("releaseAfter: {date}"), "releaseAfter: 2099-01-01");
+    let edited = edited.replace(&held, &later);
+    std::fs::write(&ledger, &edited).unwrap();
+    let o = renumber(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let key = held
+        .split("key: \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        stderr.contains("holds 2 entries the seeded ledger would drop or change")
+            && stderr.contains(key)
+            && stderr.contains("vlan/zz-added-later")
+            && stderr.contains("--force"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&ledger).unwrap(),
+        edited,
+        "nothing was written"
+    );
+
+    let o = renumber(&["--force"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&ledger).unwrap(), committed);
+}

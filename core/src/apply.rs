@@ -231,9 +231,14 @@ pub struct Journal {
     /// How it ended, once `phase` is `done`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// Why it did not commit (the first failure, naming the device).
+    /// Why it did not commit (the first failure, naming the device), and what a failed
+    /// rollback left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The first failure alone, without what a rollback left: a retried rollback rewrites
+    /// `reason` from it (journals of earlier releases have none; `reason` stands in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
     /// Devices, in name order.
     pub devices: Vec<JournalDevice>,
     /// History, oldest first.
@@ -297,6 +302,29 @@ pub enum Recovery {
     FinishCommit(Vec<String>),
 }
 
+/// What a device is still owed by a transaction that did not finish its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwedWork {
+    /// Its running (and saved) configuration must be put back to the backup.
+    Rollback,
+    /// Its verified configuration must be saved as the startup configuration.
+    Save,
+}
+
+/// One device's unfinished work, with the last error that left it so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owed {
+    /// The device.
+    pub device: String,
+    /// What it is owed.
+    pub work: OwedWork,
+    /// Why it is still owed (the device's last error), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<DeviceFailure>,
+}
+
 /// A device as the transaction starts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceEndpoint {
@@ -331,6 +359,7 @@ impl Journal {
             phase: Phase::Backup,
             outcome: None,
             reason: None,
+            cause: None,
             devices: devices
                 .into_iter()
                 .map(|d| JournalDevice {
@@ -489,6 +518,10 @@ impl Journal {
             }
             (Phase::Verify, Phase::Save) => (true, vec![]),
             (Phase::Commit | Phase::Verify | Phase::Rollback, Phase::Rollback) => (true, vec![]),
+            // A failed rollback is owed, not final: it is retried (by `--recover`).
+            (Phase::Done, Phase::Rollback) => {
+                (self.outcome == Some(Outcome::RollbackFailed), vec![])
+            }
             _ => (false, vec![]),
         };
         if !ok {
@@ -497,6 +530,9 @@ impl Journal {
                 to,
                 waiting,
             });
+        }
+        if self.phase == Phase::Done {
+            self.outcome = None;
         }
         self.phase = to;
         self.events.push(Event {
@@ -557,14 +593,65 @@ impl Journal {
         if self.reason.is_none() {
             self.reason = Some(reason.to_owned());
         }
+        if self.cause.is_none() {
+            self.cause = self.reason.clone();
+        }
+    }
+
+    /// Ends a rollback that left `failed` devices not restored (a summary naming each): the
+    /// outcome is `rollback-failed`, the reason the first failure and what is left. The
+    /// transaction stays owed ([`Journal::owed`]) until a retry restores them.
+    pub fn finish_rollback_failed(&mut self, failed: &str, at: &str) -> Result<(), JournalError> {
+        let cause = self
+            .cause
+            .clone()
+            .or_else(|| self.reason.clone())
+            .unwrap_or_default();
+        self.cause = Some(cause.clone());
+        self.reason = Some(format!("{cause}; ROLLBACK FAILED on {failed}"));
+        self.finish(Outcome::RollbackFailed, None, at)
+    }
+
+    /// The work this transaction still owes its devices: a rollback of every device a failed or
+    /// interrupted change touched, or the save of every verified device not yet saved. Empty
+    /// when it finished its work (or changed nothing).
+    pub fn owed(&self) -> Vec<Owed> {
+        let (work, devices) = match self.recovery() {
+            Recovery::Nothing | Recovery::Abandon => return Vec::new(),
+            Recovery::RollBack(devices) => (OwedWork::Rollback, devices),
+            Recovery::FinishCommit(devices) => (OwedWork::Save, devices),
+        };
+        devices
+            .into_iter()
+            .map(|device| Owed {
+                error: self.device(&device).and_then(|d| d.error.clone()),
+                device,
+                work,
+            })
+            .collect()
+    }
+
+    /// The work still owed to any of `devices` (a new transaction over them must wait for it).
+    pub fn owed_to<'a>(&self, devices: impl IntoIterator<Item = &'a str>) -> Vec<Owed> {
+        let wanted: BTreeSet<&str> = devices.into_iter().collect();
+        self.owed()
+            .into_iter()
+            .filter(|o| wanted.contains(o.device.as_str()))
+            .collect()
     }
 
     /// What an interrupted run left to do. A transaction that never left backup or check has
     /// changed nothing; one interrupted during commit, verification or rollback is rolled back
     /// (verification had not passed, so the change is not trusted); one interrupted while saving
     /// had passed verification, so the commit is finished.
+    ///
+    /// A finished transaction whose rollback failed still owes that rollback: its touched
+    /// devices are rolled back again.
     pub fn recovery(&self) -> Recovery {
         match self.phase {
+            Phase::Done if self.outcome == Some(Outcome::RollbackFailed) => {
+                Recovery::RollBack(self.touched())
+            }
             Phase::Done => Recovery::Nothing,
             Phase::Backup | Phase::Check => Recovery::Abandon,
             Phase::Commit | Phase::Verify | Phase::Rollback => Recovery::RollBack(self.touched()),
@@ -873,6 +960,98 @@ mod tests {
         j.enter(Phase::Save, T).unwrap();
         j.advance("a", DeviceStep::Saved, T).unwrap();
         assert_eq!(j.recovery(), Recovery::FinishCommit(vec!["b".into()]));
+    }
+
+    /// A transaction whose commit failed and whose rollback restored `a` but not `b`.
+    fn rollback_failed_on_b() -> Journal {
+        let mut j = journal(&["a", "b", "c"]);
+        to_checked(&mut j);
+        j.enter(Phase::Commit, T).unwrap();
+        for n in ["a", "b"] {
+            j.advance(n, DeviceStep::Committing, T).unwrap();
+        }
+        j.advance("a", DeviceStep::Committed, T).unwrap();
+        j.set_reason("commit failed: b: connect: unreachable");
+        j.enter(Phase::Rollback, T).unwrap();
+        for n in ["a", "b"] {
+            j.advance(n, DeviceStep::RollingBack, T).unwrap();
+        }
+        j.advance("a", DeviceStep::RolledBack, T).unwrap();
+        j.fail(
+            "b",
+            &DeviceFailure::new(FailureKind::Connect, "unreachable"),
+            T,
+        )
+        .unwrap();
+        j.finish_rollback_failed("b: unreachable", T).unwrap();
+        j
+    }
+
+    #[test]
+    fn a_failed_rollback_is_owed_until_a_retry_restores_every_device() {
+        let mut j = rollback_failed_on_b();
+        assert_eq!(j.phase, Phase::Done);
+        assert_eq!(j.outcome, Some(Outcome::RollbackFailed));
+        assert_eq!(
+            j.reason.as_deref(),
+            Some("commit failed: b: connect: unreachable; ROLLBACK FAILED on b: unreachable")
+        );
+        // Still owed: b (only b: a was restored, c never touched).
+        assert_eq!(j.recovery(), Recovery::RollBack(vec!["b".into()]));
+        let owed = j.owed();
+        assert_eq!(owed.len(), 1);
+        assert_eq!(
+            (owed[0].device.as_str(), owed[0].work),
+            ("b", OwedWork::Rollback)
+        );
+        assert_eq!(
+            owed[0].error.as_ref().map(|e| e.kind),
+            Some(FailureKind::Connect)
+        );
+        assert_eq!(j.owed_to(["a", "c"]), vec![]);
+        assert_eq!(j.owed_to(["c", "b"]).len(), 1);
+
+        // A retry that fails again keeps the first cause, not a chain of retries.
+        j.enter(Phase::Rollback, T).unwrap();
+        assert_eq!(j.outcome, None, "reopened");
+        assert_eq!(j.recovery(), Recovery::RollBack(vec!["b".into()]));
+        j.finish_rollback_failed("b: timeout", T).unwrap();
+        assert_eq!(
+            j.reason.as_deref(),
+            Some("commit failed: b: connect: unreachable; ROLLBACK FAILED on b: timeout")
+        );
+        // A retry that restores b closes it.
+        j.enter(Phase::Rollback, T).unwrap();
+        j.advance("b", DeviceStep::RolledBack, T).unwrap();
+        j.finish(Outcome::RolledBack, None, T).unwrap();
+        assert_eq!(j.recovery(), Recovery::Nothing);
+        assert!(j.owed().is_empty());
+
+        // Only a failed rollback is reopened.
+        assert!(j.enter(Phase::Rollback, T).is_err());
+        let text = serde_json::to_string(&rollback_failed_on_b()).unwrap();
+        assert_eq!(Journal::parse(&text).unwrap().owed().len(), 1, "read back");
+    }
+
+    #[test]
+    fn an_unfinished_save_is_owed_and_a_change_never_begun_is_not() {
+        let mut j = journal(&["a", "b"]);
+        to_checked(&mut j);
+        assert!(j.owed().is_empty(), "nothing changed yet");
+        j.enter(Phase::Commit, T).unwrap();
+        for n in ["a", "b"] {
+            j.advance(n, DeviceStep::Committing, T).unwrap();
+            j.advance(n, DeviceStep::Committed, T).unwrap();
+        }
+        j.enter(Phase::Verify, T).unwrap();
+        j.enter(Phase::Save, T).unwrap();
+        j.advance("a", DeviceStep::Saved, T).unwrap();
+        let owed = j.owed();
+        assert_eq!(owed.len(), 1);
+        assert_eq!(
+            (owed[0].device.as_str(), owed[0].work),
+            ("b", OwedWork::Save)
+        );
     }
 
     #[test]

@@ -63,6 +63,15 @@ exempt. Behind the rule: rendering refuses a device whose template data holds a 
 CRDs give every free string field the pattern `^[^\\x00-\\x1F\\x7F-\\x9F]*$`, so `kubectl apply` refuses it \
 as well.\n\n",
     );
+    out.push_str(
+        "**Files.** A directory is read recursively: every `*.yaml` and `*.yml` file, in path order, skipping \
+hidden entries (`.git/`, `.draft.yaml`) and ledgers (`*.lock.yaml`). Only regular files are read: a FIFO, socket or \
+device with an inventory name is refused at once as `not-a-regular-file`, naming its path (it is never opened in a \
+way that could wait). Symbolic links follow one rule: a link to a regular file is read, under the link's path; a \
+link to a directory is not followed (no loops, nothing outside the tree); a link to nothing is `unreadable-file` \
+and a link to a special file is `not-a-regular-file`, both naming the link. Paths named on the command line are \
+followed, directories included.\n\n",
+    );
     out.push_str("## Kinds\n\n| kind | scope | what it is |\n|---|---|---|\n");
     for &kind in Kind::ALL {
         let scope = if kind.namespaced() {

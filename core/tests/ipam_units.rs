@@ -1428,3 +1428,98 @@ fn a_large_inventory_plans_the_same_in_any_order_on_any_number_of_threads() {
         .collect();
     assert_eq!(values.len(), x.ledger.entries.len());
 }
+
+// ---------------------------------------------------------------------------------------------
+// A plan made smaller under values the ledger holds
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn shrinking_a_pool_under_values_the_ledger_holds_names_the_orphaned_entries() {
+    let inv = Inv::new(Plan::default(), (0..4).map(Commune::plain));
+    let (_, loaded) = load_one(&inv.docs());
+    let first = allocate_ok(&loaded, &empty(), today());
+    let asns: Vec<(String, u32)> = first
+        .ledger
+        .entries
+        .iter()
+        .filter(|(_, e)| e.pool == "asn")
+        .map(|(k, e)| (k.clone(), e.value.number().unwrap()))
+        .collect();
+    assert!(asns.len() >= 4, "{asns:?}");
+    let lowest = asns.iter().map(|(_, n)| *n).min().unwrap();
+    // Keep the two lowest numbers in the pool: every other ASN the ledger holds is orphaned.
+    let last = lowest + 1;
+    let mut docs = inv.docs();
+    edit(
+        &mut docs,
+        "AddressPlan/generated",
+        "    last: 4200099999\n",
+        &format!("    last: {last}\n"),
+    );
+    // And the IPv6 root cut to its first /44 (sites are spread over the /40).
+    let root = inv.plan.root_net();
+    let small = IpNet::V6(ipnet::Ipv6Net::new(root.network(), 44).unwrap());
+    edit(
+        &mut docs,
+        "AddressPlan/generated",
+        &format!("    - \"{root}\"\n"),
+        &format!("    - \"{small}\"\n"),
+    );
+    let (text, loaded) = load_one(&docs);
+    let diags = errors_of(&loaded, &first.ledger, later(1), "ledger-orphaned");
+    let by_pool = |pool: &str| {
+        diags
+            .iter()
+            .find(|d| d.message.contains(&format!("`{pool}` pool")))
+            .unwrap_or_else(|| panic!("no orphan error for `{pool}`:\n{}", common::render(&diags)))
+    };
+    let d = by_pool("asn");
+    let orphaned: Vec<&(String, u32)> = asns.iter().filter(|(_, n)| *n > last).collect();
+    assert!(
+        d.message
+            .contains(&format!("no longer covers {} value(s)", orphaned.len())),
+        "{d}"
+    );
+    for (key, n) in &orphaned {
+        assert!(d.message.contains(&format!("`{key}` ({n})")), "{d}");
+    }
+    for (key, _) in asns.iter().filter(|(_, n)| *n <= last) {
+        assert!(
+            !d.message.contains(&format!("`{key}`")),
+            "{key} is still covered: {d}"
+        );
+    }
+    common::assert_object(d, "AddressPlan/generated");
+    common::assert_at(
+        d,
+        "inventory.yaml",
+        common::pos_of(&text, "  asnPool:", "asnPool"),
+    );
+
+    let outside: Vec<String> = first
+        .ledger
+        .entries
+        .iter()
+        .filter(|(_, e)| e.pool == "site-v6")
+        .filter(|(_, e)| !small.contains(&e.value.prefix().unwrap()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(
+        !outside.is_empty(),
+        "the /44 keeps every site: pick a smaller root"
+    );
+    let d = by_pool("site-v6");
+    for key in &outside {
+        assert!(d.message.contains(&format!("`{key}`")), "{d}");
+    }
+    common::assert_at(
+        d,
+        "inventory.yaml",
+        common::pos_of(&text, "  ipv6Roots:", "ipv6Roots"),
+    );
+    assert_eq!(diags.len(), 2, "{}", common::render(&diags));
+
+    // The unchanged plan loses nothing.
+    let (_, loaded) = load_one(&inv.docs());
+    assert!(allocate(&loaded, &first.ledger, later(1)).is_ok());
+}

@@ -632,6 +632,118 @@ fn directories_are_loaded_recursively_skipping_ledgers_and_hidden_files() {
     assert_eq!(found, vec![lock, sites]);
 }
 
+/// Loads `paths` on another thread and gives up after `seconds`: a loader that blocks (on a
+/// FIFO, say) fails the test instead of hanging it.
+fn load_within(paths: Vec<PathBuf>, seconds: u64) -> hatang_core::Loaded {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(load::load_paths(&paths, &LoadOptions::default()));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(seconds))
+        .expect("loading returned in time (a special file must never block it)")
+        .expect("paths are readable")
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn a_fifo_named_yaml_is_refused_at_once_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let base = Docs::base();
+    fs::write(
+        root.join("regions.yaml"),
+        base.get("Region/thanh-pho-ha-noi-01"),
+    )
+    .unwrap();
+    let fifo = root.join("x.yaml");
+    mkfifo(&fifo);
+
+    // Found in a directory, and named on the command line.
+    for paths in [vec![root.to_owned()], vec![fifo.clone()]] {
+        let loaded = load_within(paths, 10);
+        let d = only_error(&loaded.diagnostics, "not-a-regular-file");
+        assert_at(d, &shown(&fifo), (1, 1));
+        assert!(d.message.contains("FIFO"), "{}", d.message);
+        assert!(d.message.contains(&shown(&fifo)), "{}", d.message);
+    }
+    // The other file still loads.
+    let loaded = load_within(vec![root.to_owned()], 10);
+    assert_eq!(loaded.inventory.regions.len(), 1);
+    assert!(loaded.has_errors());
+}
+
+#[test]
+fn a_unix_socket_named_yaml_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("s.yaml");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let loaded = load_within(vec![dir.path().to_owned()], 10);
+    let d = only_error(&loaded.diagnostics, "not-a-regular-file");
+    assert!(d.message.contains("socket"), "{}", d.message);
+    assert_at(d, &shown(&socket), (1, 1));
+}
+
+#[test]
+fn symbolic_links_to_files_are_read_links_to_directories_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let base = Docs::base();
+    let target = outside.path().join("regions.yaml");
+    fs::write(&target, base.get("Region/thanh-pho-ha-noi-01")).unwrap();
+    fs::create_dir(outside.path().join("more")).unwrap();
+    fs::write(
+        outside.path().join("more/site.yaml"),
+        base.get("Site/dc-giang-vo"),
+    )
+    .unwrap();
+    let link = root.join("linked.yaml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    // A directory link, even one with an inventory name, is not followed.
+    std::os::unix::fs::symlink(outside.path().join("more"), root.join("more")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("more"), root.join("dir.yaml")).unwrap();
+
+    let loaded = load_within(vec![root.to_owned()], 10);
+    assert!(
+        loaded.diagnostics.is_empty(),
+        "{}",
+        render(&loaded.diagnostics)
+    );
+    assert_eq!(
+        loaded.inventory.files,
+        vec![link.clone()],
+        "read under the link's path"
+    );
+    assert_eq!(loaded.inventory.regions.len(), 1);
+    assert!(loaded.inventory.sites.is_empty());
+
+    // A link to nothing, or to a FIFO, is refused with the link's path.
+    let dangling = root.join("dangling.yaml");
+    std::os::unix::fs::symlink(root.join("gone.yaml"), &dangling).unwrap();
+    let fifo = outside.path().join("pipe");
+    mkfifo(&fifo);
+    let to_fifo = root.join("pipe.yaml");
+    std::os::unix::fs::symlink(&fifo, &to_fifo).unwrap();
+    let loaded = load_within(vec![root.to_owned()], 10);
+    assert_eq!(
+        loaded.diagnostics.len(),
+        2,
+        "{}",
+        render(&loaded.diagnostics)
+    );
+    let d = the(&loaded.diagnostics, "unreadable-file");
+    assert_at(d, &shown(&dangling), (1, 1));
+    let d = the(&loaded.diagnostics, "not-a-regular-file");
+    assert_at(d, &shown(&to_fifo), (1, 1));
+}
+
 #[test]
 fn empty_or_missing_directories_are_load_errors() {
     let dir = tempfile::tempdir().unwrap();

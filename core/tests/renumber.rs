@@ -693,7 +693,12 @@ fn drained_prefixes_are_never_handed_out_during_the_window() {
     // A tighter new IPv4 root than the old plan's 10.8.0.0/14: 96 inheriting communes' /24s lie
     // outside it and drain, and only a few /24s are left while they do.
     let mut tight = w.new.loaded.inventory.clone();
-    tight.address_plans[0].spec.ipv4_roots = vec!["10.10.0.0/16".parse().unwrap()];
+    // (The one site that is no commune keeps its /24 from the old root, so the plan keeps that
+    // /24 as a root of its own: a plan shrunk under an active value is an error.)
+    tight.address_plans[0].spec.ipv4_roots = vec![
+        "10.10.0.0/16".parse().unwrap(),
+        "10.8.209.0/24".parse().unwrap(),
+    ];
     let plan = &renumber::plan(&w.old_ledger, &tight, &w.rows, &options(Policy::Largest));
     assert_eq!((plan.totals.ipv4_kept, plan.totals.ipv4_drained), (29, 96));
     let locator = w.new.loaded.locator();

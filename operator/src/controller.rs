@@ -721,7 +721,7 @@ pub async fn run(reconciler: Arc<Reconciler>, changed: Arc<Notify>, resync: Dura
                 }
                 // A transaction a killed process left is finished first (rolled back, or its
                 // save completed), so no device is pushed over a half-applied change.
-                if !recovered {
+                if !recovered || reconciler.devices.owes_recovery() {
                     recovered = reconciler.devices.recover().await;
                 }
                 // Devices due for a push go into one transaction, beside the passes (which show

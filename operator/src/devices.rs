@@ -215,6 +215,9 @@ pub struct Devices {
     pub(crate) busy: tokio::sync::Mutex<()>,
     /// Set on shutdown: no new transaction starts.
     stopping: std::sync::atomic::AtomicBool,
+    /// Set when a transaction ended owing work (a failed rollback, an unfinished save): the
+    /// next pass recovers before any push.
+    pub(crate) owes: std::sync::atomic::AtomicBool,
 }
 
 fn short(sha: &str) -> &str {
@@ -549,7 +552,14 @@ impl Devices {
             work: Mutex::new(Work::default()),
             busy: tokio::sync::Mutex::new(()),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            owes: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether a transaction of this process ended owing work, so recovery must run again
+    /// before the next push.
+    pub fn owes_recovery(&self) -> bool {
+        self.owes.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// For a graceful shutdown: starts no new transaction, and returns once the transaction or

@@ -13,7 +13,7 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use hatang_core::apply::{FailureKind, Journal, Outcome, Phase};
+use hatang_core::apply::{FailureKind, Journal, Outcome, Recovery};
 use hatang_core::model::Kind;
 #[cfg(feature = "fault-injection")]
 use hatang_driver::apply::CommitHook;
@@ -202,7 +202,7 @@ fn ended(id: &str, done: &Journal, at: String) -> Ended {
 #[cfg(feature = "fault-injection")]
 fn abort_after(n: Option<usize>) -> Option<CommitHook> {
     n.map(|n| -> CommitHook {
-        Arc::new(move |committed| {
+        Arc::new(move |committed, _device: &str| {
             if committed >= n {
                 tracing::error!(committed, "aborting ({FAIL_AFTER})");
                 std::process::abort();
@@ -316,20 +316,31 @@ impl Devices {
             after_commit: None,
         };
         tracing::info!(apply = %id, devices = due.len(), journal = %dir.display(), "apply starts");
-        let done = match apply::run(store, plans, &options).await {
+        let done = match apply::run(store.clone(), plans, &options).await {
             Ok(j) => j,
-            Err(e) => return all("ApplyFailed", format!("transaction {id}: {e}")),
+            Err(e) => {
+                // A save that failed leaves the journal owing it; anything else may too.
+                if !store.journal().owed().is_empty() {
+                    self.owes.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                return all("ApplyFailed", format!("transaction {id}: {e}"));
+            }
         };
+        if !done.owed().is_empty() {
+            self.owes.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         tracing::info!(apply = %id, outcome = ?done.outcome, reason = done.reason.as_deref().unwrap_or(""), "apply ends");
         let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         ended(&id, &done, at)
     }
 
-    /// Completes the transactions a previous process left unfinished under the state directory
-    /// (`hatang apply --recover`'s decisions: roll back what a killed commit touched, finish a
+    /// Completes the transactions left unfinished under the state directory — by a killed
+    /// process, or by a rollback or save that did not finish (`hatang apply --recover`'s
+    /// decisions: roll back what a killed commit touched, retry a failed rollback, finish a
     /// verified one, close one that changed nothing), before any new push. The devices are
-    /// reached at the addresses and with the pins the journal recorded. False when the
-    /// credentials could not be read (tried again on the next pass).
+    /// reached at the addresses and with the pins the journal recorded. False while any
+    /// transaction still owes work (a device unreachable, the credentials unreadable): no
+    /// push starts, and the next pass tries again.
     pub async fn recover(&self) -> bool {
         let dir = self.settings.state_dir.join("applies");
         let mut unfinished: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -343,7 +354,7 @@ impl Devices {
         let mut stores = Vec::new();
         for path in unfinished {
             match RunStore::open(&path) {
-                Ok(s) if s.journal().phase != Phase::Done => stores.push(Arc::new(s)),
+                Ok(s) if s.journal().recovery() != Recovery::Nothing => stores.push(Arc::new(s)),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(journal = %path.display(), error = %e, "journal unreadable")
@@ -351,6 +362,7 @@ impl Devices {
             }
         }
         if stores.is_empty() {
+            self.owes.store(false, std::sync::atomic::Ordering::SeqCst);
             return true;
         }
         let _busy = self.busy.lock().await;
@@ -363,6 +375,7 @@ impl Devices {
                     return false;
                 }
             };
+        let mut finished = true;
         for store in stores {
             let j = store.journal();
             let endpoints = hatang_driver::fleet::journal_endpoints(&j);
@@ -370,6 +383,7 @@ impl Devices {
                 Ok(o) => o,
                 Err(e) => {
                     tracing::error!(apply = %j.id, error = %e, "transaction not recovered");
+                    finished = false;
                     continue;
                 }
             };
@@ -381,7 +395,7 @@ impl Devices {
                 after_commit: None,
             };
             let targets = endpoints.into_iter().map(|e| e.target).collect();
-            match apply::recover(store, targets, &options).await {
+            match apply::recover(store.clone(), targets, &options).await {
                 Ok(done) => tracing::warn!(
                     apply = %j.id,
                     outcome = ?done.outcome,
@@ -390,8 +404,20 @@ impl Devices {
                 ),
                 Err(e) => tracing::error!(apply = %j.id, error = %e, "recovery failed"),
             }
+            for owed in store.journal().owed() {
+                finished = false;
+                tracing::error!(
+                    apply = %j.id,
+                    device = %owed.device,
+                    work = ?owed.work,
+                    error = owed.error.as_ref().map(|e| e.message.as_str()).unwrap_or(""),
+                    "device still owed; no push until it is recovered"
+                );
+            }
         }
-        true
+        self.owes
+            .store(!finished, std::sync::atomic::Ordering::SeqCst);
+        finished
     }
 
     /// Removes the approval annotation if it still names `sha256` (someone may have approved a

@@ -13,8 +13,8 @@ use super::fleet::{self, Endpoint};
 use super::render::Desired;
 use crate::args::{ApplyArgs, InventoryArgs, Output, SshArgs};
 use crate::exit::{Verdict, usage};
-use hatang_core::apply::{Expectation, Journal, Outcome, expectations};
-use hatang_driver::apply::store::{JOURNAL, RECORD, RunStore};
+use hatang_core::apply::{Expectation, Journal, Outcome, Owed, OwedWork, expectations};
+use hatang_driver::apply::store::{self, JOURNAL, RECORD, RunStore};
 use hatang_driver::apply::{self, ApplyError, ApplyOptions, CommitHook, DevicePlan, Progress};
 
 /// Where runs of `inventory` are recorded unless `--state-dir` says otherwise.
@@ -49,7 +49,7 @@ fn options(args: &ApplyArgs, endpoints: &[Endpoint]) -> Result<ApplyOptions> {
         concurrency: args.ssh.concurrency,
         verify_timeout: Duration::from_secs(args.verify_timeout),
         progress: progress(),
-        after_commit: fault_injection::fail_after()?,
+        after_commit: fault_injection::after_commit()?,
     })
 }
 
@@ -67,7 +67,10 @@ fn recover(args: &ApplyArgs, journal: &Path) -> Result<Verdict> {
     let endpoints = hatang_driver::fleet::journal_endpoints(&j);
     let options = options(args, &endpoints)?;
     let targets = endpoints.into_iter().map(|e| e.target).collect();
-    let done = fleet::runtime()?.block_on(apply::recover(store.clone(), targets, &options))?;
+    let done = owed_or(
+        fleet::runtime()?.block_on(apply::recover(store.clone(), targets, &options)),
+        &store,
+    )?;
     report(&done, store.dir(), args.output.format, true)
 }
 
@@ -101,14 +104,22 @@ fn transaction(args: &ApplyArgs) -> Result<Verdict> {
     let plans = device_plans(&desired, &endpoints)?;
     let options = options(args, &endpoints)?;
 
+    let inventory = &args.paths[0];
+    let state = state_dir(inventory, args.state_dir.as_deref());
+    if !args.dry_run {
+        let unfinished = unfinished_over(&state, &endpoints, &args.ssh);
+        if !unfinished.is_empty() {
+            return refuse_over_unfinished(&unfinished, output);
+        }
+    }
+
     let now = chrono::Utc::now();
     let id = format!(
         "{}-{}",
         now.format("%Y%m%dT%H%M%S%.3fZ"),
         std::process::id()
     );
-    let inventory = &args.paths[0];
-    let dir = state_dir(inventory, args.state_dir.as_deref()).join(&id);
+    let dir = state.join(&id);
     let journal = Journal::new(
         &id,
         &who(),
@@ -123,9 +134,112 @@ fn transaction(args: &ApplyArgs) -> Result<Verdict> {
         plans.len(),
         dir.join(JOURNAL).display()
     );
-    let done = fleet::runtime()?.block_on(apply::run(store.clone(), plans, &options))?;
+    let done = owed_or(
+        fleet::runtime()?.block_on(apply::run(store.clone(), plans, &options)),
+        &store,
+    )?;
     record_new_keys(&args.ssh, &endpoints, &done)?;
     report(&done, store.dir(), output, false)
+}
+
+/// The journal a run ended with; when saving failed on some devices, the journal as it stands
+/// (in `save`, owing them their save), to be reported like any unfinished transaction.
+fn owed_or(result: std::result::Result<Journal, ApplyError>, store: &RunStore) -> Result<Journal> {
+    match result {
+        Ok(done) => Ok(done),
+        Err(ApplyError::SaveFailed(_)) => Ok(store.journal()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An earlier transaction that still owes some of the devices about to be applied to.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Unfinished {
+    /// Its journal.
+    journal: PathBuf,
+    /// Its id.
+    id: String,
+    /// What it owes, to which of these devices.
+    owed: Vec<Owed>,
+    /// The command that finishes it.
+    recover: String,
+}
+
+/// Earlier transactions under `state` that owe a rollback or a save to any of `endpoints`: a
+/// new transaction over them would back up and build on a half-applied fleet. Journals that
+/// cannot be read are named on stderr (they are not transactions this build knows).
+fn unfinished_over(state: &Path, endpoints: &[Endpoint], ssh: &SshArgs) -> Vec<Unfinished> {
+    let journals = store::journals(state);
+    for (path, e) in journals.unreadable {
+        eprintln!("hatang: warning: {} is not read: {e}", path.display());
+    }
+    journals
+        .read
+        .into_iter()
+        .filter_map(|(path, journal)| {
+            let owed = journal.owed_to(endpoints.iter().map(|e| e.target.device.as_str()));
+            (!owed.is_empty()).then(|| Unfinished {
+                recover: recover_command(&path, ssh),
+                journal: path,
+                id: journal.id,
+                owed,
+            })
+        })
+        .collect()
+}
+
+/// The `--recover` command line for `journal`, with the login options of this run.
+fn recover_command(journal: &Path, ssh: &SshArgs) -> String {
+    let mut command = format!("hatang apply --recover {}", journal.display());
+    for (flag, value) in [
+        ("--lab-state", &ssh.lab_state),
+        ("-i", &ssh.identity),
+        ("--known-hosts", &ssh.known_hosts),
+    ] {
+        if let Some(v) = value {
+            command.push_str(&format!(" {flag} {}", v.display()));
+        }
+    }
+    if ssh.agent {
+        command.push_str(" --agent");
+    }
+    if let Some(user) = &ssh.user {
+        command.push_str(&format!(" --user {user}"));
+    }
+    command
+}
+
+/// Refuses to start a transaction while earlier ones owe its devices work: names each journal,
+/// what it owes to which device, and the command that finishes it. Exit code 1.
+fn refuse_over_unfinished(listed: &[Unfinished], output: Output) -> Result<Verdict> {
+    if output == Output::Json {
+        crate::output::print_json(&serde_json::json!({ "refused": true, "unfinished": listed }))?;
+    }
+    for u in listed {
+        eprintln!(
+            "hatang: apply refused: transaction {} ({}) has not finished:",
+            u.id,
+            u.journal.display()
+        );
+        print_owed(&u.owed);
+        eprintln!("  finish it first: {}", u.recover);
+    }
+    Ok(Verdict::Problems)
+}
+
+/// One line per device still owed work, to stderr.
+fn print_owed(owed: &[Owed]) {
+    for o in owed {
+        let work = match o.work {
+            OwedWork::Rollback => "a rollback",
+            OwedWork::Save => "a save",
+        };
+        match &o.error {
+            Some(e) => eprintln!("  {} is still owed {work} (last error: {e})", o.device),
+            None => eprintln!("  {} is still owed {work}", o.device),
+        }
+    }
 }
 
 /// What each endpoint is given: its rendered FRR configuration and what must hold after.
@@ -179,8 +293,14 @@ fn record_new_keys(ssh: &SshArgs, endpoints: &[Endpoint], done: &Journal) -> Res
         .with_context(|| format!("cannot append to `{}`", file.display()))
 }
 
-/// Aborting a transaction on purpose, as a kill would, to test recovery: compiled only with the
-/// `fault-injection` feature (`scripts/test.sh` builds the tests so), never into a release.
+/// Faults injected on purpose, to test recovery: compiled only with the `fault-injection`
+/// feature (`scripts/test.sh` builds the tests so), never into a release.
+///
+/// - `HATANG_APPLY_FAIL_AFTER=N` aborts the process (as a kill would) once N devices are
+///   committed and journaled;
+/// - `HATANG_APPLY_RUN_AFTER=N:COMMAND` runs `sh -c COMMAND` once, right after the N-th commit,
+///   with `HATANG_DEVICE` set to the device just committed (a test breaks that device's
+///   management link with it, say).
 mod fault_injection {
     use anyhow::Result;
 
@@ -189,20 +309,51 @@ mod fault_injection {
     /// Abort the process right after this many devices are committed and journaled.
     #[cfg(feature = "fault-injection")]
     const FAIL_AFTER: &str = "HATANG_APPLY_FAIL_AFTER";
-
-    /// The hook `HATANG_APPLY_FAIL_AFTER=N` asks for.
+    /// Run a command once right after this many devices are committed.
     #[cfg(feature = "fault-injection")]
-    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
+    const RUN_AFTER: &str = "HATANG_APPLY_RUN_AFTER";
+
+    /// The hooks the environment asks for, as one.
+    #[cfg(feature = "fault-injection")]
+    pub(super) fn after_commit() -> Result<Option<CommitHook>> {
         use anyhow::Context;
-        let Ok(v) = std::env::var(FAIL_AFTER) else {
-            return Ok(None);
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let number = |name: &str, v: &str| -> Result<usize> {
+            v.parse()
+                .with_context(|| format!("{name}={v}: not a number of devices"))
+                .map_err(crate::exit::usage)
         };
-        let n: usize = v
-            .parse()
-            .with_context(|| format!("{FAIL_AFTER}={v}: not a number of devices"))
-            .map_err(crate::exit::usage)?;
-        Ok(Some(std::sync::Arc::new(move |committed| {
-            if committed >= n {
+        let abort_at = match std::env::var(FAIL_AFTER) {
+            Ok(v) => Some(number(FAIL_AFTER, &v)?),
+            Err(_) => None,
+        };
+        let run_at = match std::env::var(RUN_AFTER) {
+            Ok(v) => {
+                let (n, command) = v
+                    .split_once(':')
+                    .with_context(|| format!("{RUN_AFTER}={v}: expected N:COMMAND"))
+                    .map_err(crate::exit::usage)?;
+                Some((number(RUN_AFTER, n)?, command.to_owned()))
+            }
+            Err(_) => None,
+        };
+        if abort_at.is_none() && run_at.is_none() {
+            return Ok(None);
+        }
+        let ran = AtomicBool::new(false);
+        Ok(Some(Arc::new(move |committed: usize, device: &str| {
+            if let Some((n, command)) = &run_at
+                && committed >= *n
+                && !ran.swap(true, Ordering::SeqCst)
+            {
+                let status = std::process::Command::new("sh")
+                    .args(["-c", command])
+                    .env("HATANG_DEVICE", device)
+                    .status();
+                eprintln!("hatang: {RUN_AFTER} after {device} ({committed} committed): {status:?}");
+            }
+            if abort_at.is_some_and(|n| committed >= n) {
                 eprintln!("hatang: aborting after {committed} committed devices ({FAIL_AFTER})");
                 std::process::abort();
             }
@@ -211,7 +362,7 @@ mod fault_injection {
 
     /// No hook: this build cannot inject faults.
     #[cfg(not(feature = "fault-injection"))]
-    pub(super) fn fail_after() -> Result<Option<CommitHook>> {
+    pub(super) fn after_commit() -> Result<Option<CommitHook>> {
         Ok(None)
     }
 }
@@ -219,8 +370,23 @@ mod fault_injection {
 /// Prints the finished journal. Exit 0 when the fleet is consistent as intended: committed or
 /// checked; for `--recover` also rolled back or closed (recovery did its job).
 fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Result<Verdict> {
+    let owed = journal.owed();
     match output {
-        Output::Json => crate::output::print_json(journal)?,
+        Output::Json => {
+            /// The journal, and what it still owes (left out when it finished its work, so
+            /// the output is then the journal on disk).
+            #[derive(serde::Serialize)]
+            struct Reported<'a> {
+                #[serde(flatten)]
+                journal: &'a Journal,
+                #[serde(skip_serializing_if = "<[Owed]>::is_empty")]
+                owed: &'a [Owed],
+            }
+            crate::output::print_json(&Reported {
+                journal,
+                owed: &owed,
+            })?
+        }
         Output::Text => {
             let width = journal
                 .devices
@@ -255,6 +421,14 @@ fn report(journal: &Journal, dir: &Path, output: Output, recovering: bool) -> Re
                 dir.join(JOURNAL).display(),
                 dir.join(RECORD).display()
             );
+            if !owed.is_empty() {
+                eprintln!("hatang: this transaction is not finished:");
+                print_owed(&owed);
+                eprintln!(
+                    "  once the devices are reachable: hatang apply --recover {} (with the login options)",
+                    dir.join(JOURNAL).display()
+                );
+            }
         }
     }
     Ok(match journal.outcome {

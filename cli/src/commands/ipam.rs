@@ -467,7 +467,7 @@ fn renumber(a: &RenumberArgs) -> Result<Verdict> {
         return Ok(Verdict::Ok);
     }
     let seed = plan.seed_ledger(&old);
-    write_seeded_ledger(&checked, seed, &a.to, super::today(a.today), output)
+    write_seeded_ledger(&checked, seed, a, output)
 }
 
 /// Diagnostics that are not the command's result: on stdout in text, on stderr with `-o json`
@@ -528,16 +528,42 @@ fn old_ledger(
     }
 }
 
-/// Allocates what the new inventory still lacks on top of `seed` and writes its ledger.
+/// Refuses to write a ledger: the reason on stderr (stdout holds the plan), exit code 1.
+fn refuse_write(message: &str) -> Result<Verdict> {
+    eprintln!("hatang: {message}");
+    Ok(Verdict::Problems)
+}
+
+/// Allocates what the new inventory still lacks on top of `seed` and writes its ledger,
+/// refusing (unless `--force`) to replace a ledger holding entries that would be lost.
 fn write_seeded_ledger(
     checked: &hatang_core::Checked,
     seed: Ledger,
-    to: &Path,
-    today: chrono::NaiveDate,
+    a: &RenumberArgs,
     output: Output,
 ) -> Result<Verdict> {
-    let path: PathBuf = ledger_path(to);
+    let today = super::today(a.today);
+    let path: PathBuf = ledger_path(&a.to);
     let lock = LedgerLock::acquire(&path)?;
+    // The ledger there now, if any: nothing it holds may be lost without --force.
+    let existing = if path.exists() {
+        match lock.read()? {
+            Ok(ledger) => Some(ledger),
+            Err(d) if a.force => {
+                eprintln!("hatang: replacing an unreadable ledger (--force): {d}");
+                None
+            }
+            Err(d) => {
+                print_notes(std::slice::from_ref(&*d), output);
+                return refuse_write(&format!(
+                    "`{}` cannot be read as a ledger; fix it, or replace it with --force",
+                    path.display()
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let carried = seed.entries.len();
     let allocation = match hatang_core::ipam::allocate(
         &checked.loaded.inventory,
@@ -556,6 +582,29 @@ fn write_seeded_ledger(
             return Ok(Verdict::Problems);
         }
     };
+    if let Some(existing) = &existing {
+        let lost = existing.lost_in(&allocation.ledger);
+        if !lost.is_empty() && !a.force {
+            const SHOWN: usize = 10;
+            let mut named = lost[..lost.len().min(SHOWN)].join(", ");
+            if lost.len() > SHOWN {
+                named.push_str(&format!(" and {} more", lost.len() - SHOWN));
+            }
+            return refuse_write(&format!(
+                "`{}` holds {} entries the seeded ledger would drop or change ({named}): \
+allocations made since, or hold dates; nothing was written (use --force to replace it)",
+                path.display(),
+                lost.len()
+            ));
+        }
+        if !lost.is_empty() {
+            eprintln!(
+                "hatang: replacing {} entries of `{}` (--force)",
+                lost.len(),
+                path.display()
+            );
+        }
+    }
     lock.write(&allocation.ledger)?;
     let mut counts = BTreeMap::new();
     for c in &allocation.changes {

@@ -31,7 +31,8 @@ fn denied(d: &Diagnostic, deny: &[Deny]) -> bool {
 
 pub(super) fn run(args: &ValidateArgs) -> Result<Verdict> {
     let inventory = &args.report.inventory;
-    let checked = super::check(inventory)?;
+    let mut checked = super::check(inventory)?;
+    add_pin_problems(&mut checked, inventory)?;
     let (errors, warnings, findings) = (checked.errors(), checked.warnings(), checked.findings());
     let denied_count = checked
         .diagnostics
@@ -87,4 +88,44 @@ pub(super) fn run(args: &ValidateArgs) -> Result<Verdict> {
         }
     }
     Ok(Verdict::problems_if(errors > 0 || denied_count > 0))
+}
+
+/// Adds what `hatang plan` would refuse about pins — outside their pool, colliding, over a value
+/// the ledger gives someone else — so that a CI job that only validates catches them. The
+/// ledger is the one beside a single inventory directory (`allocations.lock.yaml`); a ledger
+/// that cannot be parsed is reported as a problem too. Skipped while the inventory has errors
+/// of its own (pins are judged on a loadable inventory, as `plan` does).
+fn add_pin_problems(
+    checked: &mut hatang_core::Checked,
+    args: &crate::args::InventoryArgs,
+) -> Result<()> {
+    if checked.errors() > 0 {
+        return Ok(());
+    }
+    let ledger = match args.paths.as_slice() {
+        [dir] if dir.is_dir() => {
+            let path = crate::ledger_file::ledger_path(dir);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => match hatang_core::ipam::Ledger::parse(&path, &text) {
+                    Ok(ledger) => ledger,
+                    Err(d) => {
+                        checked.diagnostics.push(*d);
+                        return Ok(());
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+                Err(e) => return Err(crate::exit::input(&path, e)),
+            }
+        }
+        _ => Default::default(),
+    };
+    let problems = hatang_core::ipam::check_pins(
+        &checked.loaded.inventory,
+        &ledger,
+        &checked.loaded.locator(),
+        super::today(args.today),
+    );
+    checked.diagnostics.extend(problems);
+    hatang_core::diag::sort(&mut checked.diagnostics);
+    Ok(())
 }

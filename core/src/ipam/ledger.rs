@@ -109,6 +109,16 @@ impl Ledger {
         out
     }
 
+    /// Keys of this ledger whose entry `next` drops or changes (value, pool, owner, pin or
+    /// hold dates), in key order: what replacing this ledger by `next` would lose.
+    pub fn lost_in<'a>(&'a self, next: &Ledger) -> Vec<&'a str> {
+        self.entries
+            .iter()
+            .filter(|(key, entry)| next.entries.get(*key) != Some(entry))
+            .map(|(key, _)| key.as_str())
+            .collect()
+    }
+
     /// Reads a ledger; problems name the file, line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Ledger, Box<Diagnostic>> {
         Self::parse_inner(path, text).map_err(Box::new)
@@ -157,11 +167,15 @@ impl Ledger {
             .at(at(1, 1)));
         }
         let mut ledger = Ledger::default();
-        for (i, line) in form.entries.unwrap_or_default().into_iter().enumerate() {
-            let entry_at = || {
-                let pos = locate::walk(&doc, &[Seg::from("entries"), Seg::Index(i)]).pos;
-                at(pos.line, pos.column)
-            };
+        let entry_location = |i: usize| {
+            let pos = locate::walk(&doc, &[Seg::from("entries"), Seg::Index(i)]).pos;
+            at(pos.line, pos.column)
+        };
+        let mut values = Values::default();
+        let lines = form.entries.unwrap_or_default();
+        let keys: Vec<String> = lines.iter().map(|l| l.key.clone()).collect();
+        for (i, line) in lines.into_iter().enumerate() {
+            let entry_at = || entry_location(i);
             let value: AllocValue = line.value.parse().map_err(|e: String| {
                 Diagnostic::error(
                     "ledger-invalid",
@@ -186,6 +200,7 @@ impl Ledger {
                     .at(entry_at()));
                 }
             };
+            values.add(&line.pool, &value, i);
             let entry = Entry {
                 pool: line.pool,
                 value,
@@ -201,7 +216,73 @@ impl Ledger {
                 .at(entry_at()));
             }
         }
+        // A value belongs to one key: two keys of one pool on the same value (a hand edit, a
+        // bad merge) would hand one address to two objects.
+        if let Some((first, second)) = values.shared() {
+            return Err(Diagnostic::error(
+                "ledger-invalid",
+                format!(
+                    "ledger keys `{}` and `{}` hold the same value in one pool",
+                    keys[first], keys[second]
+                ),
+            )
+            .at(entry_location(second))
+            .related(format!("`{}` is here", keys[first]), entry_location(first))
+            .hint("each value belongs to one key; restore the ledger from version control, or remove the wrong entry and run `hatang plan`"));
+        }
         Ok(ledger)
+    }
+}
+
+/// The values of a ledger by pool, to find two entries on one value (equal numbers, or
+/// prefixes that share an address).
+#[derive(Default)]
+struct Values {
+    /// Pool names, numbered as met.
+    pools: std::collections::HashMap<String, u32>,
+    /// (pool, family or `u8::MAX` for numbers, first, last, entry index).
+    spans: Vec<(u32, u8, u128, u128, usize)>,
+}
+
+impl Values {
+    fn add(&mut self, pool: &str, value: &AllocValue, index: usize) {
+        let next = self.pools.len() as u32;
+        let id = match self.pools.get(pool) {
+            Some(id) => *id,
+            None => *self.pools.entry(pool.to_owned()).or_insert(next),
+        };
+        let (class, first, last) = match value {
+            AllocValue::Prefix(p) => {
+                let b = super::value::Bits::of(p);
+                (b.width, b.addr, b.last())
+            }
+            AllocValue::Number(n) => (u8::MAX, u128::from(*n), u128::from(*n)),
+        };
+        self.spans.push((id, class, first, last, index));
+    }
+
+    /// The first two entries (by index: earlier, later) whose values meet in one pool, if any.
+    fn shared(mut self) -> Option<(usize, usize)> {
+        self.spans.sort_unstable();
+        // Prefixes nest or are apart: sorted by first address, an entry meets an earlier one
+        // of its pool and family exactly when it starts before the furthest end seen so far.
+        let mut open: Option<(u32, u8, u128, usize)> = None;
+        let mut found: Option<(usize, usize)> = None;
+        for &(pool, class, first, last, index) in &self.spans {
+            match open {
+                Some((p, c, end, other)) if p == pool && c == class && first <= end => {
+                    let pair = (other.min(index), other.max(index));
+                    if found.is_none_or(|f| pair.1 < f.1) {
+                        found = Some(pair);
+                    }
+                    if last > end {
+                        open = Some((pool, class, last, index));
+                    }
+                }
+                _ => open = Some((pool, class, last, index)),
+            }
+        }
+        found
     }
 }
 
@@ -240,6 +321,41 @@ mod tests {
         let back = Ledger::parse(Path::new("x.lock.yaml"), &text).unwrap();
         assert_eq!(back, l);
         assert_eq!(back.to_yaml(), text);
+    }
+
+    #[test]
+    fn two_keys_on_one_value_of_a_pool_are_refused_at_both_lines() {
+        let text = "version: 1\nentries:\n  - {key: a, pool: asn, value: \"4200000001\", owner: o}\n  - {key: b, pool: vlan, value: \"4200000001\", owner: o}\n  - {key: c, pool: asn, value: \"4200000001\", owner: o}\n";
+        let err = Ledger::parse(Path::new("l.yaml"), text).unwrap_err();
+        assert_eq!(err.location.as_ref().unwrap().line, 5, "{err}");
+        assert_eq!(err.related[0].location.line, 3, "{err}");
+        assert!(err.message.contains("`a` and `c`"), "{}", err.message);
+        // Prefixes of one pool that share an address are one value given twice; a segment
+        // inside a site's prefix is in another pool and fine.
+        let text = "version: 1\nentries:\n  - {key: s, pool: site-v6, value: \"3fff:ab:1::/48\", owner: o}\n  - {key: g, pool: \"segment:s\", value: \"3fff:ab:1::/64\", owner: o}\n  - {key: t, pool: site-v6, value: \"3fff:ab:2::/48\", owner: o}\n";
+        assert!(Ledger::parse(Path::new("l.yaml"), text).is_ok());
+        let text = text.replace("3fff:ab:2::/48", "3fff:ab:1:8000::/49");
+        let err = Ledger::parse(Path::new("l.yaml"), &text).unwrap_err();
+        assert_eq!(err.location.as_ref().unwrap().line, 5, "{err}");
+        assert_eq!(err.related[0].location.line, 3, "{err}");
+    }
+
+    #[test]
+    fn lost_in_names_entries_dropped_or_changed() {
+        let text = "version: 1\nentries:\n  - {key: a, pool: asn, value: \"1\", owner: o}\n  - {key: b, pool: asn, value: \"2\", owner: o}\n  - {key: c, pool: asn, value: \"3\", owner: o, heldSince: 2026-01-01, releaseAfter: 2026-04-01}\n";
+        let old = Ledger::parse(Path::new("l.yaml"), text).unwrap();
+        let mut next = old.clone();
+        assert!(old.lost_in(&next).is_empty());
+        next.entries.remove("a");
+        next.entries
+            .get_mut("c")
+            .unwrap()
+            .held
+            .as_mut()
+            .unwrap()
+            .release_after = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        next.entries.insert("d".into(), old.entries["b"].clone());
+        assert_eq!(old.lost_in(&next), ["a", "c"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod brownfield;
 mod demand;
 mod hash;
 pub mod ledger;
+mod orphans;
 mod pins;
 mod pool;
 mod pools;
@@ -175,6 +176,12 @@ pub fn allocate(
     for key in leaving {
         ledger.entries.remove(&key);
     }
+    // A plan made smaller under values the ledger still holds would lose them silently (kept,
+    // but outside every pool, so no report counts them and nothing keeps them out of use).
+    orphans::report(&ledger, &pools, plan, locator, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
 
     // A site given a new prefix (a changed pin) takes its active segments along: those left
     // outside it are allocated again inside it, below, as moved.
@@ -324,6 +331,51 @@ pub fn allocate(
         changes,
         kept,
     })
+}
+
+/// The pin problems `allocate` would refuse — pins outside their pool or on reserved space,
+/// pins colliding with one another, pins over a value `ledger` gives someone else — without
+/// allocating anything, so that `hatang validate` reports them as `hatang plan` would. Values
+/// whose hold ended before `today` are not counted (planning releases them first). Nothing
+/// when the inventory has no AddressPlan (validation reports that).
+pub fn check_pins(
+    inventory: &Inventory,
+    ledger: &Ledger,
+    locator: &Locator<'_>,
+    today: NaiveDate,
+) -> Vec<Diagnostic> {
+    let Some(plan) = inventory.address_plans.first() else {
+        return Vec::new();
+    };
+    let mut arenas = demand::KeyArenas::new(inventory);
+    let demand = demand::requests(
+        inventory,
+        &mut arenas,
+        !plan.spec.ipv4_roots.is_empty(),
+        plan.spec.vlan_pool.is_some(),
+    );
+    let requests = demand.sorted();
+    let pools = Pools::new(plan);
+    let pins = pins::check(&requests, &pools);
+    let mut problems = Vec::new();
+    pins.report(plan, locator, &mut problems);
+    if problems.is_empty() {
+        let live = |e: &Entry| e.held.is_none_or(|h| h.release_after >= today);
+        if ledger.entries.values().all(live) {
+            pins::conflicts_with_ledger(&pins.by_value, ledger, locator, &mut problems);
+        } else {
+            let kept = Ledger {
+                entries: ledger
+                    .entries
+                    .iter()
+                    .filter(|(_, e)| live(e))
+                    .map(|(k, e)| (k.clone(), e.clone()))
+                    .collect(),
+            };
+            pins::conflicts_with_ledger(&pins.by_value, &kept, locator, &mut problems);
+        }
+    }
+    problems
 }
 
 fn as_previous(key: &str, e: &Entry, hold: Hold) -> (String, Entry) {

@@ -1,7 +1,14 @@
-//! Finding inventory files and reading them safely (size limit, UTF-8 check).
+//! Finding inventory files and reading them safely: only regular files (a FIFO, socket or
+//! device named `*.yaml` is refused at once, never opened in a way that could block), within
+//! the size limit, as UTF-8.
+//!
+//! Symbolic links follow one rule: a link to a regular file is read under the link's path; a
+//! link to a directory is not followed (no loops, nothing outside the tree); a link to anything
+//! else, or to nothing, is refused like the special file itself.
 
 use std::fs;
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -80,11 +87,30 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
             if !hidden {
                 walk(&path, out)?;
             }
-        } else if is_inventory_file(&path) {
+        } else if is_inventory_file(&path) && !(file_type.is_symlink() && path.is_dir()) {
+            // Directory links are not followed; every other entry with an inventory name is
+            // listed, so that reading refuses a special file by name instead of skipping it.
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// What a file that is not a regular file is, in words.
+fn special_kind(file_type: &fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
 }
 
 /// Reads a file as UTF-8 text within `max_bytes`. Problems come back as diagnostics.
@@ -99,7 +125,34 @@ pub(super) fn read_text(path: &Path, max_bytes: u64) -> (Option<String>, Vec<Dia
             ],
         )
     };
-    let file = match fs::File::open(path) {
+    let not_regular = |what: &str| {
+        fail(
+            "not-a-regular-file",
+            format!("`{}` is {what}, not a regular file", path.display()),
+            "inventory files must be regular files (or symbolic links to regular files); remove it or rename it so it does not end in .yaml/.yml",
+        )
+    };
+    // Judged before opening: opening a FIFO for reading waits for a writer, and opening a
+    // device can have effects of its own.
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return not_regular(special_kind(&meta.file_type())),
+        Ok(_) => {}
+        Err(e) => {
+            return fail(
+                "unreadable-file",
+                format!("cannot open file: {e}"),
+                "check the path and permissions (a symbolic link must point to an existing file)",
+            );
+        }
+    }
+    // The file may be swapped for a special one between the check and the open: opened
+    // without blocking and without becoming a controlling terminal, and judged again by the
+    // opened descriptor, so a race cannot make loading wait.
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) => {
             return fail(
@@ -109,6 +162,17 @@ pub(super) fn read_text(path: &Path, max_bytes: u64) -> (Option<String>, Vec<Dia
             );
         }
     };
+    match file.metadata() {
+        Ok(meta) if !meta.is_file() => return not_regular(special_kind(&meta.file_type())),
+        Ok(_) => {}
+        Err(e) => {
+            return fail(
+                "unreadable-file",
+                format!("cannot read file: {e}"),
+                "check the path and permissions",
+            );
+        }
+    }
     // Read at most one byte past the limit, so a huge file costs no more than the limit.
     let mut bytes = Vec::new();
     if let Err(e) = file.take(max_bytes + 1).read_to_end(&mut bytes) {

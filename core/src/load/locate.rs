@@ -1,13 +1,16 @@
 //! Turning "object X, field spec.a.device" into "file:line:column" after the fact.
 //!
 //! The loader keeps no positions on the fast path; when a later stage reports a problem, the
-//! file it concerns is parsed again (once, cached) and the path is walked in its node tree.
+//! one document it concerns is parsed again — from the line it starts on, to its end, never the
+//! whole file — and the path is walked in its node tree. A file of 100,000 documents with a
+//! problem in each therefore never has more than a few document trees in memory (a whole-file
+//! tree of it took most of the memory of reporting it).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::SourceFile;
-use super::yaml::{Document, Node, Pos, Value, YamlLimits, parse_documents_prefix};
+use super::yaml::{Document, Node, Pos, Value, YamlLimits, first_document};
 use crate::diag::Location;
 use crate::model::Origin;
 
@@ -83,49 +86,85 @@ fn walk_to<'a>(node: &'a Node, path: &[Seg], key_wanted: bool) -> &'a Node {
     here
 }
 
-/// Resolves object paths to file positions, parsing each file at most once.
+/// Finds positions in the loaded sources, parsing each document it is asked about on demand.
 pub struct Locator<'a> {
     sources: &'a [SourceFile],
     limits: YamlLimits,
-    parsed: RefCell<HashMap<u32, Vec<Document>>>,
+    /// Byte offset of every line start, per file (made the first time a file is asked about).
+    lines: RefCell<HashMap<u32, Vec<usize>>>,
+    /// Documents parsed lately, by (file, first line): several problems of one object cost one
+    /// parse. Bounded: cleared when full.
+    parsed: RefCell<HashMap<(u32, u32), Option<Document>>>,
 }
 
+/// Documents kept parsed at once.
+const PARSED: usize = 64;
+
 impl<'a> Locator<'a> {
-    /// A locator over loaded sources.
+    /// A locator over `sources`, parsing with `limits`.
     pub fn new(sources: &'a [SourceFile], limits: YamlLimits) -> Self {
         Locator {
             sources,
             limits,
+            lines: RefCell::new(HashMap::new()),
             parsed: RefCell::new(HashMap::new()),
         }
     }
 
-    /// Where `path` inside the object at `origin` is written; the document start if the path
-    /// cannot be followed.
+    /// Where `path` is inside the object that starts at `origin` (the nearest node that
+    /// exists, else the document's start).
     pub fn locate(&self, origin: Origin, path: &[Seg]) -> Location {
-        let file = self
-            .sources
-            .get(origin.file as usize)
+        let source = self.sources.get(origin.file as usize);
+        let file = source
             .map(|s| s.path.display().to_string())
             .unwrap_or_default();
         let fallback = Pos {
             line: origin.line,
             column: origin.column,
         };
-        let mut parsed = self.parsed.borrow_mut();
-        let docs = parsed.entry(origin.file).or_insert_with(|| {
-            self.sources
-                .get(origin.file as usize)
-                .map(|s| parse_documents_prefix(&s.text, self.limits))
-                .unwrap_or_default()
-        });
-        let pos = docs
-            .get(origin.doc as usize)
-            .map_or(fallback, |doc| walk(doc, path).pos);
+        let pos = match source {
+            Some(source) if origin.line > 0 => {
+                self.position(source, origin, path).unwrap_or(fallback)
+            }
+            _ => fallback,
+        };
         Location {
             file,
             line: pos.line,
             column: pos.column,
         }
     }
+
+    /// The position of `path` in the document starting on `origin.line` of `source`.
+    fn position(&self, source: &SourceFile, origin: Origin, path: &[Seg]) -> Option<Pos> {
+        let start = {
+            let mut lines = self.lines.borrow_mut();
+            let starts = lines
+                .entry(origin.file)
+                .or_insert_with(|| line_starts(&source.text));
+            *starts.get(origin.line as usize - 1)?
+        };
+        let mut parsed = self.parsed.borrow_mut();
+        if parsed.len() >= PARSED && !parsed.contains_key(&(origin.file, origin.line)) {
+            parsed.clear();
+        }
+        let doc = parsed
+            .entry((origin.file, origin.line))
+            .or_insert_with(|| first_document(&source.text[start..], self.limits))
+            .as_ref()?;
+        // The document was parsed from the start of its first line: lines count from there,
+        // columns are the file's.
+        let pos = walk(doc, path).pos;
+        Some(Pos {
+            line: pos.line + origin.line - 1,
+            column: pos.column,
+        })
+    }
+}
+
+/// Byte offsets of the starts of the lines of `text` (the first line starts at 0).
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }

@@ -5,6 +5,7 @@
 //! alias expansion is charged against a budget before anything is copied ("billion laughs").
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -216,6 +217,29 @@ pub fn for_each_document(
     limits: YamlLimits,
     mut sink: impl FnMut(Document),
 ) -> Result<(), YamlError> {
+    for_each_document_until(text, limits, |doc| {
+        sink(doc);
+        ControlFlow::Continue(())
+    })
+}
+
+/// The first document of `text` (null documents skipped), parsing no further than its end:
+/// what [`crate::load::Locator`] needs to find one position without a tree of the whole file.
+pub fn first_document(text: &str, limits: YamlLimits) -> Option<Document> {
+    let mut first = None;
+    let _ = for_each_document_until(text, limits, |doc| {
+        first = Some(doc);
+        ControlFlow::Break(())
+    });
+    first
+}
+
+/// [`for_each_document`], stopping early when `sink` says so.
+fn for_each_document_until(
+    text: &str,
+    limits: YamlLimits,
+    mut sink: impl FnMut(Document) -> ControlFlow<()>,
+) -> Result<(), YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut alias_budget = limits.max_alias_nodes;
@@ -244,8 +268,9 @@ pub fn for_each_document(
             Event::DocumentEnd => {
                 if let Some(doc) = root.take()
                     && doc.value != Value::Null
+                    && sink(doc).is_break()
                 {
-                    sink(doc);
+                    return Ok(());
                 }
                 None
             }
@@ -395,7 +420,8 @@ pub fn for_each_document(
     if let Some(doc) = root.take()
         && doc.value != Value::Null
     {
-        sink(doc);
+        // The last document: nothing follows, whatever the sink says.
+        let _ = sink(doc);
     }
     Ok(())
 }

@@ -86,8 +86,8 @@ impl Progress for Silent {
     fn note(&self, _: &str) {}
 }
 
-/// A hook called with the number of devices committed so far.
-pub type CommitHook = Arc<dyn Fn(usize) + Send + Sync>;
+/// A hook called with the number of devices committed so far and the device just committed.
+pub type CommitHook = Arc<dyn Fn(usize, &str) + Send + Sync>;
 
 /// How to run a transaction.
 #[derive(Clone)]
@@ -372,7 +372,7 @@ pub async fn run(
                     .map_err(local)?;
                 let n = committed.fetch_add(1, Ordering::SeqCst) + 1;
                 if let Some(hook) = &hook {
-                    hook(n);
+                    hook(n, &device);
                 }
                 Ok(())
             }
@@ -662,17 +662,10 @@ async fn roll_back(
     if failed.is_empty() {
         finish(store, Outcome::RolledBack, None)
     } else {
+        // Not final: the journal still owes these devices their rollback (`--recover`).
         record_failures(store, &failed)?;
-        let reason = format!(
-            "{}; ROLLBACK FAILED on {}",
-            store.journal().reason.unwrap_or_default(),
-            summarize(&failed)
-        );
         let at = now();
-        store.update(|j| {
-            j.reason = Some(reason);
-            j.finish(Outcome::RollbackFailed, None, &at)
-        })?;
+        store.update(|j| j.finish_rollback_failed(&summarize(&failed), &at))?;
         store.write_record(&at)?;
         Ok(store.journal())
     }
@@ -740,9 +733,12 @@ async fn restore(session: &Session, store: &RunStore, id: &str) -> Result<(), De
         .map_err(local)
 }
 
-/// Completes a transaction a killed process left: rolls back every touched device, finishes a
-/// verified commit, or closes a transaction that changed nothing. `targets` are the journal's
-/// devices (the caller builds them, with the journal's pinned host keys).
+/// Completes a transaction a killed process left, or one whose rollback or save did not
+/// finish: rolls back every touched device (retrying exactly those a failed rollback left),
+/// finishes a verified commit, or closes a transaction that changed nothing. Each device is
+/// restored from the backups the run directory holds. A device still unreachable stays owed:
+/// the journal ends `rollback-failed` again (or stays in `save`) naming it. `targets` are the
+/// journal's devices (the caller builds them, with the journal's pinned host keys).
 pub async fn recover(
     store: Arc<RunStore>,
     targets: Vec<Target>,
@@ -761,9 +757,11 @@ pub async fn recover(
         }
         Recovery::RollBack(devices) => {
             store.update(|j| {
-                j.set_reason(
-                    "interrupted before the change was verified; rolled back by --recover",
-                );
+                if j.outcome.is_none() {
+                    j.set_reason(
+                        "interrupted before the change was verified; rolled back by --recover",
+                    );
+                }
                 j.enter(Phase::Rollback, &now())
             })?;
             let targets: Vec<Target> = targets

@@ -168,6 +168,38 @@ impl RunStore {
     }
 }
 
+/// The journals of a state directory.
+#[derive(Debug, Default)]
+pub struct Journals {
+    /// Each journal read, with its path, oldest first.
+    pub read: Vec<(PathBuf, Journal)>,
+    /// Each journal that could not be read, with why.
+    pub unreadable: Vec<(PathBuf, ApplyError)>,
+}
+
+/// The journals under `state_dir` (one per run directory), oldest first, and the ones that
+/// could not be read: what a new transaction must look at before it starts.
+pub fn journals(state_dir: &Path) -> Journals {
+    let mut out = Journals::default();
+    let Ok(entries) = std::fs::read_dir(state_dir) else {
+        return out;
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path().join(JOURNAL))
+        .filter(|p| p.is_file())
+        .collect();
+    // Ids start with a UTC timestamp.
+    paths.sort();
+    for path in paths {
+        match RunStore::open(&path) {
+            Ok(store) => out.read.push((path, store.journal())),
+            Err(e) => out.unreadable.push((path, e)),
+        }
+    }
+    out
+}
+
 /// For each device, the candidate of the newest committed transaction under `state_dir` that
 /// saved it: what the device was last successfully given. Runs without a readable record are
 /// skipped.
@@ -247,6 +279,23 @@ mod tests {
             RunStore::create(&dir, journal("1")),
             Err(ApplyError::Exists(_))
         ));
+    }
+
+    #[test]
+    fn journals_lists_every_run_oldest_first_and_names_the_unreadable() {
+        let tmp = tempfile::tempdir().unwrap();
+        RunStore::create(&tmp.path().join("20261123T000002Z-1"), journal("2")).unwrap();
+        RunStore::create(&tmp.path().join("20261123T000001Z-1"), journal("1")).unwrap();
+        let broken = tmp.path().join("20261123T000003Z-1");
+        std::fs::create_dir(&broken).unwrap();
+        std::fs::write(broken.join(JOURNAL), "{").unwrap();
+        std::fs::create_dir(tmp.path().join("not-a-run")).unwrap();
+        let found = journals(tmp.path());
+        let ids: Vec<&str> = found.read.iter().map(|(_, j)| j.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(found.unreadable.len(), 1);
+        assert_eq!(found.unreadable[0].0, broken.join(JOURNAL));
+        assert!(journals(&tmp.path().join("missing")).read.is_empty());
     }
 
     #[test]
