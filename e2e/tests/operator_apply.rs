@@ -525,6 +525,11 @@ async fn operator_applies_on_approval_or_auto_audits_drift_and_refuses_unknown_h
             && message.contains(&format!("neighbor {neighbor} timers 5 15")),
         "{message}"
     );
+    // The condition names the backup of the running configuration it was judged on.
+    assert!(
+        message.contains(&format!("running configuration kept as backups/{hub}/")),
+        "{message}"
+    );
     // Several audits later: still one event, and the gauge says one device.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let events = w.events(hub, "Drifted");

@@ -132,8 +132,8 @@ impl Devices {
                                 .map(|i| {
                                     let d = match running.remove(&i.device) {
                                         Some(Ok(text)) => {
-                                            self.keep_backup(&i.device, &text);
-                                            judged(i, &text, today)
+                                            let kept = self.keep_backup(&i.device, &text);
+                                            judged(i, &text, today).against(kept.as_ref())
                                         }
                                         Some(Err(e)) => unreachable(i, &e),
                                         None => unreachable(
@@ -200,7 +200,7 @@ impl Devices {
 impl Devices {
     /// Keeps what the device ran on the state volume (`crate::backups`); a failure to write
     /// is logged, never stops the audit.
-    fn keep_backup(&self, device: &str, text: &str) {
+    fn keep_backup(&self, device: &str, text: &str) -> Option<crate::backups::Kept> {
         match crate::backups::keep(
             &self.settings.state_dir,
             device,
@@ -209,11 +209,55 @@ impl Devices {
             crate::backups::KEEP,
         ) {
             Ok(k) => {
-                tracing::debug!(device, backup = %k.path.display(), sha256 = %k.sha256, written = k.written, "backup")
+                tracing::debug!(device, backup = %k.path.display(), sha256 = %k.sha256, written = k.written, "backup");
+                Some(k)
             }
             Err(e) => {
-                tracing::warn!(device, error = %e, "cannot keep the running configuration's backup")
+                tracing::warn!(device, error = %e, "cannot keep the running configuration's backup");
+                None
             }
+        }
+    }
+}
+
+impl Drift {
+    /// The same verdict, its message naming the backup the running configuration was kept as
+    /// (`backups/<device>/<file>` on the state volume, and its SHA-256), so that the `Drifted`
+    /// condition says what was compared.
+    fn against(self, kept: Option<&crate::backups::Kept>) -> Drift {
+        let Some(k) = kept else {
+            return self;
+        };
+        let file = k
+            .path
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        let device = k
+            .path
+            .parent()
+            .and_then(|d| d.file_name())
+            .map_or_else(String::new, |d| d.to_string_lossy().into_owned());
+        let named = |message: String| {
+            format!(
+                "{message} (running configuration kept as backups/{device}/{file}, sha256 {})",
+                &k.sha256[..12.min(k.sha256.len())]
+            )
+        };
+        match self {
+            Drift::InSync { sha256, message } => Drift::InSync {
+                sha256,
+                message: named(message),
+            },
+            Drift::Drifted {
+                sha256,
+                message,
+                signature,
+            } => Drift::Drifted {
+                sha256,
+                message: named(message),
+                signature,
+            },
+            unknown @ Drift::Unknown { .. } => unknown,
         }
     }
 }
@@ -249,6 +293,43 @@ fn judged(item: &AuditItem, running: &str, today: chrono::NaiveDate) -> Drift {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_verdict_names_the_backup_it_was_judged_on() {
+        let kept = crate::backups::Kept {
+            path: "/var/lib/hatang/backups/hub-001/20261206T220000.000Z-0123456789ab.conf".into(),
+            sha256: "0123456789abcdef".repeat(4),
+            written: true,
+        };
+        let drifted = Drift::Drifted {
+            sha256: "s".into(),
+            message: "1 deviation".into(),
+            signature: "sig".into(),
+        }
+        .against(Some(&kept));
+        let Drift::Drifted {
+            message, signature, ..
+        } = &drifted
+        else {
+            panic!("{drifted:?}")
+        };
+        assert_eq!(
+            message,
+            "1 deviation (running configuration kept as backups/hub-001/20261206T220000.000Z-0123456789ab.conf, sha256 0123456789ab)"
+        );
+        assert_eq!(signature, "sig", "the same drift stays the same drift");
+        let unknown = Drift::Unknown {
+            sha256: "s".into(),
+            reason: "Unreachable",
+            message: "m".into(),
+        };
+        assert_eq!(unknown.clone().against(Some(&kept)), unknown);
+        let in_sync = Drift::InSync {
+            sha256: "s".into(),
+            message: "equal".into(),
+        };
+        assert_eq!(in_sync.clone().against(None), in_sync);
+    }
 
     #[test]
     fn summaries_count_and_quote_the_first_deviations() {
