@@ -189,7 +189,11 @@ fn three_missing_backups_are_figures_and_findings_not_errors() {
 }
 
 /// The targets each example city's plans set (inventories/*/targets.yaml).
-const CITY_TARGETS: [(&str, usize); 2] = [("inventories/hanoi", 8), ("inventories/haiphong", 3)];
+const CITY_TARGETS: [(&str, usize); 3] = [
+    ("inventories/hanoi", 8),
+    ("inventories/haiphong", 3),
+    ("inventories/danang", 2),
+];
 
 #[test]
 fn every_example_city_reports_its_targets_with_a_status() {
