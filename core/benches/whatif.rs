@@ -2,38 +2,17 @@
 //! the compiled models, the single-failure search over every element, and one `--fail` (a hub)
 //! recomputed on the whole network. Needs `target/nationwide` and its ledger (scripts/bench.sh).
 
-use std::path::PathBuf;
-
-use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hatang_core::compile::compile;
-use hatang_core::ipam::{LEDGER_FILE, Ledger};
-use hatang_core::validate::ValidateOptions;
 use hatang_core::whatif::{Element, Network, spof, what_if};
-use hatang_core::{LoadOptions, check};
+
+mod common;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn bench(c: &mut Criterion) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nationwide");
-    let ledger_path = dir.join(LEDGER_FILE);
-    assert!(
-        ledger_path.exists(),
-        "run scripts/bench.sh (generates target/nationwide and plans it) first"
-    );
-    let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let checked = check(
-        std::slice::from_ref(&dir),
-        &LoadOptions::default(),
-        &ValidateOptions::on(day),
-    )
-    .unwrap();
-    let ledger = Ledger::parse(
-        &ledger_path,
-        &std::fs::read_to_string(&ledger_path).unwrap(),
-    )
-    .unwrap();
+    let (checked, ledger) = common::planned_nationwide();
     let inv = &checked.loaded.inventory;
     let models = compile(inv, &ledger).unwrap();
     let net = Network::new(inv, &models);
